@@ -1,0 +1,210 @@
+"""The deployment's configuration: typed, frozen settings loaded once from config.yaml, validated at the edge.
+
+`load_config` reads config.yaml (time zone, storage, Bot API, invites, supervisors, groups), loads the flows
+from `flows_dir` and cross-checks references between them. Each section has its own small reader function so
+new sections can be added without touching the others. The bot token is deliberately not part of this model:
+it comes only from the TELEGRAM_BOT_TOKEN environment variable.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from checkins.flows import LANGUAGES, Flow, load_flows
+from checkins.yamlsource import Node, TextFormat, closest, load_yaml, reject_duplicates
+
+DEFAULT_MIN_RESPONSES = 3
+# Below two respondents an "anonymous" summary is simply one person's answers.
+MIN_RESPONSES_FLOOR = 2
+DEFAULT_INVITE_EXPIRY_DAYS = 30
+TOKEN_ENV_VAR = "TELEGRAM_BOT_TOKEN"
+
+GROUP_ID_FORMAT = TextFormat(
+    re.compile(r"[a-z0-9][a-z0-9_-]{0,31}"),
+    "must be 1–32 characters of a-z, 0-9, _ and -, starting with a letter or digit",
+)
+
+_TOP_LEVEL_KEYS = (
+    "timezone",
+    "default_language",
+    "storage",
+    "telegram",
+    "flows_dir",
+    "invites",
+    "supervisors",
+    "groups",
+)
+
+
+@dataclass(frozen=True)
+class Supervisor:
+    user_id: int
+    name: str
+    language: str
+
+
+@dataclass(frozen=True)
+class GroupConfig:
+    id: str
+    name: str
+    supervisor_id: int
+    flow_id: str
+    min_responses: int = DEFAULT_MIN_RESPONSES
+    # Free text gives people away more easily than numbers, so it may need more respondents.
+    text_min_responses: int | None = None
+    redact_names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.text_min_responses is None:
+            object.__setattr__(self, "text_min_responses", self.min_responses)
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    source: Path
+    timezone: ZoneInfo
+    default_language: str
+    storage_path: Path
+    api_base_url: str | None
+    invite_expiry_days: int
+    supervisors: Mapping[int, Supervisor]
+    groups: Mapping[str, GroupConfig]
+    flows: Mapping[str, Flow]
+
+    def supervisor_groups(self, user_id: int) -> tuple[GroupConfig, ...]:
+        return tuple(group for group in self.groups.values() if group.supervisor_id == user_id)
+
+
+def load_config(path: Path) -> AppConfig:
+    root = load_yaml(path)
+    _reject_token(root)
+    root.reject_unknown_keys(_TOP_LEVEL_KEYS)
+    default_language = root.get("default_language", str, "fi", choices=LANGUAGES)
+    flows = _flows(root)
+    supervisors = _supervisors(root, default_language)
+    return AppConfig(
+        source=path,
+        timezone=_timezone(root),
+        default_language=default_language,
+        storage_path=_storage_path(root),
+        api_base_url=_api_base_url(root),
+        invite_expiry_days=root.section("invites").get(
+            "expiry_days", int, DEFAULT_INVITE_EXPIRY_DAYS, minimum=1, maximum=365
+        ),
+        supervisors=MappingProxyType(supervisors),
+        groups=MappingProxyType(_groups(root, supervisors, flows)),
+        flows=MappingProxyType(flows),
+    )
+
+
+def _relative_to_config(root: Node, value: str) -> Path:
+    """Relative paths in config.yaml mean "next to config.yaml", wherever the bot is started from."""
+    return (root.file.parent / Path(value).expanduser()).resolve()
+
+
+def _reject_token(root: Node) -> None:
+    for section in (root, root.section("telegram")):
+        for key in section.key_names():
+            if "token" in key.lower():
+                raise section.error(
+                    f"never put the bot token in this file: set the {TOKEN_ENV_VAR} environment variable", key
+                )
+
+
+def _timezone(root: Node) -> ZoneInfo:
+    name = root.require("timezone", str)
+    try:
+        return ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        guess = closest(name, zoneinfo.available_timezones())
+        hint = f"did you mean '{guess}'?" if guess else "use an IANA name such as 'Europe/Helsinki'"
+        raise root.error(f"unknown time zone '{name}' ({hint})", "timezone") from None
+
+
+def _storage_path(root: Node) -> Path:
+    storage = root.section("storage")
+    storage.reject_unknown_keys(("path",))
+    return _relative_to_config(root, storage.get("path", str, "data/kierros.sqlite3"))
+
+
+def _api_base_url(root: Node) -> str | None:
+    telegram = root.section("telegram")
+    telegram.reject_unknown_keys(("api_base_url",))
+    url = telegram.get("api_base_url", str, None)
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise telegram.error(f"must start with http:// or https:// (got '{url}')", "api_base_url")
+    return url
+
+
+def _flows(root: Node) -> dict[str, Flow]:
+    directory_name = root.get("flows_dir", str, "flows")
+    # Flow files are shown next to the config file's path as given, e.g. "flows/pre_session.yaml".
+    directory = root.file.parent / directory_name
+    if not directory.is_dir():
+        raise root.error(f"flows folder not found: {directory}", "flows_dir")
+    flows = load_flows(directory)
+    if not flows:
+        raise root.error(f"no flow files (*.yaml) in {directory}", "flows_dir")
+    return flows
+
+
+def _supervisors(root: Node, default_language: str) -> dict[int, Supervisor]:
+    nodes = root.items("supervisors", min_items=1)
+    supervisors = {}
+    for node in nodes:
+        node.reject_unknown_keys(("user_id", "name", "language"))
+        supervisor = Supervisor(
+            user_id=node.require("user_id", int, minimum=1),
+            name=node.require("name", str),
+            language=node.get("language", str, default_language, choices=LANGUAGES),
+        )
+        supervisors[supervisor.user_id] = supervisor
+    reject_duplicates(nodes, "user_id", "supervisor user_id")
+    return supervisors
+
+
+def _groups(
+    root: Node, supervisors: Mapping[int, Supervisor], flows: Mapping[str, Flow]
+) -> dict[str, GroupConfig]:
+    nodes = root.items("groups", min_items=1)
+    groups = {}
+    for node in nodes:
+        group = _group(node, supervisors, flows)
+        groups[group.id] = group
+    reject_duplicates(nodes, "id", "group id")
+    return groups
+
+
+def _group(node: Node, supervisors: Mapping[int, Supervisor], flows: Mapping[str, Flow]) -> GroupConfig:
+    node.reject_unknown_keys(
+        ("id", "name", "supervisor", "flow", "min_responses", "text_min_responses", "redact_names")
+    )
+    supervisor_id = node.require("supervisor", int)
+    if supervisor_id not in supervisors:
+        listed = ", ".join(str(user_id) for user_id in supervisors)
+        raise node.error(f"no supervisor with user_id {supervisor_id} (listed: {listed})", "supervisor")
+    flow_id = node.require("flow", str)
+    if flow_id not in flows:
+        guess = closest(flow_id, flows)
+        hint = f"did you mean '{guess}'? " if guess else ""
+        raise node.error(f"unknown flow '{flow_id}' ({hint}available: {', '.join(flows)})", "flow")
+    min_responses = node.get("min_responses", int, DEFAULT_MIN_RESPONSES, minimum=MIN_RESPONSES_FLOOR)
+    text_min_responses = node.get("text_min_responses", int, min_responses)
+    if text_min_responses < min_responses:
+        problem = f"must be at least min_responses ({min_responses}) (got {text_min_responses})"
+        raise node.error(problem, "text_min_responses")
+    return GroupConfig(
+        id=node.require("id", str, text_format=GROUP_ID_FORMAT),
+        name=node.require("name", str),
+        supervisor_id=supervisor_id,
+        flow_id=flow_id,
+        min_responses=min_responses,
+        text_min_responses=text_min_responses,
+        redact_names=tuple(name.expect(str) for name in node.items("redact_names", required=False)),
+    )
