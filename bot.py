@@ -1,0 +1,203 @@
+"""Kierros: the composition root and command line.
+
+    python bot.py [run] [--config config.yaml]   run the bot (token from TELEGRAM_BOT_TOKEN)
+    python bot.py check [--config config.yaml]   validate the config and flows, print a summary
+    python bot.py demo [--lang fi|sv|en]         the real bot against a local Telegram simulator, no token needed
+
+Wiring, in order: load config (one clear error and exit code 2 when it is wrong) → build the PTB `Application`
+(base URL configurable, so a self-hosted Bot API server or the simulator work) → at start-up open storage, build the
+domain services, publish the command menus and start the outbox sender → register the handlers → poll.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+from checkins.config import AppConfig, load_config
+from checkins.i18n import LANGUAGES, Translator
+from checkins.membership import MembershipService
+from checkins.outbox import Outbox
+from checkins.rounds import RoundService
+from checkins.storage import Store
+from checkins.yamlsource import ConfigError
+from handlers import answering, errors, joining, supervisor
+from handlers.context import SERVICES_KEY, KierrosContext, Services
+from handlers.delivery import OutboxSender
+from handlers.menus import publish_menus
+
+log = logging.getLogger("kierros")
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "config.yaml"
+TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
+BASE_URL_ENV = "TELEGRAM_API_BASE_URL"
+SENDER_TASK_KEY = "outbox_sender"
+
+
+class TokenMask(logging.Filter):
+    """Replaces the bot token wherever a log record would carry it (URLs logged by HTTP clients)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self._token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._token and self._token in record.getMessage():
+            record.msg = record.getMessage().replace(self._token, "<token>")
+            record.args = None
+        return True
+
+
+def configure_logging(token: str) -> None:
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    # The HTTP client logs every request URL, and the URL holds the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(TokenMask(token))
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    config: AppConfig = application.bot_data["config"]
+    store = await Store.open(application.bot_data.get("storage_path", config.storage_path))
+    translator = Translator.load()
+    outbox = Outbox(store)
+    rounds = RoundService(config, store, translator, outbox, time.time)
+    membership = MembershipService(config, store, rounds, time.time)
+    application.bot_data[SERVICES_KEY] = Services(config, store, translator, outbox, rounds, membership)
+    await publish_menus(application.bot, config, translator)
+    sender = OutboxSender(application.bot, store, outbox, time.time)
+    application.bot_data[SENDER_TASK_KEY] = asyncio.create_task(sender.run(), name="outbox-sender")
+    log.info(
+        "Kierros started as @%s: %d groups, %d flows",
+        application.bot.username,
+        len(config.groups),
+        len(config.flows),
+    )
+
+
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    task: asyncio.Task[None] | None = application.bot_data.pop(SENDER_TASK_KEY, None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
+    if services is not None:
+        await services.store.close()
+
+
+def build_application(
+    config: AppConfig, token: str, *, base_url: str | None = None, storage_path: Path | None = None
+) -> Application:  # type: ignore[type-arg]
+    """The PTB application with every handler registered; storage opens when it initialises."""
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .context_types(ContextTypes(context=KierrosContext))
+        # The outbox retries on its own, so the limiter only paces (Telegram: ~30 msg/s, 20/min per group).
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    api_base = base_url or config.api_base_url
+    if api_base:
+        builder = builder.base_url(api_base).base_file_url(api_base.replace("/bot", "/file/bot", 1))
+    application = builder.build()
+    application.bot_data["config"] = config
+    if storage_path is not None:
+        application.bot_data["storage_path"] = storage_path
+
+    joining.register(application)
+    supervisor.register(application)
+    answering.register(application)
+    errors.register(application)
+    return application
+
+
+@contextlib.asynccontextmanager
+async def running(application: Application) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Run an application (polling) inside an existing event loop — for the demo and the tests."""
+    # run_polling() calls the post_init/post_shutdown hooks itself; here we call them as it would.
+    await application.initialize()
+    if application.post_init is not None:
+        await application.post_init(application)
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES)
+    try:
+        yield application
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)
+
+
+def _load_or_exit(path: Path) -> AppConfig:
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        print(f"Configuration error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def command_check(config_path: Path) -> int:
+    config = _load_or_exit(config_path)
+    print(f"{config.source}: OK")
+    print(f"  time zone {config.timezone.key}, default language {config.default_language}")
+    print(f"  storage {config.storage_path}")
+    for flow in config.flows.values():
+        print(f"  flow {flow.id}: {len(flow.questions)} questions ({flow.source.name})")
+    for group in config.groups.values():
+        supervisor_name = config.supervisors[group.supervisor_id].name
+        print(
+            f"  group {group.id} “{group.name}”: flow {group.flow_id}, supervisor {supervisor_name}, "
+            f"min_responses {group.min_responses}"
+        )
+    return 0
+
+
+def command_run(config_path: Path) -> int:
+    config = _load_or_exit(config_path)
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        print(
+            f"No bot token: set {TOKEN_ENV} to the token BotFather gave you.\n"
+            "To try Kierros without a token or network, run:  python bot.py demo",
+            file=sys.stderr,
+        )
+        return 1
+    configure_logging(token)
+    application = build_application(config, token, base_url=os.environ.get(BASE_URL_ENV) or None)
+    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bot.py", description="Kierros check-in bot for work supervision")
+    parser.add_argument("command", nargs="?", default="run", choices=("run", "check", "demo"))
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="path to config.yaml")
+    parser.add_argument("--lang", choices=LANGUAGES, default="fi", help="language of the demo's people")
+    arguments = parser.parse_args(argv)
+    if arguments.command == "check":
+        return command_check(arguments.config)
+    if arguments.command == "demo":
+        from demo import run_demo
+
+        return asyncio.run(run_demo(arguments.lang))
+    return command_run(arguments.config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Membership: first contact, invite links, joining and who may act as a supervisor for which group.
+
+An invite token is random (`secrets`), stored with its group and expiry, and revocable; it is the only way into a
+group. `register` records a person on first contact with the language Telegram reports (or the configured default);
+`join` checks a token and adds the member, and — when a round is already open — invites them to it at once.
+`supervised_group` is the single access check for supervisor commands: it answers None both for a stranger and for
+a supervisor naming someone else's group, so a refusal reveals nothing about other groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from html import escape
+
+from checkins.config import AppConfig, GroupConfig
+from checkins.i18n import Catalog, normalise_language
+from checkins.rounds import RoundService
+from checkins.screens import Screen
+from checkins.storage import MemberRow, Store
+
+SECONDS_PER_DAY = 86_400
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who sent an update, as Telegram reports it."""
+
+    telegram_user_id: int
+    first_name: str | None
+    last_name: str | None
+    username: str | None
+    language_code: str | None
+
+
+class JoinOutcome(StrEnum):
+    JOINED = "joined"
+    ALREADY_MEMBER = "already_member"
+    INVALID_INVITE = "invalid_invite"
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    outcome: JoinOutcome
+    member: MemberRow
+    group: GroupConfig | None = None
+    round_opened: bool = False
+
+
+def welcome_text(catalog: Catalog, group: GroupConfig) -> str:
+    """What a member reads on joining: what the bot is, who sees what, and that it is not a crisis service."""
+    paragraphs = [
+        "<b>" + escape(catalog.gettext("Welcome to the check-ins of {group}!").format(group=group.name)) + "</b>",
+        escape(
+            catalog.gettext(
+                "Before each supervision session I will ask you a few short questions here in this private chat. "
+                "Every question can be skipped, and you can change your answers until the check-in closes."
+            )
+        ),
+        escape(
+            catalog.gettext(
+                "Your supervisor sees only an anonymised summary: how many answered, never who, and free-text "
+                "answers without names. Your employer sees nothing. In a small group a writing style can still be "
+                "recognisable, so write only what you are comfortable sharing."
+            )
+        ),
+        "<i>"
+        + escape(
+            catalog.gettext(
+                "This is not a crisis service. If you are in acute distress, contact occupational health or call 112."
+            )
+        )
+        + "</i>",
+    ]
+    return "\n\n".join(paragraphs)
+
+
+class MembershipService:
+    def __init__(self, config: AppConfig, store: Store, rounds: RoundService, clock: Callable[[], float]) -> None:
+        self.config = config
+        self.store = store
+        self.rounds = rounds
+        self.clock = clock
+
+    def language_of(self, person: Person) -> str:
+        supervisor = self.config.supervisors.get(person.telegram_user_id)
+        if supervisor is not None:
+            return supervisor.language
+        return normalise_language(person.language_code, self.config.default_language)
+
+    def is_supervisor(self, telegram_user_id: int) -> bool:
+        return telegram_user_id in self.config.supervisors
+
+    def supervised_group(self, telegram_user_id: int, group_id: str) -> GroupConfig | None:
+        group = self.config.groups.get(group_id)
+        if group is None or group.supervisor_id != telegram_user_id:
+            return None
+        return group
+
+    async def register(self, person: Person) -> MemberRow:
+        async with self.store.transaction() as store:
+            return await self._upsert(store, person)
+
+    async def _upsert(self, store: Store, person: Person) -> MemberRow:
+        return await store.upsert_member(
+            person.telegram_user_id,
+            language=self.language_of(person),
+            first_name=person.first_name,
+            last_name=person.last_name,
+            username=person.username,
+        )
+
+    async def member(self, telegram_user_id: int) -> MemberRow | None:
+        async with self.store.transaction() as store:
+            return await store.member_by_telegram_id(telegram_user_id)
+
+    async def join(self, person: Person, token: str) -> JoinResult:
+        async with self.store.transaction() as store:
+            member = await self._upsert(store, person)
+            group_id = await store.invite_group(token, self.clock())
+            group = self.config.groups.get(group_id) if group_id else None
+            if group is None:
+                return JoinResult(JoinOutcome.INVALID_INVITE, member)
+            if not await store.add_membership(group.id, member.id):
+                return JoinResult(JoinOutcome.ALREADY_MEMBER, member, group)
+            # Queued, not replied directly, so it cannot overtake an open round's first question.
+            catalog = self.rounds.translator.for_language(member.language)
+            await self.rounds.outbox.send(member.telegram_user_id, Screen(welcome_text(catalog, group)))
+            opened = await self.rounds.join_open_round(group.id, member)
+        self.rounds.outbox.wake()
+        return JoinResult(JoinOutcome.JOINED, member, group, opened)
+
+    async def create_invite(self, group: GroupConfig) -> str:
+        expires_at = self.clock() + self.config.invite_expiry_days * SECONDS_PER_DAY
+        async with self.store.transaction() as store:
+            return await store.create_invite(group.id, expires_at)
+
+    async def revoke_invites(self, group: GroupConfig) -> int:
+        async with self.store.transaction() as store:
+            return await store.revoke_invites(group.id)
+
+    async def member_groups(self, member: MemberRow) -> list[GroupConfig]:
+        async with self.store.transaction() as store:
+            group_ids = await store.member_group_ids(member.id)
+        return [self.config.groups[g] for g in group_ids if g in self.config.groups]

@@ -1,0 +1,46 @@
+"""The durable outbox's domain side: queue a message or an edit in SQLite, and wake the sender.
+
+Nothing in the domain sends to Telegram directly. `Outbox.send` and `Outbox.edit` write a row in the caller's open
+transaction, so a message exists exactly when the state change that caused it was committed; a `dedupe` key makes a
+repeated attempt (a timer firing twice, a retried command) a no-op. The sender in `handlers/delivery.py` delivers
+rows in order per chat and records Telegram's message id, which later edits refer to through the row's id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from checkins.screens import Screen
+from checkins.storage import Store
+
+
+def _payload(screen: Screen) -> dict[str, Any]:
+    return {
+        "text": screen.text,
+        "keyboard": [[[button.text, button.data] for button in row] for row in screen.keyboard],
+    }
+
+
+class Outbox:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._wakeup = asyncio.Event()
+
+    @property
+    def wakeup(self) -> asyncio.Event:
+        return self._wakeup
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def send(self, chat_id: int, screen: Screen, dedupe: str | None = None) -> int | None:
+        """Queue a new message; returns the outbox id later edits can refer to."""
+        return await self._store.enqueue(chat_id, "message", _payload(screen), dedupe)
+
+    async def edit(self, chat_id: int, screen: Screen, message_id: int | None, edit_of: int | None) -> None:
+        """Queue an edit of a message known by its Telegram id or by the outbox row that sent it."""
+        if message_id is None and edit_of is None:
+            return
+        payload = _payload(screen) | {"message_id": message_id, "edit_of": edit_of}
+        await self._store.enqueue(chat_id, "edit", payload)

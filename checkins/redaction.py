@@ -1,0 +1,265 @@
+"""Scrubbing of identifying details from free text before it reaches the supervisor's digest.
+
+This module owns the pattern side of anonymisation: the names it is given (with the common Finnish inflected
+forms, Swedish genitive -s and English 's), Telegram @mentions, e-mail addresses, phone numbers, Finnish personal
+identity codes and URLs are replaced by placeholders the caller supplies in the digest's language. It is a
+best-effort safety net, not a guarantee. It only knows the names it is given; its Finnish morphology is a
+heuristic (regular consonant gradation only, so Lahti → Lahden is missed); names that are also ordinary words
+("Anna", "Aino" → "ainoa", "Onni", "Toivo") are scrubbed wherever they appear; phone numbers are recognised only
+in international form, with a leading 0, or as a bare run of 9+ digits; look-alike letters from other scripts,
+combining marks and full-width digits are not folded; and a description that identifies someone without naming
+them ("our only night nurse") passes through untouched. Text is normalised first (see `normalise`), spans refer
+to the normalised text, and the redacted text is built from it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class RedactionKind(StrEnum):
+    NAME = "name"
+    MENTION = "mention"
+    EMAIL = "email"
+    PHONE = "phone"
+    IDENTITY_CODE = "identity_code"
+    URL = "url"
+
+
+Finding = tuple[RedactionKind, int, int]
+
+# Equal-length overlapping findings are named by the more specific kind.
+_SPECIFICITY = ("identity_code", "email", "url", "phone", "mention", "name")
+_PRIORITY = {RedactionKind(kind): rank for rank, kind in enumerate(_SPECIFICITY)}
+
+# Invisible characters that could split a name so that it no longer matches: zero-width space/joiners, word
+# joiner, BOM, soft hyphen and the bidirectional marks, embeddings and isolates.
+_INVISIBLE = dict.fromkeys(
+    [0x00AD, 0x061C, 0x180E, 0xFEFF, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070)]
+)
+
+
+def normalise(text: str) -> str:
+    """The form of `text` that matching runs on and that `findings` spans refer to."""
+    # Strip before composing: removing a joiner can bring a letter and its combining mark together.
+    return unicodedata.normalize("NFC", text.translate(_INVISIBLE))
+
+
+# The lookarounds only ever look at characters of the same class (letter or digit) as the end of the match they
+# guard. Otherwise a finding could hide its neighbour ("a@b.fi0401234567": the phone number keeps the address from
+# ending at "fi"), the neighbour would leak, and a second pass - now seeing "]" - would find it, so redaction would
+# not be idempotent. Runs of word characters are matched from their start, so an earlier start covers a later.
+
+_MENTION = re.compile(r"@[A-Za-z][A-Za-z0-9_]{2,30}(?:[0-9](?![0-9])|[A-Za-z_](?![^\W\d]))")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![^\W\d])")
+# Bare domains only with a known top-level domain, written in lower case: "Kiitos.Se oli..." (a missing space
+# after a full stop) must not become a link, while "kiitos.se" sadly still does.
+_URL = re.compile(
+    r"(?<![^\W\d])[^\W\d_]*?(?:https?://|www\.)[^\s<>\"]+"  # letters glued in front go with it
+    r"|(?=(?<![^\W\d])[^\W\d_]|(?<![0-9])[0-9])(?:[^\W_](?:[\w-]*[^\W_])?\.)+"
+    r"(?-i:fi|ax|se|dk|ee|eu|com|net|org|info|io|app|dev|uk|de)(?![^\W\d])(?:[:/][^\s<>\"]*)?",
+    re.IGNORECASE,
+)
+_URL_TRAILING = ".,;:!?)]}'\"»”’"
+# Finnish and international numbers. A domestic number must start with 0 (040…, 09…, (09)…) and an unseparated
+# one may be any run of 9-15 digits; this is what keeps years, dates, times, scale answers and amounts out.
+_SEP = "[ \u00a0\u202f-]"
+# Group sizes and counts are bounded so that a candidate is short and rescanning after a rejected one is cheap.
+_GROUPS = rf"[0-9]{{2,15}}(?:{_SEP}[0-9]{{2,15}}){{0,6}}"
+_PHONE = re.compile(
+    rf"(?:\+[0-9]{{1,3}}{_SEP}?(?:\(0?[0-9]{{0,3}}\){_SEP}?)?{_GROUPS}|\([0-9]{{1,4}}\){_SEP}?{_GROUPS}"
+    rf"|(?<![0-9])(?:0[0-9]{{1,14}}(?:{_SEP}[0-9]{{2,15}}){{0,6}}|[1-9][0-9]{{8,14}}))(?![0-9])"
+)
+_IDENTITY_CODE = re.compile(
+    r"(?<![0-9])([0-9]{2})([0-9]{2})([0-9]{2})([-+A-FU-Y])[0-9]{3}"
+    r"(?:[0-9](?![0-9])|[A-FHJ-NPR-Y](?![^\W\d]))",
+    re.IGNORECASE,
+)
+_CENTURY = {"+": 1800, **dict.fromkeys("-UVWXY", 1900), **dict.fromkeys("ABCDEF", 2000)}
+
+
+def _is_phone(match: re.Match[str]) -> bool:
+    return 7 <= sum(c.isdigit() for c in match[0]) <= 15
+
+
+def _is_identity_code(match: re.Match[str]) -> bool:
+    # Shape and date only. The check character is deliberately not verified: a code with a typo in it still
+    # points at one person, and the date check already keeps other ten-character codes out.
+    day, month, year = int(match[1]), int(match[2]), int(match[3]) + _CENTURY[match[4].upper()]
+    if not 1 <= month <= 12:
+        return False
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    return 1 <= day <= (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
+
+
+# Finnish endings, with both vowel-harmony variants everywhere rather than working out the harmony: an extra
+# alternative costs nothing, a missed one leaks a name. Case endings (genitive, partitive, the locative cases,
+# essive, translative, abessive, comitative, illative, and the plurals people use for families: Virtaset,
+# Virtasille), then possessive suffixes, then clitics (-kin, -kaan, -han, -pa, -ko, colloquial -s).
+_CASE = (
+    r"(?:n|[aä]|t[aä]|lle|lt[aä]|ll[aä]|st[aä]|ss[aä]|n[aä]|ksi|kse|tt[aä]|ineen|ine|h?[aeiouyäö]n|seen"
+    r"|t|ten|den|en|ille|ilt[aä]|ill[aä]|ist[aä]|iss[aä]|ien|in[aä]|ihin|i[aä])"
+)
+_POSS = r"(?:ni|si|ns[aä]|mme|nne|[aeiouyäö]n)"
+_CLITIC = r"(?:kin|k[aä][aä]n|h[aä]n|p[aä]|k[oö]|s)"
+_ENDINGS = rf"(?:{_CASE}{_POSS}?{_CLITIC}?|{_POSS}{_CLITIC}?|{_CLITIC})"
+# Plural forms built on the stem without its last vowel: Maija → Maijineen, Maijoille.
+_PLURAL_CASE = r"(?:neen|ne|lle|lt[aä]|ll[aä]|st[aä]|ss[aä]|hin|den|tten|en|n[aä]|ksi|t[aä]|[aä])"
+_PLURAL = rf"(?:[oöe]?i{_PLURAL_CASE}{_POSS}?{_CLITIC}?)"
+# Swedish/English genitive (Annas is already the clitic -s) and the colon Finnish puts before the ending of a
+# foreign-looking word or handle (Jean:lle, @maija_m:n).
+_FOREIGN = r"(?:['’]s?|:[^\W\d_]{1,10})"
+_VOWELS = "aeiouyäöå"
+# Regular consonant gradation of the last syllable (strong → weak): Pekka → Pekan, Antti → Antin, Ranta → Rannan.
+_GRADATION = (
+    *(("kk", "k"), ("pp", "p"), ("tt", "t")),
+    *(("nt", "nn"), ("nk", "ng"), ("mp", "mm"), ("lt", "ll"), ("rt", "rr")),
+)
+# Name particles that alone identify nobody; they stay part of the full-name pattern.
+_PARTICLES = frozenset({"af", "av", "da", "de", "del", "den", "der", "di", "du", "la", "le", "van", "von"})
+
+
+def _inflected(word: str) -> str:
+    """Regex for one name word with its inflected forms; derived stems only ever match with an ending.
+
+    Trade-off: matching is case-insensitive and a name is scrubbed wherever it stands as a whole word, in any
+    of its forms, because chat text is often written in lower case. So the name "Anna" also removes the verb
+    "anna" and "Aino" the word "ainoa"; we accept the lost words over a leaked name. Derived stems never
+    match bare ("Anti" of Antti would eat the word "anti"), only with an ending.
+    """
+    base = re.escape(word)
+    if len(word) <= 2 or not word.isalpha():  # very short names, handles and O'Brien: as written
+        return rf"(?:{base}{_FOREIGN}?)"
+    lower = word.lower()
+    derived: list[str] = []
+    plural = ""
+    if lower.endswith("nen") and len(word) > 4:  # Virtanen → Virtasen, Virtasta, Virtasille
+        derived += [word[:-3] + "se", word[:-3] + "s", word[:-3] + "si"]
+    elif lower[-1] not in _VOWELS:  # Kristian → Kristianin; Tobias → Tobiaksen
+        derived.append(word + "i")
+        if lower.endswith("s"):
+            derived.append(word[:-1] + "kse")
+    else:
+        body = lower[:-1]
+        for strong, weak in _GRADATION:
+            if len(word) >= 4 and body.endswith(strong):
+                derived.append(word[: len(body) - 2] + weak + word[-1])
+                break
+        if len(word) >= 4:
+            plural = re.escape(word[:-1]) + _PLURAL
+    alternatives = [rf"{base}(?:{_ENDINGS}|{_FOREIGN})?", *(re.escape(d) + _ENDINGS for d in derived)]
+    if plural:
+        alternatives.append(plural)
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+def _name_word(word: str) -> str:
+    # Hyphenated names inflect only at the end: Anna-Liisan.
+    head, hyphen, tail = word.rpartition("-")
+    return re.escape(head + hyphen) + _inflected(tail) if hyphen and tail else _inflected(word)
+
+
+def _compile_name(core: str, last: str) -> re.Pattern[str]:
+    # Whole words, by class: "2Maija" and "Maija2" hit, "xMaija" does not; a handle ending in a digit ("matti80")
+    # must not hit the start of "matti801", but may stand right before a letter.
+    after = r"(?![0-9])" if last.isdigit() else r"(?![^\W\d])"
+    return re.compile(rf"(?<![^\W\d])@?{core}{after}", re.IGNORECASE)
+
+
+def _name_patterns(names: Iterable[str]) -> tuple[re.Pattern[str], ...]:
+    cores: dict[str, str] = {}  # regex → the last character of the name it was built from
+    for raw in names:
+        words = [w.lstrip("@") for w in normalise(str(raw)).split()]
+        words = [w for w in words if any(c.isalnum() for c in w)]
+        for word in words:
+            if len(words) > 1 and word.lower() in _PARTICLES:
+                continue
+            cores[_name_word(word)] = word[-1]
+            if "-" in word and word.replace("-", "").isalpha():  # Anna-Liisa is also called Liisa
+                cores.update({_inflected(p): p[-1] for p in word.split("-") if p and p.lower() not in _PARTICLES})
+        if len(words) > 1:  # the full name as one finding: "Maija Meikäläisen" → one placeholder
+            core = r"\s+".join([*(re.escape(w) for w in words[:-1]), _name_word(words[-1])])
+            cores[core] = words[-1][-1]
+    return tuple(_compile_name(core, last) for core, last in cores.items())
+
+
+def _scan(pattern: re.Pattern[str], text: str, valid: Callable[[re.Match[str]], bool]) -> Iterator[tuple[int, int]]:
+    """Like finditer, but a candidate that fails `valid` is skipped one character, not whole.
+
+    So "040000 0131052-308" (too many digits for one number) still yields the number that starts inside it.
+    """
+    pos = 0
+    while (match := pattern.search(text, pos)) is not None:
+        if valid(match):
+            yield match.span()
+            pos = match.end()
+        else:
+            pos = match.start() + 1
+
+
+def _resolve(candidates: Iterable[Finding]) -> list[Finding]:
+    """Merge overlapping candidates: the union of their spans, named by the longest (ties by priority).
+
+    Taking the union rather than dropping the shorter one means no matched character ever survives.
+    """
+    merged: list[tuple[RedactionKind, int, int, tuple[int, int]]] = []
+    for kind, start, end in sorted(candidates, key=lambda c: (c[1], -c[2])):
+        rank = (start - end, _PRIORITY[kind])
+        if merged and start < merged[-1][2]:
+            best, first, last, best_rank = merged[-1]
+            if rank < best_rank:
+                best, best_rank = kind, rank
+            merged[-1] = (best, first, max(last, end), best_rank)
+        else:
+            merged.append((kind, start, end, rank))
+    return [(kind, start, end) for kind, start, end, _ in merged]
+
+
+@dataclass(frozen=True)
+class Redactor:
+    """Built once per group & digest from the names to scrub."""
+
+    name_patterns: tuple[re.Pattern[str], ...] = field(default=(), repr=False)
+
+    @classmethod
+    def for_names(cls, names: Iterable[str]) -> Redactor:
+        """Names: first, last and full names, usernames with or without @, names listed in the config."""
+        return cls(_name_patterns(names))
+
+    def _candidates(self, text: str) -> Iterator[Finding]:
+        for start, end in _scan(_IDENTITY_CODE, text, _is_identity_code):
+            yield RedactionKind.IDENTITY_CODE, start, end
+        for match in _EMAIL.finditer(text):
+            yield RedactionKind.EMAIL, match.start(), match.end()
+        for match in _URL.finditer(text):
+            end = match.end()
+            while end > match.start() + 1 and text[end - 1] in _URL_TRAILING:
+                end -= 1  # "(see www.example.fi)." keeps its bracket and full stop
+            yield RedactionKind.URL, match.start(), end
+        for start, end in _scan(_PHONE, text, _is_phone):
+            yield RedactionKind.PHONE, start, end
+        for match in _MENTION.finditer(text):
+            yield RedactionKind.MENTION, match.start(), match.end()
+        for pattern in self.name_patterns:
+            for match in pattern.finditer(text):
+                yield RedactionKind.NAME, match.start(), match.end()
+
+    def findings(self, text: str) -> list[Finding]:
+        """What `redact` would replace: (kind, start, end) in `normalise(text)`, in order, never overlapping."""
+        return _resolve(self._candidates(normalise(text)))
+
+    def redact(self, text: str, placeholders: Mapping[RedactionKind, str]) -> str:
+        """`text` normalised, with every finding replaced by the placeholder for its kind."""
+        text = normalise(text)
+        pieces: list[str] = []
+        last = len(text)
+        for kind, start, end in reversed(_resolve(self._candidates(text))):
+            # A placeholder missing from a catalog must neither crash the digest nor let the detail through.
+            pieces += [text[end:last], placeholders.get(kind, "[…]")]
+            last = start
+        pieces.append(text[:last])
+        return "".join(reversed(pieces))

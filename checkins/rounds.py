@@ -1,0 +1,393 @@
+"""The round lifecycle: open a round, take each member's answers, submit, close and hand the digest to the outbox.
+
+`RoundService` is what the Telegram edge calls once it has read an update. Each public method runs in one storage
+transaction, and every message it causes is queued in the outbox inside that same transaction: an answer and the
+next question are committed together or not at all, so a restart loses nothing and sends nothing twice (the outbox
+sender delivers what is queued). Methods return a short `Notice` for the edge to show at once (a callback toast or a
+direct reply) — never anything that must survive a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from html import escape
+from typing import Any
+
+from checkins.answering import (
+    Back,
+    Progress,
+    Rejection,
+    Reopen,
+    ShowEditList,
+    Status,
+    Submit,
+    WriteText,
+    apply,
+    decode_action,
+    step_token,
+)
+from checkins.config import AppConfig, GroupConfig
+from checkins.digest import DigestInput, render_digest
+from checkins.flows import Flow
+from checkins.i18n import N_, Catalog, Translator
+from checkins.outbox import Outbox
+from checkins.redaction import Redactor
+from checkins.screens import (
+    Screen,
+    answered_text,
+    question_screen,
+    review_screen,
+    review_summary_text,
+    submitted_screen,
+)
+from checkins.storage import MemberRow, RoundRow, Store
+
+_REJECTION_TEXTS = {
+    Rejection.REQUIRED: N_("This question needs an answer."),
+    Rejection.TOO_LONG: N_("That is longer than this question allows ({limit} characters). Please shorten it."),
+    Rejection.EMPTY: N_("Please write your answer as text."),
+    Rejection.NEEDS_TEXT: N_("Please write your answer as a message."),
+    Rejection.NEEDS_BUTTON: N_("Please answer with the buttons."),
+    Rejection.INVALID: N_("This button is not valid."),
+}
+
+
+class OpenOutcome(StrEnum):
+    OPENED = "opened"
+    ALREADY_OPEN = "already_open"
+    NO_MEMBERS = "no_members"
+
+
+class CloseOutcome(StrEnum):
+    CLOSED = "closed"
+    NOT_OPEN = "not_open"
+
+
+@dataclass(frozen=True)
+class OpenResult:
+    outcome: OpenOutcome
+    round: RoundRow | None = None
+    invited: int = 0
+
+
+@dataclass(frozen=True)
+class CloseResult:
+    outcome: CloseOutcome
+    submitted: int = 0
+    invited: int = 0
+
+
+def author_tag(secret: bytes, member_id: int, question_id: str) -> bytes:
+    """Links one answer to its author only for someone holding the round's secret; different per question."""
+    return hmac.new(secret, f"{member_id}:{question_id}".encode(), hashlib.sha256).digest()
+
+
+class RoundService:
+    def __init__(
+        self,
+        config: AppConfig,
+        store: Store,
+        translator: Translator,
+        outbox: Outbox,
+        clock: Callable[[], float],
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.translator = translator
+        self.outbox = outbox
+        self.clock = clock
+
+    def _catalog(self, member: MemberRow) -> Catalog:
+        return self.translator.for_language(member.language)
+
+    # --- opening -----------------------------------------------------------------------------------------------
+
+    async def open_round(self, group: GroupConfig) -> OpenResult:
+        async with self.store.transaction() as store:
+            if await store.open_round(group.id) is not None:
+                return OpenResult(OpenOutcome.ALREADY_OPEN)
+            members = [m for m in await store.group_members(group.id) if m.reachable]
+            if not members:
+                return OpenResult(OpenOutcome.NO_MEMBERS)
+            round_row = await store.create_round(group.id, group.flow_id, self.clock())
+            for member in members:
+                await self._invite_to_round(round_row, member)
+            invited = len(members)
+        self.outbox.wake()
+        return OpenResult(OpenOutcome.OPENED, round_row, invited)
+
+    async def _invite_to_round(self, round_row: RoundRow, member: MemberRow) -> None:
+        """Add a member to an open round and queue the intro and first question (once, whatever happens)."""
+        flow = self.config.flows[round_row.flow_id]
+        group = self.config.groups[round_row.group_id]
+        catalog = self._catalog(member)
+        await self.store.add_participant(round_row.id, member.id)
+        await self.store.set_focus_round(member.id, round_row.id)
+        intro = (
+            f"<b>{escape(flow.title.get(member.language))}</b> · {escape(group.name)}\n\n"
+            f"{escape(flow.intro.get(member.language))}"
+        )
+        await self.outbox.send(member.telegram_user_id, Screen(intro), dedupe=f"intro:{round_row.id}:{member.id}")
+        progress = Progress.start()
+        await self._show(round_row, member, flow, progress, catalog, dedupe=f"first:{round_row.id}:{member.id}")
+
+    async def join_open_round(self, group_id: str, member: MemberRow) -> bool:
+        """A member who joins while a round is open gets it too (inside the caller's transaction)."""
+        round_row = await self.store.open_round(group_id)
+        if round_row is None or await self.store.participant(round_row.id, member.id) is not None:
+            return False
+        await self._invite_to_round(round_row, member)
+        return True
+
+    # --- answering ---------------------------------------------------------------------------------------------
+
+    async def press(self, telegram_user_id: int, data: str, message_id: int | None) -> str | None:
+        """A button press. Returns the toast to show, if any."""
+        round_id, _, rest = data.partition(":")
+        step, _, code = rest.partition(":")
+        action = decode_action(code)
+        async with self.store.transaction() as store:
+            member = await store.member_by_telegram_id(telegram_user_id)
+            round_row = await store.round_by_id(round_id) if round_id else None
+            catalog = self.translator.for_language(member.language if member else self.config.default_language)
+            if member is None or round_row is None or action is None:
+                return catalog.gettext("This button is not valid.")
+            if not round_row.is_open:
+                return catalog.gettext("This check-in has closed; answers can no longer be changed.")
+            loaded = await self._load(round_row, member)
+            if loaded is None:
+                return catalog.gettext("This button is not valid.")
+            flow, progress = loaded
+            if step != step_token(progress):
+                return catalog.gettext("This button is no longer active. Please use the latest message.")
+            if isinstance(action, Reopen):
+                progress = Progress(
+                    Status.SUBMITTED, progress.cursor, await self._submitted_answers(round_row, member, flow)
+                )
+            result = apply(flow, progress, action)
+            if isinstance(result, Rejection):
+                return self._rejection_text(result, flow, progress, catalog)
+            await self._after(round_row, member, flow, progress, result, action, catalog, message_id)
+        self.outbox.wake()
+        return None
+
+    async def write(self, telegram_user_id: int, text: str) -> str | None:
+        """A text message from a member. Returns a direct reply when the text could not be used."""
+        async with self.store.transaction() as store:
+            member = await store.member_by_telegram_id(telegram_user_id)
+            if member is None:
+                return None
+            catalog = self._catalog(member)
+            round_row = await self._focus_round(member)
+            if round_row is None:
+                return catalog.gettext(
+                    "There is no open check-in for you right now. I will message you when one opens."
+                )
+            loaded = await self._load(round_row, member)
+            if loaded is None:
+                return None
+            flow, progress = loaded
+            if progress.status is Status.SUBMITTED:
+                return catalog.gettext("Your answers are already submitted. Press “Change my answers” to edit them.")
+            action = WriteText(text)
+            result = apply(flow, progress, action)
+            if isinstance(result, Rejection):
+                return self._rejection_text(result, flow, progress, catalog)
+            await self._after(round_row, member, flow, progress, result, action, catalog, None)
+        self.outbox.wake()
+        return None
+
+    async def not_text(self, telegram_user_id: int) -> str | None:
+        """A sticker, photo, voice message or file: tell the member what is expected instead."""
+        async with self.store.transaction() as store:
+            member = await store.member_by_telegram_id(telegram_user_id)
+            if member is None:
+                return None
+            catalog = self._catalog(member)
+            round_row = await self._focus_round(member)
+            if round_row is None:
+                return catalog.gettext("I can only read text messages and button presses.")
+            loaded = await self._load(round_row, member)
+            if loaded is None:
+                return None
+            flow, progress = loaded
+            question = flow.questions[progress.cursor] if progress.status is Status.ANSWERING else None
+            if question is not None and question.type.value == "text":
+                return catalog.gettext("I can only save text answers. Please write your answer as a message.")
+            return catalog.gettext("Please answer with the buttons.")
+
+    def _rejection_text(self, rejection: Rejection, flow: Flow, progress: Progress, catalog: Catalog) -> str:
+        limit = flow.questions[progress.cursor].max_length if progress.status is Status.ANSWERING else 0
+        return catalog.gettext(_REJECTION_TEXTS[rejection]).format(limit=limit)
+
+    async def _focus_round(self, member: MemberRow) -> RoundRow | None:
+        rounds = await self.store.open_rounds_of_member(member.id)
+        for round_row in rounds:
+            if round_row.id == member.focus_round_id:
+                return round_row
+        return rounds[-1] if rounds else None
+
+    async def _load(self, round_row: RoundRow, member: MemberRow) -> tuple[Flow, Progress] | None:
+        participant = await self.store.participant(round_row.id, member.id)
+        flow = self.config.flows.get(round_row.flow_id)
+        if participant is None or flow is None:
+            return None
+        drafts = await self.store.drafts(round_row.id, member.id)
+        progress = Progress(
+            Status(participant.status),
+            participant.cursor,
+            drafts,
+            participant.editing_one,
+            participant.multi_selection,
+        )
+        return flow, progress
+
+    async def _submitted_answers(self, round_row: RoundRow, member: MemberRow, flow: Flow) -> dict[str, Any | None]:
+        assert round_row.secret is not None
+        tags = {q.id: author_tag(round_row.secret, member.id, q.id) for q in flow.questions}
+        return await self.store.answers_by_tags(tags)
+
+    async def _after(
+        self,
+        round_row: RoundRow,
+        member: MemberRow,
+        flow: Flow,
+        before: Progress,
+        after: Progress,
+        action: Any,
+        catalog: Catalog,
+        message_id: int | None,
+    ) -> None:
+        """Persist the new progress and queue what the member sees next."""
+        chat = member.telegram_user_id
+        await self.store.set_focus_round(member.id, round_row.id)
+        participant = await self.store.participant(round_row.id, member.id)
+        prompt_ref = participant.prompt_outbox_id if participant else None
+        if before.status is Status.ANSWERING and after.status is Status.ANSWERING and after.cursor == before.cursor:
+            # A toggle on a multi-choice question: redraw the same message.
+            await self._save(round_row, member, after, prompt_ref)
+            await self.outbox.edit(chat, question_screen(flow, round_row.id, after, catalog), message_id, prompt_ref)
+            return
+        if isinstance(action, ShowEditList):
+            await self.outbox.edit(
+                chat,
+                review_screen(flow, round_row.id, after, catalog, edit_list=True),
+                message_id,
+                prompt_ref,
+            )
+            return
+        if before.status is Status.ANSWERING:
+            question = flow.questions[before.cursor]
+            if isinstance(action, Back):
+                text = answered_text(flow, question, before.cursor, before.answers.get(question.id), catalog)
+            else:
+                text = answered_text(flow, question, before.cursor, after.answers.get(question.id), catalog)
+                await self.store.set_draft(round_row.id, member.id, question.id, after.answers.get(question.id))
+            await self.outbox.edit(chat, Screen(text), message_id, prompt_ref)
+        elif before.status is Status.REVIEW:
+            await self.outbox.edit(
+                chat, Screen(review_summary_text(flow, before.answers, catalog)), message_id, prompt_ref
+            )
+        else:
+            await self.outbox.edit(
+                chat,
+                Screen(catalog.gettext("Your answers are open for changes again.")),
+                message_id,
+                prompt_ref,
+            )
+        if isinstance(action, Submit):
+            await self._submit(round_row, member, flow, after)
+            ref = await self.outbox.send(chat, submitted_screen(round_row.id, after, catalog))
+            await self._save(round_row, member, after, ref)
+            return
+        if isinstance(action, Reopen):
+            for question_id, value in after.answers.items():
+                await self.store.set_draft(round_row.id, member.id, question_id, value)
+        await self._show(round_row, member, flow, after, catalog)
+
+    async def _show(
+        self,
+        round_row: RoundRow,
+        member: MemberRow,
+        flow: Flow,
+        progress: Progress,
+        catalog: Catalog,
+        dedupe: str | None = None,
+    ) -> None:
+        if progress.status is Status.ANSWERING:
+            screen = question_screen(flow, round_row.id, progress, catalog)
+        else:
+            screen = review_screen(flow, round_row.id, progress, catalog, edit_list=False)
+        ref = await self.outbox.send(member.telegram_user_id, screen, dedupe=dedupe)
+        await self._save(round_row, member, progress, ref)
+
+    async def _save(self, round_row: RoundRow, member: MemberRow, progress: Progress, prompt_ref: int | None) -> None:
+        await self.store.save_progress(
+            round_row.id,
+            member.id,
+            status=progress.status.value,
+            cursor=progress.cursor,
+            editing_one=progress.editing_one,
+            multi_selection=progress.multi_selection,
+            prompt_outbox_id=prompt_ref,
+        )
+
+    async def _submit(self, round_row: RoundRow, member: MemberRow, flow: Flow, progress: Progress) -> None:
+        assert round_row.secret is not None
+        tagged = {
+            q.id: (author_tag(round_row.secret, member.id, q.id), progress.answers.get(q.id)) for q in flow.questions
+        }
+        await self.store.replace_answers(round_row.id, tagged)
+        await self.store.delete_drafts(round_row.id, member.id)
+
+    # --- closing -----------------------------------------------------------------------------------------------
+
+    async def close_round(self, group: GroupConfig) -> CloseResult:
+        async with self.store.transaction() as store:
+            round_row = await store.open_round(group.id)
+            if round_row is None:
+                return CloseResult(CloseOutcome.NOT_OPEN)
+            participants = await store.participants(round_row.id)
+            for participant in participants:
+                if participant.status == Status.SUBMITTED.value:
+                    continue
+                member = await store.member_by_id(participant.member_id)
+                if member is None:
+                    continue
+                catalog = self._catalog(member)
+                notice = catalog.gettext(
+                    "The check-in for {group} has closed. Answers that were not submitted were not used."
+                ).format(group=group.name)
+                await self.outbox.send(
+                    member.telegram_user_id,
+                    Screen(escape(notice)),
+                    dedupe=f"closed:{round_row.id}:{member.id}",
+                )
+            submitted = await store.close_round(round_row.id, self.clock())
+            await self._queue_digest(round_row, group, submitted)
+        self.outbox.wake()
+        return CloseResult(CloseOutcome.CLOSED, submitted, round_row.invited_count)
+
+    async def _queue_digest(self, round_row: RoundRow, group: GroupConfig, submitted: int) -> None:
+        supervisor = self.config.supervisors[group.supervisor_id]
+        catalog = self.translator.for_language(supervisor.language)
+        members = await self.store.group_members(group.id)
+        names = [n for m in members for n in (m.first_name, m.last_name, m.username) if n]
+        names += [f"{m.first_name} {m.last_name}" for m in members if m.first_name and m.last_name]
+        digest = DigestInput(
+            group_name=group.name,
+            round_number=round_row.number,
+            flow=self.config.flows[round_row.flow_id],
+            submitted=submitted,
+            invited=round_row.invited_count,
+            answers=await self.store.round_answers(round_row.id),
+            min_responses=group.min_responses,
+            text_min_responses=group.text_min_responses or group.min_responses,
+        )
+        redactor = Redactor.for_names([*names, *group.redact_names])
+        for index, chunk in enumerate(render_digest(digest, catalog, redactor)):
+            await self.outbox.send(supervisor.user_id, Screen(chunk), dedupe=f"digest:{round_row.id}:{index}")

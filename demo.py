@@ -1,0 +1,198 @@
+"""`python bot.py demo`: the real bot, end to end, against the local Telegram simulator — no token, no network.
+
+It starts the Bot API simulator on 127.0.0.1, runs the real PTB `Application` against it with a temporary database
+and a demo config, and plays a supervisor and five members: they join through an invite link, four answer (one
+skips, one goes Back to change an answer, one mentions a colleague by name), the supervisor closes the round, and
+the digest the supervisor received is printed. `MemberDriver` — how a simulated person presses the bot's buttons —
+is shared with the end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+from botsim.models import SimMessage
+from botsim.server import BotApiSimulator
+from botsim.users import SimUser
+from checkins.config import AppConfig, load_config
+
+FLOWS_DIR = Path(__file__).resolve().parent / "flows"
+SUPERVISOR_ID = 1001
+GROUP_ID = "demo"
+INVITE_LINK = re.compile(r"https://t\.me/\S+\?start=(\S+)")
+
+
+def write_demo_config(folder: Path, *, language: str, min_responses: int = 3, flow: str = "pre_session") -> AppConfig:
+    """A config with one supervisor and one group, stored in `folder` (as a real deployment would have it)."""
+    path = folder / "config.yaml"
+    path.write_text(
+        textwrap.dedent(
+            f"""\
+            timezone: Europe/Helsinki
+            default_language: {language}
+            storage: {{path: kierros.sqlite3}}
+            flows_dir: {FLOWS_DIR}
+            supervisors:
+              - {{user_id: {SUPERVISOR_ID}, name: Sanna Supervisor, language: {language}}}
+            groups:
+              - id: {GROUP_ID}
+                name: Kotihoidon tiimi
+                supervisor: {SUPERVISOR_ID}
+                flow: {flow}
+                min_responses: {min_responses}
+                redact_names: [Liisa Laine]
+            """
+        ),
+        encoding="utf-8",
+    )
+    return load_config(path)
+
+
+def _has_code(message: SimMessage, code: str) -> bool:
+    return any(button.data.endswith(f":{code}") for button in message.flat_buttons)
+
+
+def is_screen(message: SimMessage) -> bool:
+    """A message that waits for the member: a question or the review (it has Skip, Back, Submit or answers)."""
+    return bool(message.flat_buttons) and not message.edited
+
+
+class MemberDriver:
+    """Plays one person in the simulator by pressing the bot's buttons through their action codes."""
+
+    def __init__(self, user: SimUser) -> None:
+        self.user = user
+
+    async def screen(self, timeout: float = 10.0) -> SimMessage:  # noqa: ASYNC109
+        """The next question or review screen the bot sends."""
+        return await self.user.wait_for_message(is_screen, timeout=timeout)
+
+    async def act(self, code: str) -> SimMessage:
+        """Press the button with this action code on the current screen, then wait for the next screen."""
+        current = self.current_screen()
+        data = next(b.data for b in current.flat_buttons if b.data.endswith(f":{code}"))
+        await self.user.press(data, message_id=current.message_id)
+        if code.startswith("t") or code == "E":
+            # A toggle, or the list of answers to edit, redraws the same message in place.
+            return await self.user.wait_for_message(lambda m: m.message_id == current.message_id and m.edited)
+        return await self.screen()
+
+    async def write(self, text: str) -> SimMessage:
+        await self.user.send_text(text)
+        return await self.screen()
+
+    def current_screen(self) -> SimMessage:
+        for message in reversed(self.user.messages):
+            if message.flat_buttons:
+                return message
+        raise LookupError(f"user {self.user.user_id} has no screen with buttons")
+
+    async def answer(self, steps: Sequence[str]) -> SimMessage:
+        """Run a script: `text:...` writes a message, anything else is an action code (`v4`, `k`, `b`, `t0`, `d`)."""
+        last = self.current_screen()
+        for step in steps:
+            last = await (self.write(step[5:]) if step.startswith("text:") else self.act(step))
+        return last
+
+    async def submit(self) -> SimMessage:
+        current = self.current_screen()
+        assert _has_code(current, "S"), "not on the review screen"
+        data = next(b.data for b in current.flat_buttons if b.data.endswith(":S"))
+        await self.user.press(data, message_id=current.message_id)
+        return await self.user.wait_for_message(lambda m: _has_code(m, "R"))
+
+
+MEMBERS = (
+    (2001, "Maija", "Meikäläinen", "maijam", "fi"),
+    (2002, "Pekka", "Virtanen", None, "fi"),
+    (2003, "Anna", "Lindqvist", "annal", "sv"),
+    (2004, "Jussi", "Korhonen", None, "fi"),
+    (2005, "Emma", "Brown", "emmab", "en"),
+)
+
+# Scale → on_mind → went_well → difficult → bring → topic_area (multi) → urgency (choice).
+SCRIPTS: dict[str, tuple[str, ...]] = {
+    "fi": (
+        "v4",
+        "text:Yövuorot ovat olleet raskaita.",
+        "text:Asukkaan omainen kiitti meitä.",
+        "text:Kiire ja sijaisten puute.",
+        "text:Miten jaksaa pitkiä vuoroputkia?",
+        "t1",
+        "t5",
+        "d",
+        "v2",
+    ),
+    "en": (
+        "v4",
+        "text:Night shifts have been heavy.",
+        "text:A resident's relative thanked us.",
+        "text:Rush and too few substitutes.",
+        "text:How to cope with long runs of shifts?",
+        "t1",
+        "t5",
+        "d",
+        "v2",
+    ),
+}
+
+
+async def join_via_invite(user: SimUser, supervisor: SimUser) -> None:
+    await supervisor.send_command("invite", GROUP_ID)
+    reply = await supervisor.wait_for_message(lambda m: "start=" in m.content)
+    match = INVITE_LINK.search(reply.content)
+    assert match, "no invite link in the supervisor's reply"
+    await user.send_command("start", match.group(1))
+    await user.wait_for_message(lambda m: "112" in m.content)
+
+
+async def run_demo(language: str = "fi") -> int:
+    from bot import build_application, running
+
+    with tempfile.TemporaryDirectory(prefix="kierros-demo-") as folder:
+        config = write_demo_config(Path(folder), language=language)
+        async with BotApiSimulator() as sim:
+            application = build_application(config, sim.token, base_url=sim.base_url)
+            async with running(application):
+                supervisor = sim.user(SUPERVISOR_ID, "Sanna", "Supervisor", language_code=language)
+                await supervisor.send_command("start")
+                await supervisor.wait_for_message()
+                members = [
+                    MemberDriver(sim.user(uid, first, last, username, language_code=language if code != "sv" else code))
+                    for uid, first, last, username, code in MEMBERS
+                ]
+                print(f"Simulator on {sim.url}; the real bot is polling it.\n")
+                for member in members:
+                    await join_via_invite(member.user, supervisor)
+                print(f"{len(members)} members joined through invite links.")
+                await supervisor.send_command("open", GROUP_ID)
+                for member in members:
+                    await member.screen()
+                print("Round opened: every member got the intro and the first question.")
+                script = SCRIPTS["fi" if language == "fi" else "en"]
+                colleague = (
+                    "text:Toivon, että Maijalle järjestyy apua."
+                    if language == "fi"
+                    else ("text:I hope Maija gets help with the evening rounds.")
+                )
+                await members[0].answer(script)
+                await members[1].answer(["k", *script[1:3], "k", *script[4:]])
+                await members[2].answer(["v2", "b", "v3", *script[1:]])
+                await members[3].answer([*script[:4], colleague, "d", "k"])
+                for member in members[:4]:
+                    await member.submit()
+                print(
+                    "Four members answered and submitted: one skipped questions, one went Back, one named a "
+                    "colleague. The fifth did not answer."
+                )
+                before = len(supervisor.messages)
+                await supervisor.send_command("close", GROUP_ID)
+                await sim.wait_idle(timeout=10)
+                print("\n" + "=" * 72 + "\nWhat the supervisor received after /close:\n" + "=" * 72)
+                for message in supervisor.messages[before:]:
+                    print(message.content + "\n")
+    return 0

@@ -1,0 +1,45 @@
+"""The typed context every handler receives: `context.services` instead of dict lookups in `bot_data`.
+
+`Services` bundles the long-lived objects `bot.py` creates at start-up (config, storage, translator, the domain
+services and the outbox); handlers reach them only through `KierrosContext.services`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from checkins.config import AppConfig
+from checkins.i18n import Catalog, Translator
+from checkins.membership import MembershipService, Person
+from checkins.outbox import Outbox
+from checkins.rounds import RoundService
+from checkins.storage import Store
+
+SERVICES_KEY = "services"
+
+
+@dataclass
+class Services:
+    config: AppConfig
+    store: Store
+    translator: Translator
+    outbox: Outbox
+    rounds: RoundService
+    membership: MembershipService
+
+    def catalog_for(self, person: Person) -> Catalog:
+        return self.translator.for_language(self.membership.language_of(person))
+
+
+class KierrosContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    @property
+    def services(self) -> Services:
+        services = self.application.bot_data[SERVICES_KEY]
+        assert isinstance(services, Services)
+        return services
+
+
+KierrosApplication = Application[ExtBot[None], KierrosContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]

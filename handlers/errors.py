@@ -1,0 +1,49 @@
+"""The last-resort error handler and the group-chat guard.
+
+Errors are logged by class and update id only — never the update's content, which may hold answer text or names.
+In a group chat the bot ignores everything except a command addressed to it, which gets a pointer to the private
+chat: answers never belong in a group.
+"""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, MessageHandler, filters
+
+from handlers.context import KierrosContext
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: KierrosContext) -> None:
+    """Log a failed update without its content."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    error = context.error
+    log.error(
+        "update %s failed: %s",
+        update_id,
+        type(error).__name__,
+        exc_info=(type(error), error, error.__traceback__) if error is not None else None,
+    )
+
+
+async def group_command(update: Update, context: KierrosContext) -> None:
+    """A command sent to the bot in a group chat: point to the private chat."""
+    message = update.effective_message
+    if message is None:
+        return
+    services = context.services
+    catalog = services.translator.for_language(services.config.default_language)
+    text = catalog.gettext(
+        "I work in private chats only, so that answers stay confidential. Open a chat with me: @{bot}"
+    )
+    await message.reply_text(escape(text.format(bot=context.bot.username)), parse_mode=ParseMode.HTML)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, group_command))
+    application.add_error_handler(on_error)

@@ -1,0 +1,52 @@
+"""The command menus Telegram shows: member commands in every private chat, supervisor commands in each
+supervisor's own chat, in Finnish, Swedish and English (`setMyCommands` per scope and `language_code`)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+from telegram.error import TelegramError
+
+from checkins.config import AppConfig
+from checkins.i18n import LANGUAGES, N_, Catalog, Translator
+
+log = logging.getLogger(__name__)
+
+MEMBER_COMMANDS = (
+    ("help", N_("this help")),
+    ("privacy", N_("who sees what, and what is stored")),
+)
+SUPERVISOR_COMMANDS = (
+    ("invite", N_("an invite link for a group")),
+    ("revoke", N_("withdraw a group's invite links")),
+    ("open", N_("open a check-in round now")),
+    ("close", N_("close the round and send the digest")),
+)
+
+
+def _commands(catalog: Catalog, table: tuple[tuple[str, str], ...]) -> list[BotCommand]:
+    return [BotCommand(name, catalog.gettext(description)) for name, description in table]
+
+
+async def publish_menus(bot: Bot, config: AppConfig, translator: Translator) -> None:
+    private = BotCommandScopeAllPrivateChats()
+    await bot.set_my_commands(
+        _commands(translator.for_language(config.default_language), MEMBER_COMMANDS), scope=private
+    )
+    for language in LANGUAGES:
+        await bot.set_my_commands(
+            _commands(translator.for_language(language), MEMBER_COMMANDS),
+            scope=private,
+            language_code=language,
+        )
+    for supervisor in config.supervisors.values():
+        catalog = translator.for_language(supervisor.language)
+        try:
+            await bot.set_my_commands(
+                _commands(catalog, MEMBER_COMMANDS + SUPERVISOR_COMMANDS),
+                scope=BotCommandScopeChat(supervisor.user_id),
+            )
+        except TelegramError as error:
+            # A supervisor who has not opened a chat with the bot yet has no chat to scope a menu to.
+            log.info("supervisor menu not set yet (%s); it is set again at the next start", type(error).__name__)

@@ -1,0 +1,132 @@
+"""Supervisor commands: `/invite`, `/revoke`, `/open` and `/close` for the supervisor's own groups.
+
+Only people listed as supervisors in `config.yaml` may use these, and only for their own groups. A refusal never
+names or confirms another supervisor's group: an unknown group and someone else's group get the same answer, which
+lists only the caller's own groups.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, CommandHandler, filters
+from telegram.helpers import create_deep_linked_url
+
+from checkins.config import GroupConfig
+from checkins.i18n import Catalog
+from checkins.rounds import CloseOutcome, OpenOutcome
+from handlers.context import KierrosContext
+
+
+async def _reply(update: Update, text: str) -> None:
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(escape(text), parse_mode=ParseMode.HTML)
+
+
+async def _target_group(update: Update, context: KierrosContext, command: str) -> tuple[GroupConfig, Catalog] | None:
+    """The group a supervisor command names, after the access check; replies and returns None otherwise."""
+    user = update.effective_user
+    if user is None:
+        return None
+    services = context.services
+    if not services.membership.is_supervisor(user.id):
+        member = await services.membership.member(user.id)
+        catalog = services.translator.for_language(member.language if member else services.config.default_language)
+        await _reply(update, catalog.gettext("This command is only for supervisors."))
+        return None
+    catalog = services.translator.for_language(services.config.supervisors[user.id].language)
+    own = services.config.supervisor_groups(user.id)
+    own_list = ", ".join(group.id for group in own)
+    requested = context.args[0] if context.args else (own[0].id if len(own) == 1 else "")
+    if not requested:
+        await _reply(
+            update,
+            catalog.gettext("Usage: /{command} <group>. Your groups: {groups}").format(
+                command=command, groups=own_list
+            ),
+        )
+        return None
+    group = services.membership.supervised_group(user.id, requested)
+    if group is None:
+        await _reply(
+            update,
+            catalog.gettext("You have no group called “{group}”. Your groups: {groups}").format(
+                group=requested[:32], groups=own_list
+            ),
+        )
+        return None
+    return group, catalog
+
+
+async def invite(update: Update, context: KierrosContext) -> None:
+    """Create an invite link for a group."""
+    target = await _target_group(update, context, "invite")
+    if target is None:
+        return
+    group, catalog = target
+    services = context.services
+    token = await services.membership.create_invite(group)
+    link = create_deep_linked_url(context.bot.username, token)
+    text = catalog.gettext(
+        "Invite link for {group}, valid for {days} days. Share it with the group's members only:"
+    ).format(group=group.name, days=services.config.invite_expiry_days)
+    await _reply(update, f"{text}\n{link}")
+
+
+async def revoke(update: Update, context: KierrosContext) -> None:
+    """Withdraw every invite link of a group."""
+    target = await _target_group(update, context, "revoke")
+    if target is None:
+        return
+    group, catalog = target
+    count = await context.services.membership.revoke_invites(group)
+    await _reply(
+        update,
+        catalog.ngettext(
+            "{count} invite link of {group} withdrawn.", "{count} invite links of {group} withdrawn.", count
+        ).format(count=count, group=group.name),
+    )
+
+
+async def open_round(update: Update, context: KierrosContext) -> None:
+    """Open a check-in round now."""
+    target = await _target_group(update, context, "open")
+    if target is None:
+        return
+    group, catalog = target
+    result = await context.services.rounds.open_round(group)
+    if result.outcome is OpenOutcome.ALREADY_OPEN:
+        text = catalog.gettext("{group} already has an open round. Close it first with /close {id}.")
+    elif result.outcome is OpenOutcome.NO_MEMBERS:
+        text = catalog.gettext("{group} has no members yet. Share an invite link from /invite {id} first.")
+    else:
+        text = catalog.ngettext(
+            "Round opened for {group}: {count} member was asked. Close it with /close {id}.",
+            "Round opened for {group}: {count} members were asked. Close it with /close {id}.",
+            result.invited,
+        )
+    await _reply(update, text.format(group=group.name, id=group.id, count=result.invited))
+
+
+async def close_round(update: Update, context: KierrosContext) -> None:
+    """Close the open round and send the digest."""
+    target = await _target_group(update, context, "close")
+    if target is None:
+        return
+    group, catalog = target
+    result = await context.services.rounds.close_round(group)
+    if result.outcome is CloseOutcome.NOT_OPEN:
+        text = catalog.gettext("{group} has no open round.")
+    else:
+        text = catalog.gettext("Round closed for {group}. The digest follows.")
+    await _reply(update, text.format(group=group.name))
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("invite", invite, filters=private))
+    application.add_handler(CommandHandler("revoke", revoke, filters=private))
+    application.add_handler(CommandHandler("open", open_round, filters=private))
+    application.add_handler(CommandHandler("close", close_round, filters=private))

@@ -1,0 +1,67 @@
+"""Fixtures for end-to-end tests: the Bot API simulator on 127.0.0.1 and the real bot polling it over HTTP."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from bot import build_application, running
+from botsim.server import BotApiSimulator
+from checkins.config import AppConfig
+from demo import write_demo_config
+
+
+class BotRunner:
+    """Starts, stops and restarts the real bot against the simulator, keeping its database between runs."""
+
+    def __init__(self, sim: BotApiSimulator, config: AppConfig) -> None:
+        self.sim = sim
+        self.config = config
+        self._stack: contextlib.AsyncExitStack | None = None
+
+    async def start(self) -> None:
+        application = build_application(self.config, self.sim.token, base_url=self.sim.base_url)
+        self._stack = contextlib.AsyncExitStack()
+        await self._stack.enter_async_context(running(application))
+
+    async def stop(self) -> None:
+        if self._stack is not None:
+            await self._stack.aclose()
+            self._stack = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[BotApiSimulator]:
+    async with BotApiSimulator() as simulator:
+        yield simulator
+
+
+RunnerFactory = Callable[..., Awaitable[BotRunner]]
+
+
+@pytest.fixture
+async def make_runner(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[RunnerFactory]:
+    """Start a bot with a demo config in the given language and threshold; stopped at teardown."""
+    runners: list[BotRunner] = []
+
+    async def make(language: str = "en", min_responses: int = 3) -> BotRunner:
+        runner = BotRunner(sim, write_demo_config(tmp_path, language=language, min_responses=min_responses))
+        runners.append(runner)
+        await runner.start()
+        return runner
+
+    yield make
+    for runner in runners:
+        await runner.stop()
+
+
+@pytest.fixture
+async def bot(make_runner: RunnerFactory) -> BotRunner:
+    return await make_runner()

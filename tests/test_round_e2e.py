@@ -1,0 +1,120 @@
+"""The core round end to end: the real bot over HTTP against the simulator — join, answer, restart, close, digest."""
+
+from __future__ import annotations
+
+from botsim.server import BotApiSimulator
+from botsim.users import SimUser
+from demo import GROUP_ID, MEMBERS, SUPERVISOR_ID, MemberDriver, join_via_invite
+from tests.conftest import BotRunner, RunnerFactory
+
+# energy (scale) → on_mind → went_well → difficult → bring (text) → topic_area (multi) → urgency (choice)
+FULL = (
+    "v4",
+    "text:{n}: nights are heavy",
+    "text:{n}: a family thanked us",
+    "text:{n}: too few substitutes",
+    "text:{n}: how to cope with long runs",
+    "t1",
+    "d",
+    "v2",
+)
+
+
+def script(member: int, steps: tuple[str, ...] = FULL) -> list[str]:
+    return [step.format(n=f"member{member}") for step in steps]
+
+
+async def setup_group(sim: BotApiSimulator, count: int = 5) -> tuple[SimUser, list[MemberDriver]]:
+    supervisor = sim.user(SUPERVISOR_ID, "Sanna", "Supervisor", language_code="en")
+    await supervisor.send_command("start")
+    await supervisor.wait_for_message()
+    members = []
+    for uid, first, last, username, _ in MEMBERS[:count]:
+        user = sim.user(uid, first, last, username, language_code="en")
+        await join_via_invite(user, supervisor)
+        members.append(MemberDriver(user))
+    return supervisor, members
+
+
+async def open_round(supervisor: SimUser, members: list[MemberDriver]) -> None:
+    await supervisor.send_command("open", GROUP_ID)
+    await supervisor.wait_for_message(lambda m: "Round opened" in m.content)
+    for member in members:
+        await member.screen()
+
+
+async def close_and_read_digest(sim: BotApiSimulator, supervisor: SimUser) -> str:
+    before = len(supervisor.messages)
+    await supervisor.send_command("close", GROUP_ID)
+    await supervisor.wait_for_message(lambda m: "answered" in m.content)
+    await sim.wait_idle(timeout=10)
+    return "\n".join(m.content for m in supervisor.messages[before:])
+
+
+async def test_five_join_four_submit_with_restart_mid_flow(sim: BotApiSimulator, bot: BotRunner) -> None:
+    supervisor, members = await setup_group(sim)
+    await open_round(supervisor, members)
+
+    await members[0].answer(script(0))
+    await members[1].answer(["k", *script(1)[1:]])  # skips the scale question
+    await members[2].answer(["v2", "b", *script(2)])  # goes Back and changes the first answer
+    await members[3].answer(script(3)[:3])
+    await bot.restart()
+    # The restarted bot continues member 3 at the question they were on: no re-answering.
+    await members[3].answer(script(3)[3:])
+    for member in members[:4]:
+        await member.submit()
+
+    digest = await close_and_read_digest(sim, supervisor)
+    assert "4 of 5 answered" in digest
+    for number in range(4):
+        for answer in ("nights are heavy", "a family thanked us", "how to cope with long runs"):
+            assert digest.count(f"member{number}: {answer}") == 1
+    # Three scale answers (member 1 skipped): member 2's first choice (2) was replaced by 4 after Back.
+    assert "How is your energy at work right now?" in digest
+    assert "Mean 4.0 (scale 1–5)" in digest
+    for uid, first, last, username, _ in MEMBERS:
+        for identifying in (str(uid), first, last, username):
+            if identifying:
+                assert identifying not in digest
+    # The member who did not submit is told the round closed.
+    await members[4].user.wait_for_message(lambda m: "closed" in m.content)
+
+
+async def test_too_few_submissions_withhold_every_answer(sim: BotApiSimulator, bot: BotRunner) -> None:
+    supervisor, members = await setup_group(sim, count=4)
+    await open_round(supervisor, members)
+    for number, member in enumerate(members[:2]):
+        await member.answer(script(number))
+        await member.submit()
+    digest = await close_and_read_digest(sim, supervisor)
+    assert "2 of 4 answered" in digest
+    assert "Fewer than 3 responses – no summary shown." in digest
+    assert "member0" not in digest and "nights" not in digest
+
+
+async def test_answers_can_be_changed_after_submitting_until_close(sim: BotApiSimulator, bot: BotRunner) -> None:
+    supervisor, members = await setup_group(sim, count=3)
+    await open_round(supervisor, members)
+    for number, member in enumerate(members):
+        await member.answer(script(number))
+        await member.submit()
+    changer = members[0]
+    await changer.act("R")  # "Change my answers" → back to the review
+    await changer.act("E")
+    await changer.act("i1")  # edit the second question
+    await changer.write("member0: changed my mind")
+    await changer.submit()
+    digest = await close_and_read_digest(sim, supervisor)
+    assert "member0: changed my mind" in digest
+    assert "member0: nights are heavy" not in digest
+    assert "3 of 3 answered" in digest
+
+
+async def test_finnish_member_sees_finnish(sim: BotApiSimulator, make_runner: RunnerFactory) -> None:
+    await make_runner(language="fi")
+    supervisor = sim.user(SUPERVISOR_ID, "Sanna", language_code="fi")
+    user = sim.user(2001, "Maija", language_code="fi")
+    await join_via_invite(user, supervisor)
+    assert "Tervetuloa" in user.messages[-1].content
+    assert "112" in user.messages[-1].content
