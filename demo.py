@@ -114,29 +114,96 @@ MEMBERS = (
     (2005, "Emma", "Brown", "emmab", "en"),
 )
 
-# Scale → on_mind → went_well → difficult → bring → topic_area (multi) → urgency (choice).
-SCRIPTS: dict[str, tuple[str, ...]] = {
+# Four members' answers, question by question: energy (scale) → on_mind → went_well → difficult → bring →
+# topic_area (multi: toggles, then Done) → urgency (choice). `k` skips, `b` goes back, `text:` writes a message.
+ANSWERS: dict[str, tuple[tuple[str, ...], ...]] = {
     "fi": (
-        "v4",
-        "text:Yövuorot ovat olleet raskaita.",
-        "text:Asukkaan omainen kiitti meitä.",
-        "text:Kiire ja sijaisten puute.",
-        "text:Miten jaksaa pitkiä vuoroputkia?",
-        "t1",
-        "t5",
-        "d",
-        "v2",
+        (
+            "v4",
+            "text:Yövuorot ovat olleet raskaita, mutta tiimi tukee.",
+            "text:Asukkaan omainen kiitti meitä.",
+            "text:Kiire ja sijaisten puute.",
+            "text:Miten jaksaa pitkiä vuoroputkia?",
+            "t1",
+            "t5",
+            "d",
+            "v2",
+        ),
+        (
+            "k",
+            "text:Uusi toiminnanohjausjärjestelmä vie aikaa.",
+            "k",
+            "text:Tiedonkulku vuorojen välillä.",
+            "text:Raportoinnin käytännöt.",
+            "t2",
+            "d",
+            "v1",
+        ),
+        (
+            "v2",
+            "b",
+            "v3",
+            "text:Mietin omaa rooliani tiimissä.",
+            "text:Sain hoidettua vaikean kotikäynnin.",
+            "text:Eettinen tilanne asiakkaan kanssa.",
+            "text:Rajojen vetäminen.",
+            "t6",
+            "d",
+            "v2",
+        ),
+        (
+            "v2",
+            "text:Olen väsynyt.",
+            "text:Kollegoilta saa apua.",
+            "text:Liian monta asiakasta päivässä.",
+            "text:Toivon, että Maijalle ja minulle järjestyy apua iltakäynteihin. Soita 040 123 4567.",
+            "d",
+            "k",
+        ),
     ),
     "en": (
-        "v4",
-        "text:Night shifts have been heavy.",
-        "text:A resident's relative thanked us.",
-        "text:Rush and too few substitutes.",
-        "text:How to cope with long runs of shifts?",
-        "t1",
-        "t5",
-        "d",
-        "v2",
+        (
+            "v4",
+            "text:Night shifts have been heavy, but the team supports me.",
+            "text:A resident's relative thanked us.",
+            "text:Rush and too few substitutes.",
+            "text:How to cope with long runs of shifts?",
+            "t1",
+            "t5",
+            "d",
+            "v2",
+        ),
+        (
+            "k",
+            "text:The new scheduling system takes time.",
+            "k",
+            "text:Information does not flow between shifts.",
+            "text:How we write reports.",
+            "t2",
+            "d",
+            "v1",
+        ),
+        (
+            "v2",
+            "b",
+            "v3",
+            "text:I keep thinking about my role in the team.",
+            "text:A difficult home visit went well.",
+            "text:An ethical situation with a client.",
+            "text:Setting boundaries.",
+            "t6",
+            "d",
+            "v2",
+        ),
+        (
+            "v2",
+            "text:I am tired.",
+            "text:Colleagues help.",
+            "text:Too many clients a day.",
+            "text:I hope Maija and I get help with the evening visits. Call me on 040 123 4567.",
+            "d",
+            "k",
+        ),
     ),
 }
 
@@ -173,16 +240,8 @@ async def run_demo(language: str = "fi") -> int:
                 for member in members:
                     await member.screen()
                 print("Round opened: every member got the intro and the first question.")
-                script = SCRIPTS["fi" if language == "fi" else "en"]
-                colleague = (
-                    "text:Toivon, että Maijalle järjestyy apua."
-                    if language == "fi"
-                    else ("text:I hope Maija gets help with the evening rounds.")
-                )
-                await members[0].answer(script)
-                await members[1].answer(["k", *script[1:3], "k", *script[4:]])
-                await members[2].answer(["v2", "b", "v3", *script[1:]])
-                await members[3].answer([*script[:4], colleague, "d", "k"])
+                for member, steps in zip(members, ANSWERS["fi" if language == "fi" else "en"], strict=False):
+                    await member.answer(steps)
                 for member in members[:4]:
                     await member.submit()
                 print(

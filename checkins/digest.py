@@ -131,18 +131,21 @@ def _question_items(
     return [header + "\n" + "\n".join(_count_lines(question, values, catalog))]
 
 
-def _pack(items: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Join items into messages of at most `limit` characters, never splitting an item."""
+def _pack(blocks: Sequence[Sequence[str]], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Join blocks (a question and its answers) into messages of at most `limit` characters.
+
+    Lines of a block are joined by a line break and blocks by an empty line; a line is never split.
+    """
     messages: list[str] = []
     current = ""
-    for item in items:
-        candidate = f"{current}\n\n{item}" if current else item
-        if len(candidate) <= limit:
-            current = candidate
-            continue
-        if current:
+    for block in blocks:
+        for position, line in enumerate(block):
+            separator = ("\n" if position else "\n\n") if current else ""
+            if len(current) + len(separator) + len(line) <= limit:
+                current += separator + line
+                continue
             messages.append(current)
-        current = item
+            current = line
     if current:
         messages.append(current)
     return messages
@@ -161,13 +164,13 @@ def render_digest(
     participation = escape(
         catalog.gettext("{answered} of {invited} answered").format(answered=digest.submitted, invited=digest.invited)
     )
-    items = [f"<b>{title}</b>\n{escape(digest.flow.title.get(catalog.language))}\n{participation}"]
+    blocks = [[f"<b>{title}</b>", escape(digest.flow.title.get(catalog.language)), participation]]
     if digest.submitted < digest.min_responses:
         withheld = catalog.gettext("Fewer than {k} responses – no summary shown.").format(k=digest.min_responses)
-        items.append(f"<i>{escape(withheld)}</i>")
-        return _pack(items)
+        blocks.append([f"<i>{escape(withheld)}</i>"])
+        return _pack(blocks)
     for question in digest.flow.questions:
         values = list(digest.answers.get(question.id, ()))
         shuffler.shuffle(values)
-        items.extend(_question_items(question, values, digest, redactor, catalog))
-    return _pack(items)
+        blocks.append(_question_items(question, values, digest, redactor, catalog))
+    return _pack(blocks)

@@ -17,6 +17,7 @@ from checkins.i18n import Catalog
 from checkins.membership import JoinOutcome
 from handlers.common import sender
 from handlers.context import KierrosContext, Services
+from handlers.menus import MEMBER_COMMANDS, SUPERVISOR_COMMANDS, publish_supervisor_menu
 
 
 async def catalog_for_sender(update: Update, services: Services) -> Catalog:
@@ -55,6 +56,9 @@ async def start(update: Update, context: KierrosContext) -> None:
     catalog = await catalog_for_sender(update, services)
     if services.membership.is_supervisor(person.telegram_user_id):
         await services.membership.register(person)
+        await publish_supervisor_menu(
+            context.bot, services.config.supervisors[person.telegram_user_id], services.translator
+        )
         text = catalog.gettext(
             "Hello! You are registered as a supervisor. Use /invite <group> to get an invite link for your group, "
             "/open <group> to open a check-in round and /close <group> to close it and receive the digest. "
@@ -79,18 +83,12 @@ async def help_command(update: Update, context: KierrosContext) -> None:
     lines = [
         catalog.gettext("I ask a few short questions before each supervision session, in this private chat."),
         "",
-        "/help – " + catalog.gettext("this help"),
-        "/privacy – " + catalog.gettext("who sees what, and what is stored"),
+        *(f"/{name} – {catalog.gettext(description)}" for name, description in MEMBER_COMMANDS),
     ]
     if services.membership.is_supervisor(person.telegram_user_id):
-        lines += [
-            "",
-            catalog.gettext("For supervisors:"),
-            "/invite <group> – " + catalog.gettext("an invite link for a group"),
-            "/revoke <group> – " + catalog.gettext("withdraw a group's invite links"),
-            "/open <group> – " + catalog.gettext("open a check-in round now"),
-            "/close <group> – " + catalog.gettext("close the round and send the digest"),
-        ]
+        lines += ["", catalog.gettext("For supervisors:")]
+        argument = catalog.gettext("<group>")
+        lines += [f"/{name} {argument} – {catalog.gettext(description)}" for name, description in SUPERVISOR_COMMANDS]
     await message.reply_text(escape("\n".join(lines)), parse_mode=ParseMode.HTML)
 
 

@@ -8,7 +8,7 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from checkins.config import AppConfig
+from checkins.config import AppConfig, Supervisor
 from checkins.i18n import LANGUAGES, N_, Catalog, Translator
 
 log = logging.getLogger(__name__)
@@ -41,12 +41,16 @@ async def publish_menus(bot: Bot, config: AppConfig, translator: Translator) -> 
             language_code=language,
         )
     for supervisor in config.supervisors.values():
-        catalog = translator.for_language(supervisor.language)
-        try:
-            await bot.set_my_commands(
-                _commands(catalog, MEMBER_COMMANDS + SUPERVISOR_COMMANDS),
-                scope=BotCommandScopeChat(supervisor.user_id),
-            )
-        except TelegramError as error:
-            # A supervisor who has not opened a chat with the bot yet has no chat to scope a menu to.
-            log.info("supervisor menu not set yet (%s); it is set again at the next start", type(error).__name__)
+        await publish_supervisor_menu(bot, supervisor, translator)
+
+
+async def publish_supervisor_menu(bot: Bot, supervisor: Supervisor, translator: Translator) -> None:
+    """The supervisor commands in the supervisor's own chat (also sent when they first /start the bot)."""
+    catalog = translator.for_language(supervisor.language)
+    try:
+        await bot.set_my_commands(
+            _commands(catalog, MEMBER_COMMANDS + SUPERVISOR_COMMANDS), scope=BotCommandScopeChat(supervisor.user_id)
+        )
+    except TelegramError as error:
+        # A supervisor who has not opened a chat with the bot yet has no chat to scope a menu to.
+        log.info("supervisor menu not set yet (%s); it is set when they /start the bot", type(error).__name__)
