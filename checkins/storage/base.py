@@ -1,0 +1,98 @@
+"""The SQLite connection under every repository: opening, pragmas, migrations, transactions and query helpers.
+
+`Database.open(path)` connects with aiosqlite, turns on WAL, foreign keys and `secure_delete`, and applies every
+migration in `migrations/` whose number is above the database's `user_version`, each in its own transaction. All
+access goes through `async with store.transaction():`, which serialises this process's writers on one connection
+(`BEGIN IMMEDIATE`), commits on success and rolls back on any exception — so an answer and the messages it triggers
+are committed together or not at all. The query mixins in this package share `Queries`' helpers; every statement is
+parameterised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Self
+
+import aiosqlite
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+class Queries:
+    """Helpers every query mixin uses; the connection comes from `Database`."""
+
+    _db: aiosqlite.Connection
+
+    async def _one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+        async with self._db.execute(sql, tuple(params)) as cursor:
+            return await cursor.fetchone()
+
+    async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        async with self._db.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _run(self, sql: str, params: Iterable[Any] = ()) -> int:
+        async with self._db.execute(sql, tuple(params)) as cursor:
+            return cursor.rowcount
+
+
+class Database(Queries):
+    """One SQLite connection: opening, migrations and transactions."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Self:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(str(path), isolation_level=None)
+        await connection.execute("PRAGMA journal_mode=WAL")
+        await connection.execute("PRAGMA foreign_keys=ON")
+        # Deleted answers are overwritten on disk, not just unlinked.
+        await connection.execute("PRAGMA secure_delete=ON")
+        await connection.execute("PRAGMA busy_timeout=5000")
+        store = cls(connection)
+        await store._migrate()
+        return store
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def _migrate(self) -> None:
+        async with self._db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        current = int(row[0]) if row else 0
+        for script in sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql")):
+            version = int(script.name[:4])
+            if version <= current:
+                continue
+            # executescript commits on its own, so the version bump sits inside the script's transaction.
+            await self._db.executescript(
+                f"BEGIN IMMEDIATE;\n{script.read_text(encoding='utf-8')}\nPRAGMA user_version={version};\nCOMMIT;"
+            )
+
+    async def schema_version(self) -> int:
+        async with self._db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Self]:
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    async def dump_tables(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table: for confidentiality tests that inspect what a database reader would see."""
+        tables = await self._all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        return {name: [tuple(row) for row in await self._all(f'SELECT * FROM "{name}"')] for (name,) in tables}

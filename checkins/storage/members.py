@@ -1,0 +1,107 @@
+"""Queries for people: members, group memberships and invite tokens."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import aiosqlite
+
+from checkins.storage.base import Queries
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    id: int
+    telegram_user_id: int
+    language: str
+    first_name: str | None
+    last_name: str | None
+    username: str | None
+    reachable: bool
+    focus_round_id: str | None
+
+
+_MEMBER_COLUMNS = "id, telegram_user_id, language, first_name, last_name, username, reachable, focus_round_id"
+
+
+def _member(row: aiosqlite.Row) -> MemberRow:
+    return MemberRow(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7])
+
+
+class MemberQueries(Queries):
+    # --- members and memberships -------------------------------------------------------------------------------
+
+    async def upsert_member(
+        self,
+        telegram_user_id: int,
+        *,
+        language: str,
+        first_name: str | None,
+        last_name: str | None,
+        username: str | None,
+    ) -> MemberRow:
+        """Create a member on first contact, or refresh the names Telegram reports (language stays as chosen)."""
+        await self._run(
+            "INSERT INTO members (telegram_user_id, language, first_name, last_name, username) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (telegram_user_id) DO UPDATE SET "
+            "first_name = excluded.first_name, last_name = excluded.last_name, username = excluded.username, "
+            "reachable = 1",
+            (telegram_user_id, language, first_name, last_name, username),
+        )
+        member = await self.member_by_telegram_id(telegram_user_id)
+        assert member is not None
+        return member
+
+    async def member_by_telegram_id(self, telegram_user_id: int) -> MemberRow | None:
+        row = await self._one(f"SELECT {_MEMBER_COLUMNS} FROM members WHERE telegram_user_id = ?", (telegram_user_id,))
+        return _member(row) if row else None
+
+    async def member_by_id(self, member_id: int) -> MemberRow | None:
+        row = await self._one(f"SELECT {_MEMBER_COLUMNS} FROM members WHERE id = ?", (member_id,))
+        return _member(row) if row else None
+
+    async def set_focus_round(self, member_id: int, round_id: str | None) -> None:
+        await self._run("UPDATE members SET focus_round_id = ? WHERE id = ?", (round_id, member_id))
+
+    async def set_reachable(self, member_id: int, reachable: bool) -> None:
+        await self._run("UPDATE members SET reachable = ? WHERE id = ?", (int(reachable), member_id))
+
+    async def add_membership(self, group_id: str, member_id: int) -> bool:
+        """Return False when the member was already in the group."""
+        changed = await self._run(
+            "INSERT OR IGNORE INTO memberships (group_id, member_id) VALUES (?, ?)", (group_id, member_id)
+        )
+        return changed > 0
+
+    async def group_members(self, group_id: str) -> list[MemberRow]:
+        rows = await self._all(
+            f"SELECT {', '.join('m.' + c.strip() for c in _MEMBER_COLUMNS.split(','))} "
+            "FROM memberships AS s JOIN members AS m ON m.id = s.member_id WHERE s.group_id = ? ORDER BY m.id",
+            (group_id,),
+        )
+        return [_member(row) for row in rows]
+
+    async def member_group_ids(self, member_id: int) -> list[str]:
+        rows = await self._all("SELECT group_id FROM memberships WHERE member_id = ? ORDER BY group_id", (member_id,))
+        return [row[0] for row in rows]
+
+    # --- invites -----------------------------------------------------------------------------------------------
+
+    async def create_invite(self, group_id: str, expires_at: float) -> str:
+        token = secrets.token_urlsafe(16)
+        await self._run(
+            "INSERT INTO invites (token, group_id, expires_at) VALUES (?, ?, ?)",
+            (token, group_id, expires_at),
+        )
+        return token
+
+    async def invite_group(self, token: str, now: float) -> str | None:
+        """The group a valid (known, unrevoked, unexpired) invite token leads to."""
+        row = await self._one(
+            "SELECT group_id FROM invites WHERE token = ? AND revoked = 0 AND expires_at > ?", (token, now)
+        )
+        return row[0] if row else None
+
+    async def revoke_invites(self, group_id: str) -> int:
+        return await self._run("UPDATE invites SET revoked = 1 WHERE group_id = ? AND revoked = 0", (group_id,))

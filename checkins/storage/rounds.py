@@ -1,0 +1,207 @@
+"""Queries for rounds: the round itself, who was asked and where they are, drafts, and submitted answers.
+
+Submitted answers carry no member id: only an author tag (an HMAC under the round's secret) while the round is
+open, cleared with the secret at close.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from checkins.storage.base import Queries
+
+
+@dataclass(frozen=True)
+class RoundRow:
+    id: str
+    group_id: str
+    number: int
+    flow_id: str
+    state: str
+    opened_at: float
+    closed_at: float | None
+    secret: bytes | None
+    invited_count: int
+    submitted_count: int | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == "open"
+
+
+@dataclass(frozen=True)
+class ParticipantRow:
+    round_id: str
+    member_id: int
+    status: str
+    cursor: int
+    editing_one: bool
+    multi_selection: tuple[int, ...]
+    prompt_outbox_id: int | None
+
+
+_ROUND_COLUMNS = "id, group_id, number, flow_id, state, opened_at, closed_at, secret, invited_count, submitted_count"
+_PARTICIPANT_COLUMNS = "round_id, member_id, status, cursor, editing_one, multi_selection, prompt_outbox_id"
+
+
+def _round(row: aiosqlite.Row) -> RoundRow:
+    return RoundRow(*row)
+
+
+def _participant(row: aiosqlite.Row) -> ParticipantRow:
+    selection = tuple(json.loads(row[5])) if row[5] else ()
+    return ParticipantRow(row[0], row[1], row[2], row[3], bool(row[4]), selection, row[6])
+
+
+class RoundQueries(Queries):
+    # --- rounds and participants -------------------------------------------------------------------------------
+
+    async def create_round(self, group_id: str, flow_id: str, now: float) -> RoundRow:
+        row = await self._one("SELECT COALESCE(MAX(number), 0) + 1 FROM rounds WHERE group_id = ?", (group_id,))
+        number = int(row[0]) if row else 1
+        # Short and random: it travels in every button's callback data (64 bytes at most).
+        round_id = secrets.token_urlsafe(6)
+        await self._run(
+            "INSERT INTO rounds (id, group_id, number, flow_id, state, opened_at, secret) "
+            "VALUES (?, ?, ?, ?, 'open', ?, ?)",
+            (round_id, group_id, number, flow_id, now, secrets.token_bytes(32)),
+        )
+        created = await self.round_by_id(round_id)
+        assert created is not None
+        return created
+
+    async def round_by_id(self, round_id: str) -> RoundRow | None:
+        row = await self._one(f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE id = ?", (round_id,))
+        return _round(row) if row else None
+
+    async def open_round(self, group_id: str) -> RoundRow | None:
+        row = await self._one(f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE group_id = ? AND state = 'open'", (group_id,))
+        return _round(row) if row else None
+
+    async def add_participant(self, round_id: str, member_id: int) -> None:
+        await self._run(
+            "INSERT OR IGNORE INTO participants (round_id, member_id, status) VALUES (?, ?, 'answering')",
+            (round_id, member_id),
+        )
+        await self._run(
+            "UPDATE rounds SET invited_count = (SELECT COUNT(*) FROM participants WHERE round_id = ?) WHERE id = ?",
+            (round_id, round_id),
+        )
+
+    async def participant(self, round_id: str, member_id: int) -> ParticipantRow | None:
+        row = await self._one(
+            f"SELECT {_PARTICIPANT_COLUMNS} FROM participants WHERE round_id = ? AND member_id = ?",
+            (round_id, member_id),
+        )
+        return _participant(row) if row else None
+
+    async def participants(self, round_id: str) -> list[ParticipantRow]:
+        rows = await self._all(
+            f"SELECT {_PARTICIPANT_COLUMNS} FROM participants WHERE round_id = ? ORDER BY member_id",
+            (round_id,),
+        )
+        return [_participant(row) for row in rows]
+
+    async def open_rounds_of_member(self, member_id: int) -> list[RoundRow]:
+        rows = await self._all(
+            f"SELECT {', '.join('r.' + c.strip() for c in _ROUND_COLUMNS.split(','))} FROM participants AS p "
+            "JOIN rounds AS r ON r.id = p.round_id WHERE p.member_id = ? AND r.state = 'open' ORDER BY r.opened_at",
+            (member_id,),
+        )
+        return [_round(row) for row in rows]
+
+    async def save_progress(
+        self,
+        round_id: str,
+        member_id: int,
+        *,
+        status: str,
+        cursor: int,
+        editing_one: bool,
+        multi_selection: tuple[int, ...],
+        prompt_outbox_id: int | None,
+    ) -> None:
+        await self._run(
+            "UPDATE participants SET status = ?, cursor = ?, editing_one = ?, multi_selection = ?, "
+            "prompt_outbox_id = ? WHERE round_id = ? AND member_id = ?",
+            (
+                status,
+                cursor,
+                int(editing_one),
+                json.dumps(list(multi_selection)) if multi_selection else None,
+                prompt_outbox_id,
+                round_id,
+                member_id,
+            ),
+        )
+
+    async def close_round(self, round_id: str, now: float) -> int:
+        """Close a round for good: count submissions, then drop every link between answers and members."""
+        row = await self._one(
+            "SELECT COUNT(*) FROM participants WHERE round_id = ? AND status = 'submitted'", (round_id,)
+        )
+        submitted = int(row[0]) if row else 0
+        await self._run(
+            "UPDATE rounds SET state = 'closed', closed_at = ?, submitted_count = ?, secret = NULL WHERE id = ?",
+            (now, submitted, round_id),
+        )
+        await self._run("UPDATE answers SET author_tag = NULL WHERE round_id = ?", (round_id,))
+        await self._run("DELETE FROM drafts WHERE round_id = ?", (round_id,))
+        await self._run("DELETE FROM participants WHERE round_id = ?", (round_id,))
+        return submitted
+
+    async def rounds_of_group(self, group_id: str) -> list[RoundRow]:
+        rows = await self._all(f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE group_id = ? ORDER BY number", (group_id,))
+        return [_round(row) for row in rows]
+
+    # --- drafts and answers ------------------------------------------------------------------------------------
+
+    async def set_draft(self, round_id: str, member_id: int, question_id: str, value: Any | None) -> None:
+        """Store one answer of a member's draft; `None` records a skipped question."""
+        await self._run(
+            "INSERT INTO drafts (round_id, member_id, question_id, value) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (round_id, member_id, question_id) DO UPDATE SET value = excluded.value",
+            (round_id, member_id, question_id, None if value is None else json.dumps(value)),
+        )
+
+    async def drafts(self, round_id: str, member_id: int) -> dict[str, Any | None]:
+        rows = await self._all(
+            "SELECT question_id, value FROM drafts WHERE round_id = ? AND member_id = ?",
+            (round_id, member_id),
+        )
+        return {row[0]: None if row[1] is None else json.loads(row[1]) for row in rows}
+
+    async def delete_drafts(self, round_id: str, member_id: int) -> None:
+        await self._run("DELETE FROM drafts WHERE round_id = ? AND member_id = ?", (round_id, member_id))
+
+    async def replace_answers(self, round_id: str, tagged_values: dict[str, tuple[bytes, Any | None]]) -> None:
+        """Write a member's submission: per question, an author tag and the value (None removes the answer)."""
+        for question_id, (tag, value) in tagged_values.items():
+            await self._run("DELETE FROM answers WHERE author_tag = ?", (tag,))
+            if value is not None:
+                await self._run(
+                    "INSERT INTO answers (id, round_id, question_id, author_tag, value) VALUES (?, ?, ?, ?, ?)",
+                    (secrets.token_hex(12), round_id, question_id, tag, json.dumps(value)),
+                )
+
+    async def answers_by_tags(self, tags: dict[str, bytes]) -> dict[str, Any]:
+        """A member's own submitted answers, found through the tags only they can compute while the round is open."""
+        found: dict[str, Any] = {}
+        for question_id, tag in tags.items():
+            row = await self._one("SELECT value FROM answers WHERE author_tag = ?", (tag,))
+            if row:
+                found[question_id] = json.loads(row[0])
+        return found
+
+    async def round_answers(self, round_id: str) -> dict[str, list[Any]]:
+        """Every submitted answer of a round by question, in the random order of their random ids."""
+        rows = await self._all("SELECT question_id, value FROM answers WHERE round_id = ? ORDER BY id", (round_id,))
+        grouped: dict[str, list[Any]] = {}
+        for question_id, value in rows:
+            grouped.setdefault(question_id, []).append(json.loads(value))
+        return grouped
