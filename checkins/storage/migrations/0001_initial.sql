@@ -78,7 +78,7 @@ CREATE INDEX answers_by_round ON answers(round_id, question_id);
 CREATE TABLE outbox (
     id INTEGER PRIMARY KEY,
     chat_id INTEGER NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('message', 'edit')),
+    kind TEXT NOT NULL CHECK (kind IN ('message', 'edit', 'photo', 'document')),
     payload TEXT,
     dedupe_key TEXT UNIQUE,
     state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
