@@ -58,10 +58,19 @@ class TokenMask(logging.Filter):
         return True
 
 
+# Libraries that log what passes through them at low levels: request URLs (which hold the token), SQL parameters
+# and update contents (which hold answers and names). They never log below these levels, whatever the root level.
+LIBRARY_LOG_LEVELS = {"httpx": logging.WARNING, "aiosqlite": logging.WARNING, "telegram": logging.INFO}
+
+
+def quiet_libraries() -> None:
+    for name, level in LIBRARY_LOG_LEVELS.items():
+        logging.getLogger(name).setLevel(level)
+
+
 def configure_logging(token: str) -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    # The HTTP client logs every request URL, and the URL holds the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    quiet_libraries()
     for handler in logging.getLogger().handlers:
         handler.addFilter(TokenMask(token))
 

@@ -26,8 +26,12 @@ GROUP_ID = "demo"
 INVITE_LINK = re.compile(r"https://t\.me/\S+\?start=(\S+)")
 
 
-def write_demo_config(folder: Path, *, language: str, min_responses: int = 3, flow: str = "pre_session") -> AppConfig:
-    """A config with one supervisor and one group, stored in `folder` (as a real deployment would have it)."""
+def write_demo_config(
+    folder: Path, *, language: str, min_responses: int = 3, flow: str = "pre_session", extra: str = ""
+) -> AppConfig:
+    """A config with one supervisor and one group, stored in `folder` (as a real deployment would have it).
+
+    `extra` is more top-level YAML (e.g. a `privacy:` section) for tests that need it."""
     path = folder / "config.yaml"
     path.write_text(
         textwrap.dedent(
@@ -46,7 +50,8 @@ def write_demo_config(folder: Path, *, language: str, min_responses: int = 3, fl
                 min_responses: {min_responses}
                 redact_names: [Liisa Laine]
             """
-        ),
+        )
+        + extra,
         encoding="utf-8",
     )
     return load_config(path)
@@ -76,8 +81,8 @@ class MemberDriver:
         current = self.current_screen()
         data = next(b.data for b in current.flat_buttons if b.data.endswith(f":{code}"))
         await self.user.press(data, message_id=current.message_id)
-        if code.startswith("t") or code == "E":
-            # A toggle, or the list of answers to edit, redraws the same message in place.
+        if code[0] in "tpEP":
+            # Toggles and the review's edit and privacy lists redraw the same message in place.
             return await self.user.wait_for_message(lambda m: m.message_id == current.message_id and m.edited)
         return await self.screen()
 

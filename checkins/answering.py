@@ -39,6 +39,8 @@ class Progress:
     answers: dict[str, Any | None]
     editing_one: bool = False
     multi_selection: tuple[int, ...] = ()
+    # Answers their author keeps "only for me": shown back to them, never in the digest.
+    private: frozenset[str] = frozenset()
 
     @classmethod
     def start(cls) -> Progress:
@@ -93,13 +95,36 @@ class EditQuestion:
 
 
 @dataclass(frozen=True)
+class ShowPrivacyList:
+    """On the review screen: list the answers with a switch for "only for me"."""
+
+
+@dataclass(frozen=True)
+class TogglePrivate:
+    index: int
+
+
+@dataclass(frozen=True)
 class Reopen:
     """After submitting: bring the answers back to the review screen to change them."""
 
 
-Action = Choose | Toggle | Done | Skip | Back | WriteText | Submit | ShowEditList | EditQuestion | Reopen
+Action = (
+    Choose
+    | Toggle
+    | Done
+    | Skip
+    | Back
+    | WriteText
+    | Submit
+    | ShowEditList
+    | EditQuestion
+    | Reopen
+    | ShowPrivacyList
+    | TogglePrivate
+)
 
-_CODES: dict[str, type] = {"v": Choose, "t": Toggle, "i": EditQuestion}
+_CODES: dict[str, type] = {"v": Choose, "t": Toggle, "i": EditQuestion, "p": TogglePrivate}
 _PLAIN: dict[str, Action] = {
     "d": Done(),
     "k": Skip(),
@@ -107,6 +132,7 @@ _PLAIN: dict[str, Action] = {
     "S": Submit(),
     "E": ShowEditList(),
     "R": Reopen(),
+    "P": ShowPrivacyList(),
 }
 
 
@@ -117,6 +143,8 @@ def encode_action(action: Action) -> str:
         return f"t{action.option_index}"
     if isinstance(action, EditQuestion):
         return f"i{action.index}"
+    if isinstance(action, TogglePrivate):
+        return f"p{action.index}"
     for code, plain in _PLAIN.items():
         if plain == action:
             return code
@@ -148,8 +176,8 @@ def current_question(flow: Flow, progress: Progress) -> Question | None:
 
 def _advance(flow: Flow, progress: Progress, answers: dict[str, Any | None]) -> Progress:
     if progress.editing_one or progress.cursor + 1 >= len(flow.questions):
-        return Progress(Status.REVIEW, len(flow.questions), answers)
-    return Progress(Status.ANSWERING, progress.cursor + 1, answers)
+        return Progress(Status.REVIEW, len(flow.questions), answers, private=progress.private)
+    return Progress(Status.ANSWERING, progress.cursor + 1, answers, private=progress.private)
 
 
 def _record(flow: Flow, progress: Progress, question: Question, value: Any | None) -> Progress:
@@ -197,10 +225,10 @@ def _answering(flow: Flow, progress: Progress, action: Action) -> Progress | Rej
         return _record(flow, progress, question, text)
     if isinstance(action, Back):
         if progress.editing_one:
-            return Progress(Status.REVIEW, len(flow.questions), progress.answers)
+            return replace(progress, status=Status.REVIEW, cursor=len(flow.questions), editing_one=False)
         if progress.cursor == 0:
             return Rejection.INVALID
-        return enter_question(flow, Progress(Status.ANSWERING, progress.cursor - 1, progress.answers))
+        return enter_question(flow, replace(progress, cursor=progress.cursor - 1))
     return Rejection.INVALID
 
 
@@ -224,17 +252,24 @@ def apply(flow: Flow, progress: Progress, action: Action) -> Progress | Rejectio
     if progress.status is Status.REVIEW:
         if isinstance(action, Submit):
             missing = [q for q in flow.questions if q.required and progress.answers.get(q.id) is None]
-            return Rejection.REQUIRED if missing else Progress(Status.SUBMITTED, len(flow.questions), progress.answers)
-        if isinstance(action, ShowEditList | Back):
-            # The edit list is part of the review screen; Back from review returns to the last question.
-            if isinstance(action, ShowEditList):
-                return progress
-            return enter_question(flow, Progress(Status.ANSWERING, len(flow.questions) - 1, progress.answers))
+            return Rejection.REQUIRED if missing else replace(progress, status=Status.SUBMITTED)
+        if isinstance(action, ShowEditList | ShowPrivacyList):
+            # Both lists are variants of the review screen, drawn by the caller.
+            return progress
+        if isinstance(action, Back):
+            return enter_question(flow, replace(progress, status=Status.ANSWERING, cursor=len(flow.questions) - 1))
         if isinstance(action, EditQuestion) and 0 <= action.index < len(flow.questions):
-            return enter_question(flow, Progress(Status.ANSWERING, action.index, progress.answers, editing_one=True))
+            return enter_question(
+                flow, replace(progress, status=Status.ANSWERING, cursor=action.index, editing_one=True)
+            )
+        if isinstance(action, TogglePrivate) and 0 <= action.index < len(flow.questions):
+            question_id = flow.questions[action.index].id
+            if progress.answers.get(question_id) is None:
+                return Rejection.INVALID
+            return replace(progress, private=progress.private ^ {question_id})
         if isinstance(action, WriteText):
             return Rejection.NEEDS_BUTTON
         return Rejection.INVALID
     if isinstance(action, Reopen):
-        return Progress(Status.REVIEW, len(flow.questions), progress.answers)
+        return replace(progress, status=Status.REVIEW)
     return Rejection.INVALID

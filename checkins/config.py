@@ -37,6 +37,7 @@ _TOP_LEVEL_KEYS = (
     "telegram",
     "flows_dir",
     "invites",
+    "privacy",
     "supervisors",
     "groups",
 )
@@ -66,6 +67,16 @@ class GroupConfig:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    # Answers of closed rounds are deleted this long after the round closed.
+    retention_days: int = 60
+    # After close, a supervisor may reply anonymously this long; then the last link to authors is destroyed.
+    reply_window_hours: int = 24
+    # An invite link admits one person only.
+    single_use_invites: bool = False
+
+
+@dataclass(frozen=True)
 class AppConfig:
     source: Path
     timezone: ZoneInfo
@@ -76,6 +87,7 @@ class AppConfig:
     supervisors: Mapping[int, Supervisor]
     groups: Mapping[str, GroupConfig]
     flows: Mapping[str, Flow]
+    privacy: PrivacySettings = PrivacySettings()
 
     def supervisor_groups(self, user_id: int) -> tuple[GroupConfig, ...]:
         return tuple(group for group in self.groups.values() if group.supervisor_id == user_id)
@@ -100,6 +112,22 @@ def load_config(path: Path) -> AppConfig:
         supervisors=MappingProxyType(supervisors),
         groups=MappingProxyType(_groups(root, supervisors, flows)),
         flows=MappingProxyType(flows),
+        privacy=_privacy(root),
+    )
+
+
+def _privacy(root: Node) -> PrivacySettings:
+    privacy = root.section("privacy")
+    privacy.reject_unknown_keys(("retention_days", "reply_window_hours"))
+    invites = root.section("invites")
+    invites.reject_unknown_keys(("expiry_days", "single_use"))
+    defaults = PrivacySettings()
+    return PrivacySettings(
+        retention_days=privacy.get("retention_days", int, defaults.retention_days, minimum=1, maximum=3650),
+        reply_window_hours=privacy.get(
+            "reply_window_hours", int, defaults.reply_window_hours, minimum=0, maximum=24 * 90
+        ),
+        single_use_invites=invites.get("single_use", bool, defaults.single_use_invites),
     )
 
 
@@ -169,9 +197,7 @@ def _supervisors(root: Node, default_language: str) -> dict[int, Supervisor]:
     return supervisors
 
 
-def _groups(
-    root: Node, supervisors: Mapping[int, Supervisor], flows: Mapping[str, Flow]
-) -> dict[str, GroupConfig]:
+def _groups(root: Node, supervisors: Mapping[int, Supervisor], flows: Mapping[str, Flow]) -> dict[str, GroupConfig]:
     nodes = root.items("groups", min_items=1)
     groups = {}
     for node in nodes:

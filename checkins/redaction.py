@@ -54,7 +54,10 @@ def normalise(text: str) -> str:
 # ending at "fi"), the neighbour would leak, and a second pass - now seeing "]" - would find it, so redaction would
 # not be idempotent. Runs of word characters are matched from their start, so an earlier start covers a later.
 
-_MENTION = re.compile(r"@[A-Za-z][A-Za-z0-9_]{2,30}(?:[0-9](?![0-9])|[A-Za-z_](?![^\W\d]))")
+# Ends a match: a final digit may not be followed by a digit, anything else not by a letter.
+_END = r"(?:(?<=[0-9])(?![0-9])|(?<![0-9])(?![^\W\d]))"
+
+_MENTION = re.compile(rf"@[A-Za-z][A-Za-z0-9_]{{3,31}}{_END}")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![^\W\d])")
 # Bare domains only with a known top-level domain, written in lower case: "Kiitos.Se oli..." (a missing space
 # after a full stop) must not become a link, while "kiitos.se" sadly still does.
@@ -76,7 +79,7 @@ _PHONE = re.compile(
 )
 _IDENTITY_CODE = re.compile(
     r"(?<![0-9])([0-9]{2})([0-9]{2})([0-9]{2})([-+A-FU-Y])[0-9]{3}"
-    r"(?:[0-9](?![0-9])|[A-FHJ-NPR-Y](?![^\W\d]))",
+    rf"[0-9A-FHJ-NPR-Y]{_END}",
     re.IGNORECASE,
 )
 _CENTURY = {"+": 1800, **dict.fromkeys("-UVWXY", 1900), **dict.fromkeys("ABCDEF", 2000)}
@@ -163,28 +166,26 @@ def _name_word(word: str) -> str:
     return re.escape(head + hyphen) + _inflected(tail) if hyphen and tail else _inflected(word)
 
 
-def _compile_name(core: str, last: str) -> re.Pattern[str]:
-    # Whole words, by class: "2Maija" and "Maija2" hit, "xMaija" does not; a handle ending in a digit ("matti80")
-    # must not hit the start of "matti801", but may stand right before a letter.
-    after = r"(?![0-9])" if last.isdigit() else r"(?![^\W\d])"
-    return re.compile(rf"(?<![^\W\d])@?{core}{after}", re.IGNORECASE)
+def _compile_name(core: str) -> re.Pattern[str]:
+    # Whole words, by class: "2Maija", "Maija2" and "matti80x" hit, "xMaija" and "matti801" do not.
+    return re.compile(rf"(?<![^\W\d])@?{core}{_END}", re.IGNORECASE)
 
 
 def _name_patterns(names: Iterable[str]) -> tuple[re.Pattern[str], ...]:
-    cores: dict[str, str] = {}  # regex → the last character of the name it was built from
+    cores: dict[str, None] = {}  # an ordered set of regexes
     for raw in names:
         words = [w.lstrip("@") for w in normalise(str(raw)).split()]
         words = [w for w in words if any(c.isalnum() for c in w)]
         for word in words:
             if len(words) > 1 and word.lower() in _PARTICLES:
                 continue
-            cores[_name_word(word)] = word[-1]
+            cores[_name_word(word)] = None
             if "-" in word and word.replace("-", "").isalpha():  # Anna-Liisa is also called Liisa
-                cores.update({_inflected(p): p[-1] for p in word.split("-") if p and p.lower() not in _PARTICLES})
+                cores.update(dict.fromkeys(_inflected(p) for p in word.split("-") if p and p.lower() not in _PARTICLES))
         if len(words) > 1:  # the full name as one finding: "Maija Meikäläisen" → one placeholder
             core = r"\s+".join([*(re.escape(w) for w in words[:-1]), _name_word(words[-1])])
-            cores[core] = words[-1][-1]
-    return tuple(_compile_name(core, last) for core, last in cores.items())
+            cores[core] = None
+    return tuple(map(_compile_name, cores))
 
 
 def _scan(pattern: re.Pattern[str], text: str, valid: Callable[[re.Match[str]], bool]) -> Iterator[tuple[int, int]]:

@@ -23,20 +23,23 @@ from checkins.answering import (
     Rejection,
     Reopen,
     ShowEditList,
+    ShowPrivacyList,
     Status,
     Submit,
+    TogglePrivate,
     WriteText,
     apply,
     decode_action,
     step_token,
 )
 from checkins.config import AppConfig, GroupConfig
-from checkins.digest import DigestInput, render_digest
-from checkins.flows import Flow
+from checkins.digest import DigestInput, placeholders, render_digest
+from checkins.flows import Flow, QuestionType
 from checkins.i18n import N_, Catalog, Translator
 from checkins.outbox import Outbox
 from checkins.redaction import Redactor
 from checkins.screens import (
+    ReviewMode,
     Screen,
     answered_text,
     question_screen,
@@ -164,10 +167,8 @@ class RoundService:
             flow, progress = loaded
             if step != step_token(progress):
                 return catalog.gettext("This button is no longer active. Please use the latest message.")
-            if isinstance(action, Reopen):
-                progress = Progress(
-                    Status.SUBMITTED, progress.cursor, await self._submitted_answers(round_row, member, flow)
-                )
+            if isinstance(action, Reopen) and progress.status is Status.SUBMITTED:
+                progress = await self._submitted(round_row, member, flow)
             result = apply(flow, progress, action)
             if isinstance(result, Rejection):
                 return self._rejection_text(result, flow, progress, catalog)
@@ -236,20 +237,46 @@ class RoundService:
         flow = self.config.flows.get(round_row.flow_id)
         if participant is None or flow is None:
             return None
-        drafts = await self.store.drafts(round_row.id, member.id)
+        drafts, private = await self.store.drafts(round_row.id, member.id)
         progress = Progress(
             Status(participant.status),
             participant.cursor,
             drafts,
             participant.editing_one,
             participant.multi_selection,
+            private,
         )
         return flow, progress
 
-    async def _submitted_answers(self, round_row: RoundRow, member: MemberRow, flow: Flow) -> dict[str, Any | None]:
+    async def _submitted(self, round_row: RoundRow, member: MemberRow, flow: Flow) -> Progress:
+        """A submitted member's answers, read back through the tags only they can compute while the round is open."""
         assert round_row.secret is not None
         tags = {q.id: author_tag(round_row.secret, member.id, q.id) for q in flow.questions}
-        return await self.store.answers_by_tags(tags)
+        answers, private = await self.store.answers_by_tags(tags)
+        return Progress(Status.SUBMITTED, len(flow.questions), answers, private=private)
+
+    async def _redactor(self, group: GroupConfig) -> Redactor:
+        """Scrubs the names of the group's members and the names the config lists from free text."""
+        members = await self.store.group_members(group.id)
+        names = [n for m in members for n in (m.first_name, m.last_name, m.username) if n]
+        names += [f"{m.first_name} {m.last_name}" for m in members if m.first_name and m.last_name]
+        return Redactor.for_names([*names, *group.redact_names])
+
+    async def _preview(self, round_row: RoundRow, flow: Flow, progress: Progress, catalog: Catalog) -> dict[str, str]:
+        """For each free-text answer that scrubbing changes, the text the supervisor will see."""
+        redactor = await self._redactor(self.config.groups[round_row.group_id])
+        marks = placeholders(self.translator.for_language(self._supervisor_language(round_row.group_id)))
+        preview = {}
+        for question in flow.questions:
+            value = progress.answers.get(question.id)
+            if question.type is QuestionType.TEXT and isinstance(value, str):
+                scrubbed = redactor.redact(value, marks)
+                if scrubbed != value:
+                    preview[question.id] = scrubbed
+        return preview
+
+    def _supervisor_language(self, group_id: str) -> str:
+        return self.config.supervisors[self.config.groups[group_id].supervisor_id].language
 
     async def _after(
         self,
@@ -272,13 +299,14 @@ class RoundService:
             await self._save(round_row, member, after, prompt_ref)
             await self.outbox.edit(chat, question_screen(flow, round_row.id, after, catalog), message_id, prompt_ref)
             return
-        if isinstance(action, ShowEditList):
-            await self.outbox.edit(
-                chat,
-                review_screen(flow, round_row.id, after, catalog, edit_list=True),
-                message_id,
-                prompt_ref,
-            )
+        if isinstance(action, ShowEditList | ShowPrivacyList | TogglePrivate):
+            if isinstance(action, TogglePrivate):
+                question_id = flow.questions[action.index].id
+                await self.store.set_draft_private(round_row.id, member.id, question_id, question_id in after.private)
+            mode = ReviewMode.EDIT if isinstance(action, ShowEditList) else ReviewMode.PRIVACY
+            preview = await self._preview(round_row, flow, after, catalog)
+            screen = review_screen(flow, round_row.id, after, catalog, mode=mode, preview=preview)
+            await self.outbox.edit(chat, screen, message_id, prompt_ref)
             return
         if before.status is Status.ANSWERING:
             question = flow.questions[before.cursor]
@@ -289,9 +317,7 @@ class RoundService:
                 await self.store.set_draft(round_row.id, member.id, question.id, after.answers.get(question.id))
             await self.outbox.edit(chat, Screen(text), message_id, prompt_ref)
         elif before.status is Status.REVIEW:
-            await self.outbox.edit(
-                chat, Screen(review_summary_text(flow, before.answers, catalog)), message_id, prompt_ref
-            )
+            await self.outbox.edit(chat, Screen(review_summary_text(flow, before, catalog)), message_id, prompt_ref)
         else:
             await self.outbox.edit(
                 chat,
@@ -306,7 +332,9 @@ class RoundService:
             return
         if isinstance(action, Reopen):
             for question_id, value in after.answers.items():
-                await self.store.set_draft(round_row.id, member.id, question_id, value)
+                await self.store.set_draft(
+                    round_row.id, member.id, question_id, value, private=question_id in after.private
+                )
         await self._show(round_row, member, flow, after, catalog)
 
     async def _show(
@@ -321,7 +349,8 @@ class RoundService:
         if progress.status is Status.ANSWERING:
             screen = question_screen(flow, round_row.id, progress, catalog)
         else:
-            screen = review_screen(flow, round_row.id, progress, catalog, edit_list=False)
+            preview = await self._preview(round_row, flow, progress, catalog)
+            screen = review_screen(flow, round_row.id, progress, catalog, preview=preview)
         ref = await self.outbox.send(member.telegram_user_id, screen, dedupe=dedupe)
         await self._save(round_row, member, progress, ref)
 
@@ -341,7 +370,7 @@ class RoundService:
         tagged = {
             q.id: (author_tag(round_row.secret, member.id, q.id), progress.answers.get(q.id)) for q in flow.questions
         }
-        await self.store.replace_answers(round_row.id, tagged)
+        await self.store.replace_answers(round_row.id, tagged, progress.private)
         await self.store.delete_drafts(round_row.id, member.id)
 
     # --- closing -----------------------------------------------------------------------------------------------
@@ -367,7 +396,9 @@ class RoundService:
                     Screen(escape(notice)),
                     dedupe=f"closed:{round_row.id}:{member.id}",
                 )
-            submitted = await store.close_round(round_row.id, self.clock())
+            now = self.clock()
+            reply_until = now + self.config.privacy.reply_window_hours * 3600
+            submitted = await store.close_round(round_row.id, now, reply_until)
             await self._queue_digest(round_row, group, submitted)
         self.outbox.wake()
         return CloseResult(CloseOutcome.CLOSED, submitted, round_row.invited_count)
@@ -375,9 +406,6 @@ class RoundService:
     async def _queue_digest(self, round_row: RoundRow, group: GroupConfig, submitted: int) -> None:
         supervisor = self.config.supervisors[group.supervisor_id]
         catalog = self.translator.for_language(supervisor.language)
-        members = await self.store.group_members(group.id)
-        names = [n for m in members for n in (m.first_name, m.last_name, m.username) if n]
-        names += [f"{m.first_name} {m.last_name}" for m in members if m.first_name and m.last_name]
         digest = DigestInput(
             group_name=group.name,
             round_number=round_row.number,
@@ -388,6 +416,6 @@ class RoundService:
             min_responses=group.min_responses,
             text_min_responses=group.text_min_responses or group.min_responses,
         )
-        redactor = Redactor.for_names([*names, *group.redact_names])
+        redactor = await self._redactor(group)
         for index, chunk in enumerate(render_digest(digest, catalog, redactor)):
             await self.outbox.send(supervisor.user_id, Screen(chunk), dedupe=f"digest:{round_row.id}:{index}")

@@ -8,7 +8,9 @@ without the server-side state it is checked against.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from html import escape
 from typing import Any
 
@@ -21,9 +23,11 @@ from checkins.answering import (
     Progress,
     Reopen,
     ShowEditList,
+    ShowPrivacyList,
     Skip,
     Submit,
     Toggle,
+    TogglePrivate,
     encode_action,
     step_token,
 )
@@ -53,7 +57,8 @@ def callback_data(round_id: str, progress: Progress, action: Action) -> str:
 def display_value(question: Question, value: Any | None, catalog: Catalog) -> str:
     """An answer as its author reads it back, escaped for HTML."""
     if value is None:
-        return f"<i>{escape(catalog.gettext('(skipped)'))}</i>"
+        skipped = catalog.gettext("(skipped)")
+        return f"<i>{escape(skipped)}</i>"
     if question.type is QuestionType.SCALE:
         return f"{value}/{question.scale_max}"
     if question.type is QuestionType.YESNO:
@@ -143,44 +148,84 @@ def question_screen(flow: Flow, round_id: str, progress: Progress, catalog: Cata
 
 def answered_text(flow: Flow, question: Question, index: int, value: Any | None, catalog: Catalog) -> str:
     """The question's message once it is answered: the chosen answer instead of live buttons."""
+    marker = catalog.gettext("Question {index}/{total}").format(index=index + 1, total=len(flow.questions))
     return (
-        f"<i>{escape(catalog.gettext('Question {index}/{total}').format(index=index + 1, total=len(flow.questions)))}"
-        f"</i>\n{escape(question.text.get(catalog.language))}\n→ <b>{display_value(question, value, catalog)}</b>"
+        f"<i>{escape(marker)}</i>\n{escape(question.text.get(catalog.language))}\n"
+        f"→ <b>{display_value(question, value, catalog)}</b>"
     )
 
 
-def _answers_list(flow: Flow, answers: dict[str, Any | None], catalog: Catalog) -> str:
+class ReviewMode(StrEnum):
+    PLAIN = "plain"
+    EDIT = "edit"
+    PRIVACY = "privacy"
+
+
+def _answers_list(flow: Flow, progress: Progress, catalog: Catalog, preview: Mapping[str, str] | None = None) -> str:
+    """Each question with its answer; private ones marked, and where scrubbing changes a text, what the
+    supervisor will see instead."""
+    only_for_me = escape(catalog.gettext("only for you"))
+    supervisor_sees = escape(catalog.gettext("your supervisor sees:"))
     lines = []
     for index, question in enumerate(flow.questions, start=1):
-        value = answers.get(question.id)
-        lines.append(
-            f"{index}. {escape(question.text.get(catalog.language))}\n→ {display_value(question, value, catalog)}"
-        )
+        value = progress.answers.get(question.id)
+        line = f"{index}. {escape(question.text.get(catalog.language))}\n→ {display_value(question, value, catalog)}"
+        if question.id in progress.private and value is not None:
+            line += f"\n🔒 <i>{only_for_me}</i>"
+        elif preview and question.id in preview:
+            line += f"\n<i>{supervisor_sees}</i> {escape(preview[question.id])}"
+        lines.append(line)
     return "\n\n".join(lines)
 
 
-def review_screen(flow: Flow, round_id: str, progress: Progress, catalog: Catalog, *, edit_list: bool) -> Screen:
-    header = f"<b>{escape(catalog.gettext('Your answers'))}</b>"
-    note = escape(catalog.gettext("Nothing is sent until you press Submit."))
-    text = f"{header}\n\n{_answers_list(flow, progress.answers, catalog)}\n\n{note}"
+def review_screen(
+    flow: Flow,
+    round_id: str,
+    progress: Progress,
+    catalog: Catalog,
+    *,
+    mode: ReviewMode = ReviewMode.PLAIN,
+    preview: Mapping[str, str] | None = None,
+) -> Screen:
+    """The answers before Submit, exactly as the supervisor will get them (scrubbed, private ones left out)."""
+    header = _your_answers_header(catalog)
+    note = escape(
+        catalog.gettext("Nothing is sent until you press Submit. Answers marked 🔒 stay with you and are not sent.")
+    )
+    text = f"{header}\n\n{_answers_list(flow, progress, catalog, preview)}\n\n{note}"
 
     def button(label: str, action: Action) -> Button:
         return Button(label, callback_data(round_id, progress, action))
 
-    if edit_list:
+    submit_row = (button("✓ " + catalog.gettext("Submit"), Submit()),)
+    if mode is ReviewMode.EDIT:
         text += "\n\n" + escape(catalog.gettext("Which answer would you like to change?"))
         rows = [
             (button(f"{index + 1}. {question.text.get(catalog.language)}"[:60], EditQuestion(index)),)
             for index, question in enumerate(flow.questions)
         ]
-        rows.append((button("✓ " + catalog.gettext("Submit"), Submit()),))
-        return Screen(text, tuple(rows))
+        return Screen(text, (*rows, submit_row))
+    if mode is ReviewMode.PRIVACY:
+        text += "\n\n" + escape(catalog.gettext("Tap an answer to keep it only for you (🔒) or to share it again."))
+        rows = [
+            (
+                button(
+                    ("🔒 " if question.id in progress.private else "👁 ")
+                    + f"{index + 1}. {question.text.get(catalog.language)}"[:58],
+                    TogglePrivate(index),
+                ),
+            )
+            for index, question in enumerate(flow.questions)
+            if progress.answers.get(question.id) is not None
+        ]
+        return Screen(text, (*rows, submit_row))
     return Screen(
         text,
         (
+            submit_row,
             (
-                button("✓ " + catalog.gettext("Submit"), Submit()),
                 button("✎ " + catalog.gettext("Edit"), ShowEditList()),
+                button("🔒 " + catalog.gettext("Only for me"), ShowPrivacyList()),
             ),
         ),
     )
@@ -191,6 +236,11 @@ def submitted_screen(round_id: str, progress: Progress, catalog: Catalog) -> Scr
     return Screen(text, ((Button(catalog.gettext("Change my answers"), callback_data(round_id, progress, Reopen())),),))
 
 
-def review_summary_text(flow: Flow, answers: dict[str, Any | None], catalog: Catalog) -> str:
-    """The member's own record of what they submitted (the review screen without buttons)."""
-    return f"<b>{escape(catalog.gettext('Your answers'))}</b>\n\n{_answers_list(flow, answers, catalog)}"
+def review_summary_text(flow: Flow, progress: Progress, catalog: Catalog) -> str:
+    """The member's own record of their answers (the review screen without buttons), private ones included."""
+    return f"{_your_answers_header(catalog)}\n\n{_answers_list(flow, progress, catalog)}"
+
+
+def _your_answers_header(catalog: Catalog) -> str:
+    title = catalog.gettext("Your answers")
+    return f"<b>{escape(title)}</b>"

@@ -12,6 +12,7 @@ from bot import build_application, running
 from botsim.server import BotApiSimulator
 from checkins.config import AppConfig
 from demo import write_demo_config
+from handlers.context import SERVICES_KEY, Services
 
 
 class BotRunner:
@@ -26,6 +27,7 @@ class BotRunner:
         application = build_application(self.config, self.sim.token, base_url=self.sim.base_url)
         self._stack = contextlib.AsyncExitStack()
         await self._stack.enter_async_context(running(application))
+        self.services: Services = application.bot_data[SERVICES_KEY]
 
     async def stop(self) -> None:
         if self._stack is not None:
@@ -51,8 +53,9 @@ async def make_runner(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[Run
     """Start a bot with a demo config in the given language and threshold; stopped at teardown."""
     runners: list[BotRunner] = []
 
-    async def make(language: str = "en", min_responses: int = 3) -> BotRunner:
-        runner = BotRunner(sim, write_demo_config(tmp_path, language=language, min_responses=min_responses))
+    async def make(language: str = "en", min_responses: int = 3, extra: str = "") -> BotRunner:
+        config = write_demo_config(tmp_path, language=language, min_responses=min_responses, extra=extra)
+        runner = BotRunner(sim, config)
         runners.append(runner)
         await runner.start()
         return runner

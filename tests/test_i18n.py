@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -53,3 +54,17 @@ def test_plurals_and_fallback() -> None:
 )
 def test_language_from_telegram_code(code: str | None, expected: str) -> None:
     assert normalise_language(code, "fi") == expected
+
+
+def test_no_translatable_text_inside_f_strings() -> None:
+    """Babel's extractor cannot see a gettext call inside an f-string, so such a text would never be translated."""
+    hidden = []
+    for pattern, _ in METHODS:
+        for path in ROOT.glob(pattern.replace("**", "**/*")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for joined in (node for node in ast.walk(tree) if isinstance(node, ast.JoinedStr)):
+                for call in (node for node in ast.walk(joined) if isinstance(node, ast.Call)):
+                    name = getattr(call.func, "attr", getattr(call.func, "id", ""))
+                    if name in KEYWORDS and call.args and isinstance(call.args[0], ast.Constant):
+                        hidden.append(f"{path.relative_to(ROOT)}:{call.lineno}")
+    assert hidden == []

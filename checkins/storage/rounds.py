@@ -28,6 +28,7 @@ class RoundRow:
     secret: bytes | None
     invited_count: int
     submitted_count: int | None
+    reply_until: float | None
 
     @property
     def is_open(self) -> bool:
@@ -45,7 +46,9 @@ class ParticipantRow:
     prompt_outbox_id: int | None
 
 
-_ROUND_COLUMNS = "id, group_id, number, flow_id, state, opened_at, closed_at, secret, invited_count, submitted_count"
+_ROUND_COLUMNS = (
+    "id, group_id, number, flow_id, state, opened_at, closed_at, secret, invited_count, submitted_count, reply_until"
+)
 _PARTICIPANT_COLUMNS = "round_id, member_id, status, cursor, editing_one, multi_selection, prompt_outbox_id"
 
 
@@ -56,6 +59,10 @@ def _round(row: aiosqlite.Row) -> RoundRow:
 def _participant(row: aiosqlite.Row) -> ParticipantRow:
     selection = tuple(json.loads(row[5])) if row[5] else ()
     return ParticipantRow(row[0], row[1], row[2], row[3], bool(row[4]), selection, row[6])
+
+
+def _json_or_none(value: Any | None) -> str | None:
+    return None if value is None else json.dumps(value)
 
 
 class RoundQueries(Queries):
@@ -140,20 +147,42 @@ class RoundQueries(Queries):
             ),
         )
 
-    async def close_round(self, round_id: str, now: float) -> int:
-        """Close a round for good: count submissions, then drop every link between answers and members."""
+    async def close_round(self, round_id: str, now: float, reply_until: float) -> int:
+        """Close a round: count submissions, drop drafts, progress and private answers. The secret and the
+        author tags stay only until `reply_until` (for anonymous replies); `destroy_expired_links` ends them."""
         row = await self._one(
             "SELECT COUNT(*) FROM participants WHERE round_id = ? AND status = 'submitted'", (round_id,)
         )
         submitted = int(row[0]) if row else 0
         await self._run(
-            "UPDATE rounds SET state = 'closed', closed_at = ?, submitted_count = ?, secret = NULL WHERE id = ?",
-            (now, submitted, round_id),
+            "UPDATE rounds SET state = 'closed', closed_at = ?, submitted_count = ?, reply_until = ? WHERE id = ?",
+            (now, submitted, reply_until, round_id),
         )
-        await self._run("UPDATE answers SET author_tag = NULL WHERE round_id = ?", (round_id,))
+        await self._run("DELETE FROM answers WHERE round_id = ? AND private = 1", (round_id,))
         await self._run("DELETE FROM drafts WHERE round_id = ?", (round_id,))
         await self._run("DELETE FROM participants WHERE round_id = ?", (round_id,))
+        await self.destroy_expired_links(now)
         return submitted
+
+    async def destroy_expired_links(self, now: float) -> int:
+        """Past a closed round's reply window, destroy its secret and author tags: nothing links answers to people."""
+        expired = "SELECT id FROM rounds WHERE state = 'closed' AND secret IS NOT NULL AND reply_until <= ?"
+        await self._run(f"UPDATE answers SET author_tag = NULL WHERE round_id IN ({expired})", (now,))
+        await self._run(
+            f"DELETE FROM reply_threads WHERE answer_id IN (SELECT id FROM answers WHERE round_id IN ({expired}))",
+            (now,),
+        )
+        return await self._run(
+            "UPDATE rounds SET secret = NULL WHERE state = 'closed' AND secret IS NOT NULL AND reply_until <= ?",
+            (now,),
+        )
+
+    async def purge_answers_before(self, cutoff: float) -> int:
+        """Retention: delete the answers of rounds closed before `cutoff`."""
+        return await self._run(
+            "DELETE FROM answers WHERE round_id IN (SELECT id FROM rounds WHERE state = 'closed' AND closed_at < ?)",
+            (cutoff,),
+        )
 
     async def rounds_of_group(self, group_id: str) -> list[RoundRow]:
         rows = await self._all(f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE group_id = ? ORDER BY number", (group_id,))
@@ -161,46 +190,72 @@ class RoundQueries(Queries):
 
     # --- drafts and answers ------------------------------------------------------------------------------------
 
-    async def set_draft(self, round_id: str, member_id: int, question_id: str, value: Any | None) -> None:
-        """Store one answer of a member's draft; `None` records a skipped question."""
+    async def set_draft(
+        self, round_id: str, member_id: int, question_id: str, value: Any | None, *, private: bool | None = None
+    ) -> None:
+        """Store one answer of a member's draft; `None` records a skipped question. `private=None` keeps the flag."""
         await self._run(
-            "INSERT INTO drafts (round_id, member_id, question_id, value) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (round_id, member_id, question_id) DO UPDATE SET value = excluded.value",
-            (round_id, member_id, question_id, None if value is None else json.dumps(value)),
+            "INSERT INTO drafts (round_id, member_id, question_id, value, private) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (round_id, member_id, question_id) DO UPDATE SET value = excluded.value, "
+            "private = CASE WHEN ? IS NULL THEN drafts.private ELSE excluded.private END",
+            (
+                round_id,
+                member_id,
+                question_id,
+                None if value is None else json.dumps(value),
+                int(bool(private)),
+                private,
+            ),
         )
 
-    async def drafts(self, round_id: str, member_id: int) -> dict[str, Any | None]:
+    async def set_draft_private(self, round_id: str, member_id: int, question_id: str, private: bool) -> None:
+        await self._run(
+            "UPDATE drafts SET private = ? WHERE round_id = ? AND member_id = ? AND question_id = ?",
+            (int(private), round_id, member_id, question_id),
+        )
+
+    async def drafts(self, round_id: str, member_id: int) -> tuple[dict[str, Any | None], frozenset[str]]:
+        """A member's draft: the answers so far, and which of them are "only for me"."""
         rows = await self._all(
-            "SELECT question_id, value FROM drafts WHERE round_id = ? AND member_id = ?",
+            "SELECT question_id, value, private FROM drafts WHERE round_id = ? AND member_id = ?",
             (round_id, member_id),
         )
-        return {row[0]: None if row[1] is None else json.loads(row[1]) for row in rows}
+        answers = {row[0]: None if row[1] is None else json.loads(row[1]) for row in rows}
+        return answers, frozenset(row[0] for row in rows if row[2])
 
     async def delete_drafts(self, round_id: str, member_id: int) -> None:
         await self._run("DELETE FROM drafts WHERE round_id = ? AND member_id = ?", (round_id, member_id))
 
-    async def replace_answers(self, round_id: str, tagged_values: dict[str, tuple[bytes, Any | None]]) -> None:
+    async def replace_answers(
+        self, round_id: str, tagged_values: dict[str, tuple[bytes, Any | None]], private: frozenset[str]
+    ) -> None:
         """Write a member's submission: per question, an author tag and the value (None removes the answer)."""
         for question_id, (tag, value) in tagged_values.items():
             await self._run("DELETE FROM answers WHERE author_tag = ?", (tag,))
             if value is not None:
                 await self._run(
-                    "INSERT INTO answers (id, round_id, question_id, author_tag, value) VALUES (?, ?, ?, ?, ?)",
-                    (secrets.token_hex(12), round_id, question_id, tag, json.dumps(value)),
+                    "INSERT INTO answers (id, round_id, question_id, author_tag, value, private) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (secrets.token_hex(12), round_id, question_id, tag, json.dumps(value), int(question_id in private)),
                 )
 
-    async def answers_by_tags(self, tags: dict[str, bytes]) -> dict[str, Any]:
-        """A member's own submitted answers, found through the tags only they can compute while the round is open."""
+    async def answers_by_tags(self, tags: dict[str, bytes]) -> tuple[dict[str, Any], frozenset[str]]:
+        """A member's own submitted answers (and which are private), found through the tags only they can compute."""
         found: dict[str, Any] = {}
+        private: set[str] = set()
         for question_id, tag in tags.items():
-            row = await self._one("SELECT value FROM answers WHERE author_tag = ?", (tag,))
+            row = await self._one("SELECT value, private FROM answers WHERE author_tag = ?", (tag,))
             if row:
                 found[question_id] = json.loads(row[0])
-        return found
+                if row[1]:
+                    private.add(question_id)
+        return found, frozenset(private)
 
     async def round_answers(self, round_id: str) -> dict[str, list[Any]]:
-        """Every submitted answer of a round by question, in the random order of their random ids."""
-        rows = await self._all("SELECT question_id, value FROM answers WHERE round_id = ? ORDER BY id", (round_id,))
+        """Every shared answer of a round by question, in the random order of their random ids."""
+        rows = await self._all(
+            "SELECT question_id, value FROM answers WHERE round_id = ? AND private = 0 ORDER BY id", (round_id,)
+        )
         grouped: dict[str, list[Any]] = {}
         for question_id, value in rows:
             grouped.setdefault(question_id, []).append(json.loads(value))
