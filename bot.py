@@ -28,10 +28,12 @@ from checkins.config import AppConfig, load_config
 from checkins.i18n import LANGUAGES, Translator
 from checkins.membership import MembershipService
 from checkins.outbox import Outbox
+from checkins.personal_data import PersonalDataService
+from checkins.retention import purge_expired
 from checkins.rounds import RoundService
 from checkins.storage import Store
 from checkins.yamlsource import ConfigError
-from handlers import answering, errors, joining, supervisor
+from handlers import answering, errors, joining, personal_data, supervisor
 from handlers.context import SERVICES_KEY, KierrosContext, Services
 from handlers.delivery import OutboxSender
 from handlers.menus import publish_menus
@@ -42,6 +44,7 @@ DEFAULT_CONFIG = Path(__file__).resolve().parent / "config.yaml"
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 BASE_URL_ENV = "TELEGRAM_API_BASE_URL"
 SENDER_TASK_KEY = "outbox_sender"
+PURGE_INTERVAL_SECONDS = 3600
 
 
 class TokenMask(logging.Filter):
@@ -82,8 +85,17 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     outbox = Outbox(store)
     rounds = RoundService(config, store, translator, outbox, time.time)
     membership = MembershipService(config, store, rounds, time.time)
-    application.bot_data[SERVICES_KEY] = Services(config, store, translator, outbox, rounds, membership)
+    personal_data = PersonalDataService(config, store, translator, time.time)
+    application.bot_data[SERVICES_KEY] = Services(config, store, translator, outbox, rounds, membership, personal_data)
     await publish_menus(application.bot, config, translator)
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(
+        _purge,
+        interval=PURGE_INTERVAL_SECONDS,
+        first=0,
+        name="retention-purge",
+        job_kwargs={"misfire_grace_time": None},
+    )
     sender = OutboxSender(application.bot, store, outbox, time.time)
     application.bot_data[SENDER_TASK_KEY] = asyncio.create_task(sender.run(), name="outbox-sender")
     log.info(
@@ -92,6 +104,14 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         len(config.groups),
         len(config.flows),
     )
+
+
+async def _purge(context: KierrosContext) -> None:
+    """Destroy expired links between answers and people, and delete answers past retention."""
+    services = context.services
+    report = await purge_expired(services.store, services.config, time.time())
+    if report.rounds_unlinked or report.answers_deleted:
+        log.info("retention: %d rounds unlinked, %d answers deleted", report.rounds_unlinked, report.answers_deleted)
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
@@ -128,6 +148,7 @@ def build_application(
 
     joining.register(application)
     supervisor.register(application)
+    personal_data.register(application)
     answering.register(application)
     errors.register(application)
     return application

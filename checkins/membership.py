@@ -124,6 +124,8 @@ class MembershipService:
                 return JoinResult(JoinOutcome.INVALID_INVITE, member)
             if not await store.add_membership(group.id, member.id):
                 return JoinResult(JoinOutcome.ALREADY_MEMBER, member, group)
+            if self.config.privacy.single_use_invites:
+                await store.consume_invite(token)
             # Queued, not replied directly, so it cannot overtake an open round's first question.
             catalog = self.rounds.translator.for_language(member.language)
             await self.rounds.outbox.send(member.telegram_user_id, Screen(welcome_text(catalog, group)))

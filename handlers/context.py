@@ -15,6 +15,7 @@ from checkins.config import AppConfig
 from checkins.i18n import Catalog, Translator
 from checkins.membership import MembershipService, Person
 from checkins.outbox import Outbox
+from checkins.personal_data import PersonalDataService
 from checkins.rounds import RoundService
 from checkins.storage import Store
 
@@ -29,6 +30,7 @@ class Services:
     outbox: Outbox
     rounds: RoundService
     membership: MembershipService
+    personal_data: PersonalDataService
 
     def catalog_for(self, person: Person) -> Catalog:
         return self.translator.for_language(self.membership.language_of(person))

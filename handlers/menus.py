@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 MEMBER_COMMANDS = (
     ("help", N_("this help")),
     ("privacy", N_("who sees what, and what is stored")),
+    ("mydata", N_("what the bot stores about you")),
+    ("leave", N_("leave a group")),
+    ("forgetme", N_("erase everything about you")),
 )
 SUPERVISOR_COMMANDS = (
     ("invite", N_("an invite link for a group")),

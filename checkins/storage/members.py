@@ -105,3 +105,14 @@ class MemberQueries(Queries):
 
     async def revoke_invites(self, group_id: str) -> int:
         return await self._run("UPDATE invites SET revoked = 1 WHERE group_id = ? AND revoked = 0", (group_id,))
+
+    async def remove_membership(self, group_id: str, member_id: int) -> bool:
+        removed = await self._run("DELETE FROM memberships WHERE group_id = ? AND member_id = ?", (group_id, member_id))
+        return removed > 0
+
+    async def delete_member(self, member_id: int) -> None:
+        """Erase a person: memberships, progress and drafts go with them (foreign keys cascade)."""
+        await self._run("DELETE FROM members WHERE id = ?", (member_id,))
+
+    async def consume_invite(self, token: str) -> None:
+        await self._run("UPDATE invites SET revoked = 1 WHERE token = ?", (token,))

@@ -260,3 +260,23 @@ class RoundQueries(Queries):
         for question_id, value in rows:
             grouped.setdefault(question_id, []).append(json.loads(value))
         return grouped
+
+    async def rounds_with_secret(self) -> list[RoundRow]:
+        """Rounds whose answers can still be linked to authors: open ones and closed ones inside the reply window."""
+        rows = await self._all(f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE secret IS NOT NULL ORDER BY opened_at")
+        return [_round(row) for row in rows]
+
+    async def count_answers_by_tags(self, tags: list[bytes]) -> int:
+        placeholders = ", ".join("?" for _ in tags)
+        row = await self._one(f"SELECT COUNT(*) FROM answers WHERE author_tag IN ({placeholders})", tags)
+        return int(row[0]) if row else 0
+
+    async def delete_answers_by_tags(self, tags: list[bytes]) -> int:
+        deleted = 0
+        for tag in tags:
+            deleted += await self._run("DELETE FROM answers WHERE author_tag = ?", (tag,))
+        return deleted
+
+    async def remove_participant(self, round_id: str, member_id: int) -> None:
+        await self._run("DELETE FROM drafts WHERE round_id = ? AND member_id = ?", (round_id, member_id))
+        await self._run("DELETE FROM participants WHERE round_id = ? AND member_id = ?", (round_id, member_id))
