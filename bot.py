@@ -29,11 +29,12 @@ from checkins.i18n import LANGUAGES, Translator
 from checkins.membership import MembershipService
 from checkins.outbox import Outbox
 from checkins.personal_data import PersonalDataService
+from checkins.replies import ReplyService
 from checkins.retention import purge_expired
 from checkins.rounds import RoundService
 from checkins.storage import Store
 from checkins.yamlsource import ConfigError
-from handlers import answering, errors, joining, personal_data, supervisor
+from handlers import answering, errors, joining, personal_data, replies, supervisor
 from handlers.context import SERVICES_KEY, KierrosContext, Services
 from handlers.delivery import OutboxSender
 from handlers.menus import publish_menus
@@ -86,7 +87,10 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     rounds = RoundService(config, store, translator, outbox, time.time)
     membership = MembershipService(config, store, rounds, time.time)
     personal_data = PersonalDataService(config, store, translator, time.time)
-    application.bot_data[SERVICES_KEY] = Services(config, store, translator, outbox, rounds, membership, personal_data)
+    replies = ReplyService(config, store, translator, outbox)
+    application.bot_data[SERVICES_KEY] = Services(
+        config, store, translator, outbox, rounds, membership, personal_data, replies
+    )
     await publish_menus(application.bot, config, translator)
     assert application.job_queue is not None
     application.job_queue.run_repeating(
@@ -149,6 +153,7 @@ def build_application(
     joining.register(application)
     supervisor.register(application)
     personal_data.register(application)
+    replies.register(application)
     answering.register(application)
     errors.register(application)
     return application

@@ -32,6 +32,8 @@ async def text_answer(update: Update, context: KierrosContext) -> None:
     user = update.effective_user
     if message is None or user is None or message.text is None:
         return
+    if await context.services.replies.take_text(user.id, message.text):
+        return
     reply = await context.services.rounds.write(user.id, message.text)
     if reply:
         await message.reply_text(escape(reply), parse_mode=ParseMode.HTML)

@@ -16,6 +16,7 @@ from checkins.i18n import Catalog, Translator
 from checkins.membership import MembershipService, Person
 from checkins.outbox import Outbox
 from checkins.personal_data import PersonalDataService
+from checkins.replies import ReplyService
 from checkins.rounds import RoundService
 from checkins.storage import Store
 
@@ -31,6 +32,7 @@ class Services:
     rounds: RoundService
     membership: MembershipService
     personal_data: PersonalDataService
+    replies: ReplyService
 
     def catalog_for(self, person: Person) -> Catalog:
         return self.translator.for_language(self.membership.language_of(person))

@@ -6,11 +6,20 @@ from __future__ import annotations
 from checkins.storage.base import Database
 from checkins.storage.members import MemberQueries, MemberRow
 from checkins.storage.outbox import OutboxItem, OutboxQueries
+from checkins.storage.replies import PendingText, ReplyQueries, ReplyThread
 from checkins.storage.rounds import ParticipantRow, RoundQueries, RoundRow
 
 
-class Store(MemberQueries, RoundQueries, OutboxQueries, Database):
+class Store(MemberQueries, RoundQueries, OutboxQueries, ReplyQueries, Database):
     """The repository the domain uses: every query, on one connection."""
 
 
-__all__ = ["MemberRow", "OutboxItem", "ParticipantRow", "RoundRow", "Store"]
+__all__ = [
+    "MemberRow",
+    "OutboxItem",
+    "ParticipantRow",
+    "PendingText",
+    "ReplyThread",
+    "RoundRow",
+    "Store",
+]

@@ -280,3 +280,10 @@ class RoundQueries(Queries):
     async def remove_participant(self, round_id: str, member_id: int) -> None:
         await self._run("DELETE FROM drafts WHERE round_id = ? AND member_id = ?", (round_id, member_id))
         await self._run("DELETE FROM participants WHERE round_id = ? AND member_id = ?", (round_id, member_id))
+
+    async def answer_for_reply(self, answer_id: str) -> tuple[str, str, bytes | None, Any] | None:
+        """(round id, question id, author tag, value) of a shared answer, for an anonymous reply."""
+        row = await self._one(
+            "SELECT round_id, question_id, author_tag, value FROM answers WHERE id = ? AND private = 0", (answer_id,)
+        )
+        return (row[0], row[1], row[2], json.loads(row[3])) if row else None
