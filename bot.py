@@ -29,12 +29,13 @@ from checkins.i18n import LANGUAGES, Translator
 from checkins.membership import MembershipService
 from checkins.outbox import Outbox
 from checkins.personal_data import PersonalDataService
+from checkins.processes import ProcessService
 from checkins.replies import ReplyService
 from checkins.retention import purge_expired
 from checkins.rounds import RoundService
 from checkins.storage import Store
 from checkins.yamlsource import ConfigError
-from handlers import answering, errors, joining, personal_data, replies, supervisor
+from handlers import answering, errors, joining, personal_data, processes, replies, supervisor
 from handlers.context import SERVICES_KEY, KierrosContext, Services
 from handlers.delivery import OutboxSender
 from handlers.menus import publish_menus
@@ -88,8 +89,9 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     membership = MembershipService(config, store, rounds, time.time)
     personal_data = PersonalDataService(config, store, translator, time.time)
     replies = ReplyService(config, store, translator, outbox)
+    processes = ProcessService(config, store, translator, outbox, rounds, time.time)
     application.bot_data[SERVICES_KEY] = Services(
-        config, store, translator, outbox, rounds, membership, personal_data, replies
+        config, store, translator, outbox, rounds, membership, personal_data, replies, processes
     )
     await publish_menus(application.bot, config, translator)
     assert application.job_queue is not None
@@ -154,6 +156,7 @@ def build_application(
     supervisor.register(application)
     personal_data.register(application)
     replies.register(application)
+    processes.register(application)
     answering.register(application)
     errors.register(application)
     return application

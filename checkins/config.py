@@ -12,6 +12,8 @@ import re
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
@@ -50,6 +52,12 @@ class Supervisor:
     language: str
 
 
+class GroupMode(StrEnum):
+    GROUP = "group"
+    # One member, who agrees at joining that the supervisor reads their answers as theirs.
+    INDIVIDUAL = "individual"
+
+
 @dataclass(frozen=True)
 class GroupConfig:
     id: str
@@ -60,10 +68,19 @@ class GroupConfig:
     # Free text gives people away more easily than numbers, so it may need more respondents.
     text_min_responses: int | None = None
     redact_names: tuple[str, ...] = ()
+    mode: GroupMode = GroupMode.GROUP
+    # The supervision process ends on this date: no rounds after it, retention runs from it.
+    ends_on: date | None = None
 
     def __post_init__(self) -> None:
         if self.text_min_responses is None:
             object.__setattr__(self, "text_min_responses", self.min_responses)
+
+    def process_ended(self, finished_at: float | None, now: float, timezone: ZoneInfo) -> bool:
+        """Finished by /finish (`finished_at`), or past the configured end date."""
+        if finished_at is not None:
+            return True
+        return self.ends_on is not None and datetime.fromtimestamp(now, timezone).date() > self.ends_on
 
 
 @dataclass(frozen=True)
@@ -209,7 +226,7 @@ def _groups(root: Node, supervisors: Mapping[int, Supervisor], flows: Mapping[st
 
 def _group(node: Node, supervisors: Mapping[int, Supervisor], flows: Mapping[str, Flow]) -> GroupConfig:
     node.reject_unknown_keys(
-        ("id", "name", "supervisor", "flow", "min_responses", "text_min_responses", "redact_names")
+        ("id", "name", "supervisor", "flow", "mode", "ends_on", "min_responses", "text_min_responses", "redact_names")
     )
     supervisor_id = node.require("supervisor", int)
     if supervisor_id not in supervisors:
@@ -233,4 +250,16 @@ def _group(node: Node, supervisors: Mapping[int, Supervisor], flows: Mapping[str
         min_responses=min_responses,
         text_min_responses=text_min_responses,
         redact_names=tuple(name.expect(str) for name in node.items("redact_names", required=False)),
+        mode=GroupMode(node.get("mode", str, GroupMode.GROUP.value, choices=tuple(GroupMode))),
+        ends_on=_date(node, "ends_on"),
     )
+
+
+def _date(node: Node, key: str) -> date | None:
+    """A calendar date written as 2026-12-31 (YAML reads it as a date already)."""
+    value = node.optional(key)
+    if value is None or value.value is None:
+        return None
+    if isinstance(value.value, date) and not isinstance(value.value, datetime):
+        return value.value
+    raise node.error(f"must be a date such as 2026-12-31 (got {value.shown})", key)

@@ -131,7 +131,7 @@ def _question_items(
     return [header + "\n" + "\n".join(_count_lines(question, values, catalog))]
 
 
-def _pack(blocks: Sequence[Sequence[str]], limit: int = MESSAGE_LIMIT) -> list[str]:
+def pack_blocks(blocks: Sequence[Sequence[str]], limit: int = MESSAGE_LIMIT) -> list[str]:
     """Join blocks (a question and its answers) into messages of at most `limit` characters.
 
     Lines of a block are joined by a line break and blocks by an empty line; a line is never split.
@@ -168,9 +168,9 @@ def render_digest(
     if digest.submitted < digest.min_responses:
         withheld = catalog.gettext("Fewer than {k} responses – no summary shown.").format(k=digest.min_responses)
         blocks.append([f"<i>{escape(withheld)}</i>"])
-        return _pack(blocks)
+        return pack_blocks(blocks)
     for question in digest.flow.questions:
         values = list(digest.answers.get(question.id, ()))
         shuffler.shuffle(values)
         blocks.append(_question_items(question, values, digest, redactor, catalog))
-    return _pack(blocks)
+    return pack_blocks(blocks)

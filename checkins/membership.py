@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from html import escape
 
-from checkins.config import AppConfig, GroupConfig
+from checkins.config import AppConfig, GroupConfig, GroupMode
 from checkins.i18n import Catalog, normalise_language
 from checkins.rounds import RoundService
 from checkins.screens import Screen
@@ -38,12 +38,16 @@ class JoinOutcome(StrEnum):
     JOINED = "joined"
     ALREADY_MEMBER = "already_member"
     INVALID_INVITE = "invalid_invite"
+    # Individual supervision: the person must first agree that their answers are read as theirs.
+    NEEDS_CONSENT = "needs_consent"
+    PROCESS_FULL = "process_full"
+    PROCESS_ENDED = "process_ended"
 
 
 @dataclass(frozen=True)
 class JoinResult:
     outcome: JoinOutcome
-    member: MemberRow
+    language: str
     group: GroupConfig | None = None
     round_opened: bool = False
 
@@ -63,6 +67,11 @@ def welcome_text(catalog: Catalog, group: GroupConfig) -> str:
                 "Your supervisor sees only an anonymised summary: how many answered, never who, and free-text "
                 "answers without names. Your employer sees nothing. In a small group a writing style can still be "
                 "recognisable, so write only what you are comfortable sharing."
+            )
+            if group.mode is GroupMode.GROUP
+            else catalog.gettext(
+                "This is individual supervision: your supervisor reads your answers as yours. "
+                "Your employer sees nothing."
             )
         ),
         "<i>"
@@ -115,15 +124,26 @@ class MembershipService:
         async with self.store.transaction() as store:
             return await store.member_by_telegram_id(telegram_user_id)
 
-    async def join(self, person: Person, token: str) -> JoinResult:
+    async def join(self, person: Person, token: str, *, consented: bool = False) -> JoinResult:
+        """Join through an invite token. Nothing about the person is stored unless they actually join."""
         async with self.store.transaction() as store:
-            member = await self._upsert(store, person)
+            known = await store.member_by_telegram_id(person.telegram_user_id)
+            language = known.language if known else self.language_of(person)
             group_id = await store.invite_group(token, self.clock())
             group = self.config.groups.get(group_id) if group_id else None
             if group is None:
-                return JoinResult(JoinOutcome.INVALID_INVITE, member)
-            if not await store.add_membership(group.id, member.id):
-                return JoinResult(JoinOutcome.ALREADY_MEMBER, member, group)
+                return JoinResult(JoinOutcome.INVALID_INVITE, language)
+            if known is not None and group.id in await store.member_group_ids(known.id):
+                return JoinResult(JoinOutcome.ALREADY_MEMBER, language, group)
+            if group.process_ended(await store.finished_at(group.id), self.clock(), self.config.timezone):
+                return JoinResult(JoinOutcome.PROCESS_ENDED, language, group)
+            if group.mode is GroupMode.INDIVIDUAL:
+                if await store.member_count(group.id) > 0:
+                    return JoinResult(JoinOutcome.PROCESS_FULL, language, group)
+                if not consented:
+                    return JoinResult(JoinOutcome.NEEDS_CONSENT, language, group)
+            member = await self._upsert(store, person)
+            await store.add_membership(group.id, member.id)
             if self.config.privacy.single_use_invites:
                 await store.consume_invite(token)
             # Queued, not replied directly, so it cannot overtake an open round's first question.
@@ -131,7 +151,7 @@ class MembershipService:
             await self.rounds.outbox.send(member.telegram_user_id, Screen(welcome_text(catalog, group)))
             opened = await self.rounds.join_open_round(group.id, member)
         self.rounds.outbox.wake()
-        return JoinResult(JoinOutcome.JOINED, member, group, opened)
+        return JoinResult(JoinOutcome.JOINED, member.language, group, opened)
 
     async def create_invite(self, group: GroupConfig) -> str:
         expires_at = self.clock() + self.config.invite_expiry_days * SECONDS_PER_DAY

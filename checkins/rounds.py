@@ -32,10 +32,11 @@ from checkins.answering import (
     decode_action,
     step_token,
 )
-from checkins.config import AppConfig, GroupConfig
+from checkins.config import AppConfig, GroupConfig, GroupMode
 from checkins.digest import DigestInput, placeholders, render_digest
 from checkins.flows import Flow, QuestionType
 from checkins.i18n import N_, Catalog, Translator
+from checkins.individual import render_individual_digest
 from checkins.outbox import Outbox
 from checkins.redaction import Redactor
 from checkins.screens import (
@@ -47,7 +48,7 @@ from checkins.screens import (
     review_summary_text,
     submitted_screen,
 )
-from checkins.storage import MemberRow, RoundRow, Store
+from checkins.storage import MemberRow, ParticipantRow, RoundRow, Store
 
 _REJECTION_TEXTS = {
     Rejection.REQUIRED: N_("This question needs an answer."),
@@ -63,6 +64,7 @@ class OpenOutcome(StrEnum):
     OPENED = "opened"
     ALREADY_OPEN = "already_open"
     NO_MEMBERS = "no_members"
+    PROCESS_ENDED = "process_ended"
 
 
 class CloseOutcome(StrEnum):
@@ -111,6 +113,8 @@ class RoundService:
 
     async def open_round(self, group: GroupConfig) -> OpenResult:
         async with self.store.transaction() as store:
+            if group.process_ended(await store.finished_at(group.id), self.clock(), self.config.timezone):
+                return OpenResult(OpenOutcome.PROCESS_ENDED)
             if await store.open_round(group.id) is not None:
                 return OpenResult(OpenOutcome.ALREADY_OPEN)
             members = [m for m in await store.group_members(group.id) if m.reachable]
@@ -396,10 +400,16 @@ class RoundService:
                     Screen(escape(notice)),
                     dedupe=f"closed:{round_row.id}:{member.id}",
                 )
+            attributed = (
+                await self._individual_answers(round_row, participants) if group.mode is GroupMode.INDIVIDUAL else None
+            )
             now = self.clock()
             reply_until = now + self.config.privacy.reply_window_hours * 3600
             submitted = await store.close_round(round_row.id, now, reply_until)
-            await self._queue_digest(round_row, group, submitted)
+            if attributed is not None:
+                await self._queue_individual_digest(round_row, group, *attributed)
+            else:
+                await self._queue_digest(round_row, group, submitted)
         self.outbox.wake()
         return CloseResult(CloseOutcome.CLOSED, submitted, round_row.invited_count)
 
@@ -418,4 +428,34 @@ class RoundService:
         )
         redactor = await self._redactor(group)
         for index, chunk in enumerate(render_digest(digest, catalog, redactor)):
+            await self.outbox.send(supervisor.user_id, Screen(chunk), dedupe=f"digest:{round_row.id}:{index}")
+
+    async def _individual_answers(
+        self, round_row: RoundRow, participants: list[ParticipantRow]
+    ) -> tuple[str, Progress | None]:
+        """Individual supervision: the member's name and submitted answers, read before the round's links go."""
+        flow = self.config.flows[round_row.flow_id]
+        members = await self.store.group_members(round_row.group_id)
+        name = " ".join(n for n in (members[0].first_name, members[0].last_name) if n) if members else "–"
+        for participant in participants:
+            member = await self.store.member_by_id(participant.member_id)
+            if member is not None and participant.status == Status.SUBMITTED.value:
+                return name, await self._submitted(round_row, member, flow)
+        return name, None
+
+    async def _queue_individual_digest(
+        self, round_row: RoundRow, group: GroupConfig, name: str, progress: Progress | None
+    ) -> None:
+        supervisor = self.config.supervisors[group.supervisor_id]
+        catalog = self.translator.for_language(supervisor.language)
+        chunks = render_individual_digest(
+            self.config.flows[round_row.flow_id],
+            group.name,
+            round_row.number,
+            name,
+            progress.answers if progress else None,
+            progress.private if progress else frozenset(),
+            catalog,
+        )
+        for index, chunk in enumerate(chunks):
             await self.outbox.send(supervisor.user_id, Screen(chunk), dedupe=f"digest:{round_row.id}:{index}")

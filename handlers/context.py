@@ -16,6 +16,7 @@ from checkins.i18n import Catalog, Translator
 from checkins.membership import MembershipService, Person
 from checkins.outbox import Outbox
 from checkins.personal_data import PersonalDataService
+from checkins.processes import ProcessService
 from checkins.replies import ReplyService
 from checkins.rounds import RoundService
 from checkins.storage import Store
@@ -33,6 +34,7 @@ class Services:
     membership: MembershipService
     personal_data: PersonalDataService
     replies: ReplyService
+    processes: ProcessService
 
     def catalog_for(self, person: Person) -> Catalog:
         return self.translator.for_language(self.membership.language_of(person))

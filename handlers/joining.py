@@ -18,6 +18,7 @@ from checkins.membership import JoinOutcome
 from handlers.common import sender
 from handlers.context import KierrosContext, Services
 from handlers.menus import MEMBER_COMMANDS, SUPERVISOR_COMMANDS, publish_supervisor_menu
+from handlers.processes import ask_consent
 
 
 async def catalog_for_sender(update: Update, services: Services) -> Catalog:
@@ -41,11 +42,18 @@ async def start(update: Update, context: KierrosContext) -> None:
     token = context.args[0] if context.args else ""
     if token:
         result = await services.membership.join(person, token)
-        catalog = services.translator.for_language(result.member.language)
+        catalog = services.translator.for_language(result.language)
         if result.outcome is JoinOutcome.JOINED:
+            return
+        if result.outcome is JoinOutcome.NEEDS_CONSENT and result.group is not None:
+            await ask_consent(message, catalog, result.group, token)
             return
         if result.outcome is JoinOutcome.ALREADY_MEMBER and result.group is not None:
             text = catalog.gettext("You are already a member of {group}.").format(group=result.group.name)
+        elif result.outcome is JoinOutcome.PROCESS_FULL:
+            text = catalog.gettext("This individual supervision already has its member, so the link cannot be used.")
+        elif result.outcome is JoinOutcome.PROCESS_ENDED:
+            text = catalog.gettext("This supervision process has ended, so it cannot be joined any more.")
         else:
             text = catalog.gettext(
                 "This invite link is not valid: it may have expired or been withdrawn. "

@@ -21,10 +21,12 @@ MEMBER_COMMANDS = (
     ("forgetme", N_("erase everything about you")),
 )
 SUPERVISOR_COMMANDS = (
+    ("groups", N_("your groups and their state")),
     ("invite", N_("an invite link for a group")),
     ("revoke", N_("withdraw a group's invite links")),
     ("open", N_("open a check-in round now")),
     ("close", N_("close the round and send the digest")),
+    ("finish", N_("end a supervision process")),
 )
 
 

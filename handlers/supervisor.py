@@ -25,8 +25,10 @@ async def _reply(update: Update, text: str) -> None:
         await update.effective_message.reply_text(escape(text), parse_mode=ParseMode.HTML)
 
 
-async def _target_group(update: Update, context: KierrosContext, command: str) -> tuple[GroupConfig, Catalog] | None:
-    """The group a supervisor command names, after the access check; replies and returns None otherwise."""
+async def target_group(
+    update: Update, context: KierrosContext, command: str, group_id: str | None = None
+) -> tuple[GroupConfig, Catalog] | None:
+    """The group a supervisor command (or button) names, after the access check; replies and returns None otherwise."""
     user = update.effective_user
     if user is None:
         return None
@@ -39,7 +41,7 @@ async def _target_group(update: Update, context: KierrosContext, command: str) -
     catalog = services.translator.for_language(services.config.supervisors[user.id].language)
     own = services.config.supervisor_groups(user.id)
     own_list = ", ".join(group.id for group in own)
-    requested = context.args[0] if context.args else (own[0].id if len(own) == 1 else "")
+    requested = group_id or (context.args[0] if context.args else (own[0].id if len(own) == 1 else ""))
     if not requested:
         await _reply(
             update,
@@ -62,10 +64,12 @@ async def _target_group(update: Update, context: KierrosContext, command: str) -
 
 async def invite(update: Update, context: KierrosContext) -> None:
     """Create an invite link for a group."""
-    target = await _target_group(update, context, "invite")
-    if target is None:
-        return
-    group, catalog = target
+    target = await target_group(update, context, "invite")
+    if target is not None:
+        await invite_link(update, context, *target)
+
+
+async def invite_link(update: Update, context: KierrosContext, group: GroupConfig, catalog: Catalog) -> None:
     services = context.services
     token = await services.membership.create_invite(group)
     link = create_deep_linked_url(context.bot.username, token)
@@ -77,7 +81,7 @@ async def invite(update: Update, context: KierrosContext) -> None:
 
 async def revoke(update: Update, context: KierrosContext) -> None:
     """Withdraw every invite link of a group."""
-    target = await _target_group(update, context, "revoke")
+    target = await target_group(update, context, "revoke")
     if target is None:
         return
     group, catalog = target
@@ -92,13 +96,17 @@ async def revoke(update: Update, context: KierrosContext) -> None:
 
 async def open_round(update: Update, context: KierrosContext) -> None:
     """Open a check-in round now."""
-    target = await _target_group(update, context, "open")
-    if target is None:
-        return
-    group, catalog = target
+    target = await target_group(update, context, "open")
+    if target is not None:
+        await open_group(update, context, *target)
+
+
+async def open_group(update: Update, context: KierrosContext, group: GroupConfig, catalog: Catalog) -> None:
     result = await context.services.rounds.open_round(group)
     if result.outcome is OpenOutcome.ALREADY_OPEN:
         text = catalog.gettext("{group} already has an open round. Close it first with /close {id}.")
+    elif result.outcome is OpenOutcome.PROCESS_ENDED:
+        text = catalog.gettext("The process {group} has ended; no more check-ins can open.")
     elif result.outcome is OpenOutcome.NO_MEMBERS:
         text = catalog.gettext("{group} has no members yet. Share an invite link from /invite {id} first.")
     else:
@@ -112,10 +120,12 @@ async def open_round(update: Update, context: KierrosContext) -> None:
 
 async def close_round(update: Update, context: KierrosContext) -> None:
     """Close the open round and send the digest."""
-    target = await _target_group(update, context, "close")
-    if target is None:
-        return
-    group, catalog = target
+    target = await target_group(update, context, "close")
+    if target is not None:
+        await close_group(update, context, *target)
+
+
+async def close_group(update: Update, context: KierrosContext, group: GroupConfig, catalog: Catalog) -> None:
     result = await context.services.rounds.close_round(group)
     if result.outcome is CloseOutcome.NOT_OPEN:
         text = catalog.gettext("{group} has no open round.")

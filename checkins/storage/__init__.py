@@ -4,13 +4,14 @@ per concern (members, rounds, outbox); schema versions live in `migrations/`, ap
 from __future__ import annotations
 
 from checkins.storage.base import Database
+from checkins.storage.groups import GroupQueries
 from checkins.storage.members import MemberQueries, MemberRow
 from checkins.storage.outbox import OutboxItem, OutboxQueries
 from checkins.storage.replies import PendingText, ReplyQueries, ReplyThread
 from checkins.storage.rounds import ParticipantRow, RoundQueries, RoundRow
 
 
-class Store(MemberQueries, RoundQueries, OutboxQueries, ReplyQueries, Database):
+class Store(MemberQueries, RoundQueries, OutboxQueries, ReplyQueries, GroupQueries, Database):
     """The repository the domain uses: every query, on one connection."""
 
 
