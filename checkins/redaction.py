@@ -7,9 +7,9 @@ best-effort safety net, not a guarantee. It only knows the names it is given; it
 heuristic (regular consonant gradation only, so Lahti → Lahden is missed); names that are also ordinary words
 ("Anna", "Aino" → "ainoa", "Onni", "Toivo") are scrubbed wherever they appear; phone numbers are recognised only
 in international form, with a leading 0, or as a bare run of 9+ digits; look-alike letters from other scripts,
-combining marks and full-width digits are not folded; and a description that identifies someone without naming
-them ("our only night nurse") passes through untouched. Text is normalised first (see `normalise`), spans refer
-to the normalised text, and the redacted text is built from it.
+accents added to a name ("Máija") and full-width digits are not folded; bare domains need a known top-level
+domain; and a description that identifies someone without naming them ("our only night nurse") passes through.
+Text is normalised first (see `normalise`); spans refer to, and the redacted text is built from, that form.
 """
 
 from __future__ import annotations
@@ -49,21 +49,25 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFC", text.translate(_INVISIBLE))
 
 
-# The lookarounds only ever look at characters of the same class (letter or digit) as the end of the match they
-# guard. Otherwise a finding could hide its neighbour ("a@b.fi0401234567": the phone number keeps the address from
-# ending at "fi"), the neighbour would leak, and a second pass - now seeing "]" - would find it, so redaction would
-# not be idempotent. Runs of word characters are matched from their start, so an earlier start covers a later.
+# A lookaround only ever rejects a character of the same class (letter or digit) as the edge of the match it
+# guards. Otherwise one finding could hide its neighbour ("a@b.fi0401234567": were letters-or-digits to end a
+# match, the number would keep the address from ending at "fi"), the neighbour would leak, and a second pass - now
+# seeing "]" - would find it, so redaction would not be idempotent.
 
 # Ends a match: a final digit may not be followed by a digit, anything else not by a letter.
 _END = r"(?:(?<=[0-9])(?![0-9])|(?<![0-9])(?![^\W\d]))"
 
 _MENTION = re.compile(rf"@[A-Za-z][A-Za-z0-9_]{{3,31}}{_END}")
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![^\W\d])")
+# The local part is at most 64 characters (as in RFC 5321), which keeps trying every start linear.
+_EMAIL = re.compile(
+    r"(?:(?<![^\W\d])[^\W\d]|(?<![0-9])[0-9])[\w.+-]{0,63}@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![^\W\d])"
+)
 # Bare domains only with a known top-level domain, written in lower case: "Kiitos.Se oli..." (a missing space
 # after a full stop) must not become a link, while "kiitos.se" sadly still does.
 _URL = re.compile(
     r"(?<![^\W\d])[^\W\d_]*?(?:https?://|www\.)[^\s<>\"]+"  # letters glued in front go with it
-    r"|(?=(?<![^\W\d])[^\W\d_]|(?<![0-9])[0-9])(?:[^\W_](?:[\w-]*[^\W_])?\.)+"
+    # A label is at most 63 characters (as in DNS), which also keeps a scan from every start linear.
+    r"|(?<![.-])(?=(?<![^\W\d])[^\W\d_]|(?<![0-9])[0-9])(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+"
     r"(?-i:fi|ax|se|dk|ee|eu|com|net|org|info|io|app|dev|uk|de)(?![^\W\d])(?:[:/][^\s<>\"]*)?",
     re.IGNORECASE,
 )
@@ -72,10 +76,11 @@ _URL_TRAILING = ".,;:!?)]}'\"»”’"
 # one may be any run of 9-15 digits; this is what keeps years, dates, times, scale answers and amounts out.
 _SEP = "[ \u00a0\u202f-]"
 # Group sizes and counts are bounded so that a candidate is short and rescanning after a rejected one is cheap.
-_GROUPS = rf"[0-9]{{2,15}}(?:{_SEP}[0-9]{{2,15}}){{0,6}}"
-_PHONE = re.compile(
-    rf"(?:\+[0-9]{{1,3}}{_SEP}?(?:\(0?[0-9]{{0,3}}\){_SEP}?)?{_GROUPS}|\([0-9]{{1,4}}\){_SEP}?{_GROUPS}"
-    rf"|(?<![0-9])(?:0[0-9]{{1,14}}(?:{_SEP}[0-9]{{2,15}}){{0,6}}|[1-9][0-9]{{8,14}}))(?![0-9])"
+_GROUPS = rf"(?:{_SEP}[0-9]{{2,15}}){{0,6}}"
+_PHONE = re.compile(  # after a country code an area code may be one digit: +46 8 123 456 78
+    rf"(?:\+[0-9]{{1,3}}{_SEP}?(?:\(0?[0-9]{{0,3}}\){_SEP}?)?[0-9]{{1,15}}{_GROUPS}"
+    rf"|\([0-9]{{1,4}}\){_SEP}?[0-9]{{2,15}}{_GROUPS}"
+    rf"|(?<![0-9])(?:0[0-9]{{1,14}}{_GROUPS}|[1-9][0-9]{{8,14}}))(?![0-9])"
 )
 _IDENTITY_CODE = re.compile(
     r"(?<![0-9])([0-9]{2})([0-9]{2})([0-9]{2})([-+A-FU-Y])[0-9]{3}"
@@ -110,9 +115,12 @@ _CASE = (
 _POSS = r"(?:ni|si|ns[aä]|mme|nne|[aeiouyäö]n)"
 _CLITIC = r"(?:kin|k[aä][aä]n|h[aä]n|p[aä]|k[oö]|s)"
 _ENDINGS = rf"(?:{_CASE}{_POSS}?{_CLITIC}?|{_POSS}{_CLITIC}?|{_CLITIC})"
-# Plural forms built on the stem without its last vowel: Maija → Maijineen, Maijoille.
+# The weak grade only appears before the endings that close the syllable: Pekan, Pekalle, but Pekkaa, Pekkaan;
+# this keeps Antti's weak stem from taking "antia" (the partitive of the word "anti").
+_WEAK_ENDINGS = rf"(?:(?:n|ll[aä]|lt[aä]|lle|ss[aä]|st[aä]|ksi|tt[aä]|t){_POSS}?{_CLITIC}?)"
+# Plural forms built on the stem without its last vowel: Maija → Maijineen, Maijoille, Pekka → Pekkojen.
 _PLURAL_CASE = r"(?:neen|ne|lle|lt[aä]|ll[aä]|st[aä]|ss[aä]|hin|den|tten|en|n[aä]|ksi|t[aä]|[aä])"
-_PLURAL = rf"(?:[oöe]?i{_PLURAL_CASE}{_POSS}?{_CLITIC}?)"
+_PLURAL = rf"(?:(?:[oöe]?i{_PLURAL_CASE}|[oö]j(?:en|[aä])){_POSS}?{_CLITIC}?)"
 # Swedish/English genitive (Annas is already the clitic -s) and the colon Finnish puts before the ending of a
 # foreign-looking word or handle (Jean:lle, @maija_m:n).
 _FOREIGN = r"(?:['’]s?|:[^\W\d_]{1,10})"
@@ -123,6 +131,7 @@ _GRADATION = (
     *(("nt", "nn"), ("nk", "ng"), ("mp", "mm"), ("lt", "ll"), ("rt", "rr")),
 )
 # Name particles that alone identify nobody; they stay part of the full-name pattern.
+_NAME_PUNCTUATION = '.,;:!?()[]{}"“”«»'
 _PARTICLES = frozenset({"af", "av", "da", "de", "del", "den", "der", "di", "du", "la", "le", "van", "von"})
 
 
@@ -139,7 +148,7 @@ def _inflected(word: str) -> str:
         return rf"(?:{base}{_FOREIGN}?)"
     lower = word.lower()
     derived: list[str] = []
-    plural = ""
+    weak = plural = ""
     if lower.endswith("nen") and len(word) > 4:  # Virtanen → Virtasen, Virtasta, Virtasille
         derived += [word[:-3] + "se", word[:-3] + "s", word[:-3] + "si"]
     elif lower[-1] not in _VOWELS:  # Kristian → Kristianin; Tobias → Tobiaksen
@@ -148,16 +157,13 @@ def _inflected(word: str) -> str:
             derived.append(word[:-1] + "kse")
     else:
         body = lower[:-1]
-        for strong, weak in _GRADATION:
-            if len(word) >= 4 and body.endswith(strong):
-                derived.append(word[: len(body) - 2] + weak + word[-1])
-                break
+        strong = next((pair for pair in _GRADATION if body.endswith(pair[0])), None)
+        if strong and len(word) >= 4:
+            weak = re.escape(word[: len(body) - 2] + strong[1] + word[-1]) + _WEAK_ENDINGS
         if len(word) >= 4:
             plural = re.escape(word[:-1]) + _PLURAL
-    alternatives = [rf"{base}(?:{_ENDINGS}|{_FOREIGN})?", *(re.escape(d) + _ENDINGS for d in derived)]
-    if plural:
-        alternatives.append(plural)
-    return "(?:" + "|".join(alternatives) + ")"
+    alternatives = [rf"{base}(?:{_ENDINGS}|{_FOREIGN})?", *(re.escape(d) + _ENDINGS for d in derived), weak, plural]
+    return "(?:" + "|".join(filter(None, alternatives)) + ")"
 
 
 def _name_word(word: str) -> str:
@@ -174,8 +180,9 @@ def _compile_name(core: str) -> re.Pattern[str]:
 def _name_patterns(names: Iterable[str]) -> tuple[re.Pattern[str], ...]:
     cores: dict[str, None] = {}  # an ordered set of regexes
     for raw in names:
-        words = [w.lstrip("@") for w in normalise(str(raw)).split()]
-        words = [w for w in words if any(c.isalnum() for c in w)]
+        words = [w.strip(_NAME_PUNCTUATION).lstrip("@") for w in normalise(str(raw)).split()]
+        # One letter identifies nobody, and the name "A" would take every English "a" with it.
+        words = [w for w in words if len(w) > 1 and any(c.isalnum() for c in w)]
         for word in words:
             if len(words) > 1 and word.lower() in _PARTICLES:
                 continue

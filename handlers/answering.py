@@ -13,7 +13,20 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
-from handlers.context import KierrosContext
+from handlers.common import catalog_for_sender
+from handlers.context import KierrosContext, Services
+
+
+async def _how_to_join(update: Update, services: Services) -> str | None:
+    """For someone the bot does not know yet: how to join (the same words as /start without an invite)."""
+    user = update.effective_user
+    if user is None or await services.membership.member(user.id) is not None:
+        return None
+    catalog = await catalog_for_sender(update, services)
+    return catalog.gettext(
+        "Hello! I run the check-in round before work supervision sessions. "
+        "To join a group, open the invite link your supervisor gave you."
+    )
 
 
 async def button_pressed(update: Update, context: KierrosContext) -> None:
@@ -32,9 +45,10 @@ async def text_answer(update: Update, context: KierrosContext) -> None:
     user = update.effective_user
     if message is None or user is None or message.text is None:
         return
-    if await context.services.replies.take_text(user.id, message.text):
+    services = context.services
+    if await services.replies.take_text(user.id, message.text):
         return
-    reply = await context.services.rounds.write(user.id, message.text)
+    reply = await services.rounds.write(user.id, message.text) or await _how_to_join(update, services)
     if reply:
         await message.reply_text(escape(reply), parse_mode=ParseMode.HTML)
 
@@ -45,7 +59,7 @@ async def not_text(update: Update, context: KierrosContext) -> None:
     user = update.effective_user
     if message is None or user is None:
         return
-    reply = await context.services.rounds.not_text(user.id)
+    reply = await context.services.rounds.not_text(user.id) or await _how_to_join(update, context.services)
     if reply:
         await message.reply_text(escape(reply), parse_mode=ParseMode.HTML)
 
@@ -56,10 +70,7 @@ async def unknown_command(update: Update, context: KierrosContext) -> None:
     user = update.effective_user
     if message is None or user is None:
         return
-    services = context.services
-    member = await services.membership.member(user.id)
-    language = member.language if member else services.config.default_language
-    catalog = services.translator.for_language(language)
+    catalog = await catalog_for_sender(update, context.services)
     await message.reply_text(
         escape(catalog.gettext("I do not know that command. /help lists what I can do.")),
         parse_mode=ParseMode.HTML,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from telegram import Update, User
 
+from checkins.i18n import Catalog
 from checkins.membership import Person
+from handlers.context import Services
 
 
 def person_from(user: User) -> Person:
@@ -20,3 +22,14 @@ def person_from(user: User) -> Person:
 def sender(update: Update) -> Person | None:
     user = update.effective_user
     return person_from(user) if user is not None and not user.is_bot else None
+
+
+async def catalog_for_sender(update: Update, services: Services) -> Catalog:
+    """The language a person reads: their stored choice, else Telegram's language, else the configured default."""
+    person = sender(update)
+    if person is None:
+        return services.translator.for_language(services.config.default_language)
+    member = await services.membership.member(person.telegram_user_id)
+    if member is not None:
+        return services.translator.for_language(member.language)
+    return services.catalog_for(person)

@@ -34,7 +34,11 @@ async def on_error(update: object, context: KierrosContext) -> None:
 async def group_command(update: Update, context: KierrosContext) -> None:
     """A command sent to the bot in a group chat: point to the private chat."""
     message = update.effective_message
-    if message is None:
+    if message is None or message.text is None:
+        return
+    command = message.text.split()[0]
+    # In a group every bot sees `/help`; answer only a command written to this bot (`/help@ourbot`).
+    if "@" not in command or command.split("@", 1)[1].lower() != (context.bot.username or "").lower():
         return
     services = context.services
     catalog = services.translator.for_language(services.config.default_language)

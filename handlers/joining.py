@@ -13,23 +13,11 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler, filters
 
-from checkins.i18n import Catalog
 from checkins.membership import JoinOutcome
-from handlers.common import sender
-from handlers.context import KierrosContext, Services
+from handlers.common import catalog_for_sender, sender
+from handlers.context import KierrosContext
 from handlers.menus import MEMBER_COMMANDS, SUPERVISOR_COMMANDS, publish_supervisor_menu
 from handlers.processes import ask_consent
-
-
-async def catalog_for_sender(update: Update, services: Services) -> Catalog:
-    """The language a person reads: their stored choice, else Telegram's language, else the configured default."""
-    person = sender(update)
-    if person is None:
-        return services.translator.for_language(services.config.default_language)
-    member = await services.membership.member(person.telegram_user_id)
-    if member is not None:
-        return services.translator.for_language(member.language)
-    return services.catalog_for(person)
 
 
 async def start(update: Update, context: KierrosContext) -> None:

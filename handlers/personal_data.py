@@ -13,8 +13,8 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from checkins.i18n import Catalog
+from handlers.common import catalog_for_sender
 from handlers.context import KierrosContext
-from handlers.joining import catalog_for_sender
 
 
 async def _catalog(update: Update, context: KierrosContext) -> Catalog:

@@ -18,7 +18,7 @@ from checkins.config import GroupConfig, GroupMode
 from checkins.i18n import Catalog
 from checkins.membership import JoinOutcome
 from checkins.processes import consent_text
-from handlers.common import sender
+from handlers.common import catalog_for_sender, sender
 from handlers.context import KierrosContext
 from handlers.supervisor import close_group, invite_link, open_group, target_group
 
@@ -69,8 +69,7 @@ async def groups_overview(update: Update, context: KierrosContext) -> None:
         return
     services = context.services
     if not services.membership.is_supervisor(user.id):
-        member = await services.membership.member(user.id)
-        catalog = services.translator.for_language(member.language if member else services.config.default_language)
+        catalog = await catalog_for_sender(update, services)
         await message.reply_text(escape(catalog.gettext("This command is only for supervisors.")))
         return
     catalog = services.translator.for_language(services.config.supervisors[user.id].language)

@@ -17,6 +17,7 @@ from telegram.helpers import create_deep_linked_url
 from checkins.config import GroupConfig
 from checkins.i18n import Catalog
 from checkins.rounds import CloseOutcome, OpenOutcome
+from handlers.common import catalog_for_sender
 from handlers.context import KierrosContext
 
 
@@ -34,8 +35,7 @@ async def target_group(
         return None
     services = context.services
     if not services.membership.is_supervisor(user.id):
-        member = await services.membership.member(user.id)
-        catalog = services.translator.for_language(member.language if member else services.config.default_language)
+        catalog = await catalog_for_sender(update, services)
         await _reply(update, catalog.gettext("This command is only for supervisors."))
         return None
     catalog = services.translator.for_language(services.config.supervisors[user.id].language)
