@@ -6,7 +6,8 @@
 
 Wiring, in order: load config (one clear error and exit code 2 when it is wrong) → build the PTB `Application`
 (base URL configurable, so a self-hosted Bot API server or the simulator work) → at start-up open storage, build the
-domain services, publish the command menus and start the outbox sender → register the handlers → poll.
+domain services, publish the command menus, start the outbox sender and arm the schedule timer → register the
+handlers → poll.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from telegram import Update
@@ -29,9 +30,11 @@ from checkins.i18n import LANGUAGES, Translator
 from checkins.membership import MembershipService
 from checkins.outbox import Outbox
 from checkins.rounds import RoundService
+from checkins.scheduler import ScheduleService
+from checkins.settings import SettingsService
 from checkins.storage import Store
 from checkins.yamlsource import ConfigError
-from handlers import answering, errors, joining, supervisor
+from handlers import answering, errors, joining, schedule, settings, supervisor
 from handlers.context import SERVICES_KEY, KierrosContext, Services
 from handlers.delivery import OutboxSender
 from handlers.menus import publish_menus
@@ -71,12 +74,23 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     store = await Store.open(application.bot_data.get("storage_path", config.storage_path))
     translator = Translator.load()
     outbox = Outbox(store)
-    rounds = RoundService(config, store, translator, outbox, time.time)
-    membership = MembershipService(config, store, rounds, time.time)
-    application.bot_data[SERVICES_KEY] = Services(config, store, translator, outbox, rounds, membership)
+    clock: Callable[[], float] = application.bot_data["clock"]
+    rounds = RoundService(config, store, translator, outbox, clock)
+    membership = MembershipService(config, store, rounds, clock)
+    application.bot_data[SERVICES_KEY] = Services(
+        config,
+        store,
+        translator,
+        outbox,
+        rounds,
+        membership,
+        SettingsService(config, store, rounds, translator, clock),
+        ScheduleService(config, store, rounds, translator, outbox, clock),
+    )
     await publish_menus(application.bot, config, translator)
     sender = OutboxSender(application.bot, store, outbox, time.time)
     application.bot_data[SENDER_TASK_KEY] = asyncio.create_task(sender.run(), name="outbox-sender")
+    schedule.start_timer(application)
     log.info(
         "Kierros started as @%s: %d groups, %d flows",
         application.bot.username,
@@ -97,9 +111,17 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
 
 
 def build_application(
-    config: AppConfig, token: str, *, base_url: str | None = None, storage_path: Path | None = None
+    config: AppConfig,
+    token: str,
+    *,
+    base_url: str | None = None,
+    storage_path: Path | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> Application:  # type: ignore[type-arg]
-    """The PTB application with every handler registered; storage opens when it initialises."""
+    """The PTB application with every handler registered; storage opens when it initialises.
+
+    `clock` is what the domain and the schedule take as "now" (tests pass a controllable one).
+    """
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -114,11 +136,15 @@ def build_application(
         builder = builder.base_url(api_base).base_file_url(api_base.replace("/bot", "/file/bot", 1))
     application = builder.build()
     application.bot_data["config"] = config
+    application.bot_data["clock"] = clock
     if storage_path is not None:
         application.bot_data["storage_path"] = storage_path
 
     joining.register(application)
     supervisor.register(application)
+    # Before answering: it ends with catch-alls for unknown commands and button presses.
+    schedule.register(application)
+    settings.register(application)
     answering.register(application)
     errors.register(application)
     return application

@@ -1,7 +1,8 @@
 """The typed context every handler receives: `context.services` instead of dict lookups in `bot_data`.
 
 `Services` bundles the long-lived objects `bot.py` creates at start-up (config, storage, translator, the domain
-services and the outbox); handlers reach them only through `KierrosContext.services`.
+services — rounds, membership, member settings, the schedule — and the outbox); handlers reach them only through
+`KierrosContext.services`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from checkins.i18n import Catalog, Translator
 from checkins.membership import MembershipService, Person
 from checkins.outbox import Outbox
 from checkins.rounds import RoundService
+from checkins.scheduler import ScheduleService
+from checkins.settings import SettingsService
 from checkins.storage import Store
 
 SERVICES_KEY = "services"
@@ -29,6 +32,8 @@ class Services:
     outbox: Outbox
     rounds: RoundService
     membership: MembershipService
+    settings: SettingsService
+    schedule: ScheduleService
 
     def catalog_for(self, person: Person) -> Catalog:
         return self.translator.for_language(self.membership.language_of(person))

@@ -16,12 +16,19 @@ log = logging.getLogger(__name__)
 MEMBER_COMMANDS = (
     ("help", N_("this help")),
     ("privacy", N_("who sees what, and what is stored")),
+    ("settings", N_("language, reminders and pausing")),
+    ("language", N_("choose your language")),
+    ("pause", N_("pause check-ins, e.g. while on leave")),
+    ("resume", N_("get check-ins again after a pause")),
 )
 SUPERVISOR_COMMANDS = (
     ("invite", N_("an invite link for a group")),
     ("revoke", N_("withdraw a group's invite links")),
     ("open", N_("open a check-in round now")),
     ("close", N_("close the round and send the digest")),
+    ("schedule", N_("the next sessions and their rounds")),
+    ("skip", N_("skip one session: give its date after the group")),
+    ("unlink", N_("stop notes in the linked group chat")),
 )
 
 
