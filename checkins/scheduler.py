@@ -192,10 +192,8 @@ class ScheduleService:
         key = session_key(session_at, zone)
         async with self.store.transaction() as store:
             added = await store.skip_session(group.id, key)
-            rounds_open = any(
-                (stored := await store.scheduled_round(group.id, key, timeline.flow_id)) is not None and stored.is_open
-                for timeline in group.rounds
-            )
+            stored = [await store.scheduled_round(group.id, key, timeline.flow_id) for timeline in group.rounds]
+            rounds_open = any(row is not None and row.is_open for row in stored)
         outcome = SkipOutcome.SKIPPED if added else SkipOutcome.ALREADY_SKIPPED
         return SkipResult(outcome, session_at, rounds_open)
 

@@ -41,7 +41,7 @@ def scheduled_config(tmp_path: Path, group_yaml: str, top_yaml: str = "") -> App
         """\
         timezone: Europe/Helsinki
         supervisors:
-          - {user_id: 1, name: Sanna}
+          - {user_id: 1, name: Sanna, language: en}
         groups:
           - id: g
             name: Group
