@@ -191,6 +191,11 @@ def command_check(config_path: Path) -> int:
             f"  group {group.id} “{group.name}”: flow {group.flow_id}, supervisor {supervisor_name}, "
             f"min_responses {group.min_responses}"
         )
+        if group.calendar is not None:
+            last = group.calendar.last_session()
+            rounds = ", ".join(timeline.flow_id for timeline in group.rounds)
+            ending = f"last session {last:%Y-%m-%d %H:%M}" if last else "repeating without end"
+            print(f"    calendar in {config.group_zone(group).key}: rounds {rounds}; {ending}")
     return 0
 
 
