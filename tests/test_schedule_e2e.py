@@ -172,6 +172,18 @@ async def test_supervisor_sees_and_skips_sessions(
     await member.send_command("schedule", GROUP_ID)
     assert "only for supervisors" in (await member.wait_for_message()).content
 
+    # Linking a group chat: only the supervisor, and a refusal in the shared chat names no group.
+    chat = sim.group_chat(-1002, "Tiimi")
+    await chat.send_command(member, "link", GROUP_ID)
+    refusal = (await chat.wait_for_message()).content
+    assert "Only the group's supervisor" in refusal and "Kotihoidon" not in refusal
+    await supervisor.send_command("unlink", GROUP_ID)
+    assert "has no linked group chat" in (await supervisor.wait_for_message()).content
+    await chat.send_command(supervisor, "link", GROUP_ID)
+    await chat.wait_for_message(lambda m: "now linked" in m.content)
+    await supervisor.send_command("unlink", GROUP_ID)
+    assert "no longer linked" in (await supervisor.wait_for_message()).content
+
 
 async def test_settings_buttons_language_and_pause(
     sim: BotApiSimulator, make_runner: RunnerFactory, tmp_path: Path
