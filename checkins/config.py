@@ -397,10 +397,14 @@ def _rounds(
         if items:
             raise node.error("rounds need a calendar: add calendar with the group's sessions", "rounds")
         return ()
-    timelines = tuple(_timeline(item, flows) for item in items) or (RoundTimeline(default_flow),)
     reject_duplicates(items, "flow", "flow in rounds")
     sessions = _checked_sessions(calendar)
-    for item, timeline in zip(items, timelines, strict=False):
+    if not items:
+        default = RoundTimeline(default_flow)
+        _check_no_overlap(node.child("calendar"), default, sessions)
+        return (default,)
+    timelines = tuple(_timeline(item, flows) for item in items)
+    for item, timeline in zip(items, timelines, strict=True):
         _check_only_on(item, sessions)
         _check_no_overlap(item, timeline, sessions)
     return timelines

@@ -26,6 +26,7 @@ from checkins.schedule import (
     upcoming_plans,
 )
 from checkins.yamlsource import ConfigError
+from tests.test_cli import run_cli
 from tests.test_config import write_setup
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -361,6 +362,12 @@ CALENDAR_ERRORS = [
         id="overlapping-rounds",
     ),
     pytest.param(
+        "calendar: {sessions: [2026-03-10 14:00, 2026-03-11 14:00]}\n",
+        "config.yaml:9: groups[0].calendar: the rounds for the sessions on 2026-03-10 and 2026-03-11 would "
+        "overlap: close each round earlier or open it later",
+        id="default-rounds-overlap",
+    ),
+    pytest.param(
         "calendar: {sessions: [2026-03-10 14:00]}\nrounds:\n  - {flow: pre_session, only_on: [2026-03-17]}\n",
         "config.yaml:11: groups[0].rounds[0].only_on[0]: there is no session on 2026-03-17",
         id="only-on-without-session",
@@ -411,3 +418,10 @@ def test_the_readme_calendar_example_is_valid(tmp_path: Path) -> None:
     assert [t.flow_id for t in group.rounds] == ["pre_session", "after_session", "interim_evaluation"]
     assert config.quiet_hours == QuietHours(time(21, 0), time(8, 0), weekends=True)
     assert config.group_quiet_hours(group) == QuietHours(time(20, 0), time(7, 30))
+
+
+def test_check_summarises_a_groups_calendar(tmp_path: Path) -> None:
+    scheduled_config(tmp_path, WEEKLY)
+    result = run_cli("check", "--config", str(tmp_path / "config.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert "calendar in Europe/Helsinki: rounds pre_session; last session 2026-11-03 14:00" in result.stdout
