@@ -6,7 +6,8 @@
 
 Wiring, in order: load config (one clear error and exit code 2 when it is wrong) → build the PTB `Application`
 (base URL configurable, so a self-hosted Bot API server or the simulator work) → at start-up open storage, build the
-domain services, publish the command menus and start the outbox sender → register the handlers → poll.
+domain services, publish the command menus, start the outbox sender and arm the schedule timer → register the
+handlers → poll.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from telegram import Update
@@ -33,9 +34,11 @@ from checkins.processes import ProcessService
 from checkins.replies import ReplyService
 from checkins.retention import purge_expired
 from checkins.rounds import RoundService
+from checkins.scheduler import ScheduleService
+from checkins.settings import SettingsService
 from checkins.storage import Store
 from checkins.yamlsource import ConfigError
-from handlers import answering, errors, joining, personal_data, processes, replies, supervisor
+from handlers import answering, errors, joining, personal_data, processes, replies, schedule, settings, supervisor
 from handlers.context import SERVICES_KEY, KierrosContext, Services
 from handlers.delivery import OutboxSender
 from handlers.menus import publish_menus
@@ -85,13 +88,21 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     store = await Store.open(application.bot_data.get("storage_path", config.storage_path))
     translator = Translator.load()
     outbox = Outbox(store)
-    rounds = RoundService(config, store, translator, outbox, time.time)
-    membership = MembershipService(config, store, rounds, time.time)
-    personal_data = PersonalDataService(config, store, translator, time.time)
-    replies = ReplyService(config, store, translator, outbox)
-    processes = ProcessService(config, store, translator, outbox, rounds, time.time)
+    clock: Callable[[], float] = application.bot_data["clock"]
+    rounds = RoundService(config, store, translator, outbox, clock)
+    membership = MembershipService(config, store, rounds, clock)
     application.bot_data[SERVICES_KEY] = Services(
-        config, store, translator, outbox, rounds, membership, personal_data, replies, processes
+        config,
+        store,
+        translator,
+        outbox,
+        rounds,
+        membership,
+        PersonalDataService(config, store, translator, clock),
+        ReplyService(config, store, translator, outbox),
+        ProcessService(config, store, translator, outbox, rounds, clock),
+        SettingsService(config, store, rounds, translator, clock),
+        ScheduleService(config, store, rounds, translator, outbox, clock),
     )
     await publish_menus(application.bot, config, translator)
     assert application.job_queue is not None
@@ -104,6 +115,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     )
     sender = OutboxSender(application.bot, store, outbox, time.time)
     application.bot_data[SENDER_TASK_KEY] = asyncio.create_task(sender.run(), name="outbox-sender")
+    schedule.start_timer(application)
     log.info(
         "Kierros started as @%s: %d groups, %d flows",
         application.bot.username,
@@ -115,7 +127,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
 async def _purge(context: KierrosContext) -> None:
     """Destroy expired links between answers and people, and delete answers past retention."""
     services = context.services
-    report = await purge_expired(services.store, services.config, time.time())
+    report = await purge_expired(services.store, services.config, services.rounds.clock())
     if report.rounds_unlinked or report.answers_deleted:
         log.info("retention: %d rounds unlinked, %d answers deleted", report.rounds_unlinked, report.answers_deleted)
 
@@ -132,9 +144,17 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
 
 
 def build_application(
-    config: AppConfig, token: str, *, base_url: str | None = None, storage_path: Path | None = None
+    config: AppConfig,
+    token: str,
+    *,
+    base_url: str | None = None,
+    storage_path: Path | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> Application:  # type: ignore[type-arg]
-    """The PTB application with every handler registered; storage opens when it initialises."""
+    """The PTB application with every handler registered; storage opens when it initialises.
+
+    `clock` is what the domain and the schedule take as "now" (tests pass a controllable one).
+    """
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -149,6 +169,7 @@ def build_application(
         builder = builder.base_url(api_base).base_file_url(api_base.replace("/bot", "/file/bot", 1))
     application = builder.build()
     application.bot_data["config"] = config
+    application.bot_data["clock"] = clock
     if storage_path is not None:
         application.bot_data["storage_path"] = storage_path
 
@@ -157,6 +178,9 @@ def build_application(
     personal_data.register(application)
     replies.register(application)
     processes.register(application)
+    # Before answering: it ends with catch-alls for unknown commands and button presses.
+    schedule.register(application)
+    settings.register(application)
     answering.register(application)
     errors.register(application)
     return application
@@ -203,6 +227,11 @@ def command_check(config_path: Path) -> int:
             f"  group {group.id} “{group.name}”: flow {group.flow_id}, supervisor {supervisor_name}, "
             f"min_responses {group.min_responses}"
         )
+        if group.calendar is not None:
+            last = group.calendar.last_session()
+            rounds = ", ".join(timeline.flow_id for timeline in group.rounds)
+            ending = f"last session {last:%Y-%m-%d %H:%M}" if last else "repeating without end"
+            print(f"    calendar in {config.group_zone(group).key}: rounds {rounds}; {ending}")
     return 0
 
 

@@ -1,23 +1,36 @@
 """The deployment's configuration: typed, frozen settings loaded once from config.yaml, validated at the edge.
 
-`load_config` reads config.yaml (time zone, storage, Bot API, invites, supervisors, groups), loads the flows
-from `flows_dir` and cross-checks references between them. Each section has its own small reader function so
-new sections can be added without touching the others. The bot token is deliberately not part of this model:
-it comes only from the TELEGRAM_BOT_TOKEN environment variable.
+`load_config` reads config.yaml (time zone, storage, Bot API, invites, quiet hours, supervisors, groups with their
+session calendars and round timelines), loads the flows from `flows_dir` and cross-checks references between them.
+Each section has its own small reader function so new sections can be added without touching the others. The bot
+token is deliberately not part of this model: it comes only from the TELEGRAM_BOT_TOKEN environment variable.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from checkins.calendars import (
+    QuietHours,
+    Recurrence,
+    RoundTimeline,
+    SessionCalendar,
+    parse_clock_time,
+    parse_date,
+    parse_duration,
+    parse_local_datetime,
+    parse_offset,
+)
 from checkins.flows import LANGUAGES, Flow, load_flows
 from checkins.yamlsource import Node, TextFormat, closest, load_yaml, reject_duplicates
 
@@ -26,6 +39,9 @@ DEFAULT_MIN_RESPONSES = 3
 MIN_RESPONSES_FLOOR = 2
 DEFAULT_INVITE_EXPIRY_DAYS = 30
 TOKEN_ENV_VAR = "TELEGRAM_BOT_TOKEN"
+DEFAULT_QUIET_HOURS = QuietHours(time(21, 0), time(8, 0))
+# How far ahead config checks expand an endless recurrence (overlaps, cancelled dates, `only_on` dates).
+CHECK_HORIZON = timedelta(days=3 * 366)
 
 GROUP_ID_FORMAT = TextFormat(
     re.compile(r"[a-z0-9][a-z0-9_-]{0,31}"),
@@ -40,6 +56,7 @@ _TOP_LEVEL_KEYS = (
     "flows_dir",
     "invites",
     "privacy",
+    "quiet_hours",
     "supervisors",
     "groups",
 )
@@ -50,6 +67,8 @@ class Supervisor:
     user_id: int
     name: str
     language: str
+    # None: the deployment's time zone.
+    timezone: ZoneInfo | None = None
 
 
 class GroupMode(StrEnum):
@@ -71,6 +90,12 @@ class GroupConfig:
     mode: GroupMode = GroupMode.GROUP
     # The supervision process ends on this date: no rounds after it, retention runs from it.
     ends_on: date | None = None
+    # None: the deployment's time zone and quiet hours apply.
+    timezone: ZoneInfo | None = None
+    quiet_hours: QuietHours | None = None
+    # Sessions on the calendar and the rounds each session gets; no calendar means rounds only by /open.
+    calendar: SessionCalendar | None = None
+    rounds: tuple[RoundTimeline, ...] = ()
 
     def __post_init__(self) -> None:
         if self.text_min_responses is None:
@@ -105,9 +130,19 @@ class AppConfig:
     groups: Mapping[str, GroupConfig]
     flows: Mapping[str, Flow]
     privacy: PrivacySettings = PrivacySettings()
+    quiet_hours: QuietHours = DEFAULT_QUIET_HOURS
 
     def supervisor_groups(self, user_id: int) -> tuple[GroupConfig, ...]:
         return tuple(group for group in self.groups.values() if group.supervisor_id == user_id)
+
+    def group_zone(self, group: GroupConfig) -> ZoneInfo:
+        return group.timezone or self.timezone
+
+    def group_quiet_hours(self, group: GroupConfig) -> QuietHours:
+        return group.quiet_hours if group.quiet_hours is not None else self.quiet_hours
+
+    def supervisor_zone(self, supervisor: Supervisor) -> ZoneInfo:
+        return supervisor.timezone or self.timezone
 
 
 def load_config(path: Path) -> AppConfig:
@@ -116,10 +151,11 @@ def load_config(path: Path) -> AppConfig:
     root.reject_unknown_keys(_TOP_LEVEL_KEYS)
     default_language = root.get("default_language", str, "fi", choices=LANGUAGES)
     flows = _flows(root)
+    timezone = _timezone(root)
     supervisors = _supervisors(root, default_language)
     return AppConfig(
         source=path,
-        timezone=_timezone(root),
+        timezone=timezone,
         default_language=default_language,
         storage_path=_storage_path(root),
         api_base_url=_api_base_url(root),
@@ -127,8 +163,9 @@ def load_config(path: Path) -> AppConfig:
             "expiry_days", int, DEFAULT_INVITE_EXPIRY_DAYS, minimum=1, maximum=365
         ),
         supervisors=MappingProxyType(supervisors),
-        groups=MappingProxyType(_groups(root, supervisors, flows)),
+        groups=MappingProxyType(_groups(root, supervisors, flows, timezone)),
         flows=MappingProxyType(flows),
+        quiet_hours=_quiet_hours(root, "quiet_hours", DEFAULT_QUIET_HOURS) or DEFAULT_QUIET_HOURS,
         privacy=_privacy(root),
     )
 
@@ -163,13 +200,22 @@ def _reject_token(root: Node) -> None:
 
 
 def _timezone(root: Node) -> ZoneInfo:
-    name = root.require("timezone", str)
+    zone = _zone(root, required=True)
+    assert zone is not None
+    return zone
+
+
+def _zone(node: Node, *, required: bool = False) -> ZoneInfo | None:
+    """The IANA time zone at `node.timezone`."""
+    name = node.require("timezone", str) if required else node.get("timezone", str, None)
+    if name is None:
+        return None
     try:
         return ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         guess = closest(name, zoneinfo.available_timezones())
         hint = f"did you mean '{guess}'?" if guess else "use an IANA name such as 'Europe/Helsinki'"
-        raise root.error(f"unknown time zone '{name}' ({hint})", "timezone") from None
+        raise node.error(f"unknown time zone '{name}' ({hint})", "timezone") from None
 
 
 def _storage_path(root: Node) -> Path:
@@ -203,40 +249,57 @@ def _supervisors(root: Node, default_language: str) -> dict[int, Supervisor]:
     nodes = root.items("supervisors", min_items=1)
     supervisors = {}
     for node in nodes:
-        node.reject_unknown_keys(("user_id", "name", "language"))
+        node.reject_unknown_keys(("user_id", "name", "language", "timezone"))
         supervisor = Supervisor(
             user_id=node.require("user_id", int, minimum=1),
             name=node.require("name", str),
             language=node.get("language", str, default_language, choices=LANGUAGES),
+            timezone=_zone(node),
         )
         supervisors[supervisor.user_id] = supervisor
     reject_duplicates(nodes, "user_id", "supervisor user_id")
     return supervisors
 
 
-def _groups(root: Node, supervisors: Mapping[int, Supervisor], flows: Mapping[str, Flow]) -> dict[str, GroupConfig]:
+def _groups(
+    root: Node, supervisors: Mapping[int, Supervisor], flows: Mapping[str, Flow], default_zone: ZoneInfo
+) -> dict[str, GroupConfig]:
     nodes = root.items("groups", min_items=1)
     groups = {}
     for node in nodes:
-        group = _group(node, supervisors, flows)
+        group = _group(node, supervisors, flows, default_zone)
         groups[group.id] = group
     reject_duplicates(nodes, "id", "group id")
     return groups
 
 
-def _group(node: Node, supervisors: Mapping[int, Supervisor], flows: Mapping[str, Flow]) -> GroupConfig:
+def _group(
+    node: Node, supervisors: Mapping[int, Supervisor], flows: Mapping[str, Flow], default_zone: ZoneInfo
+) -> GroupConfig:
     node.reject_unknown_keys(
-        ("id", "name", "supervisor", "flow", "mode", "ends_on", "min_responses", "text_min_responses", "redact_names")
+        (
+            "id",
+            "name",
+            "supervisor",
+            "flow",
+            "min_responses",
+            "text_min_responses",
+            "redact_names",
+            "mode",
+            "ends_on",
+            "timezone",
+            "quiet_hours",
+            "calendar",
+            "rounds",
+        )
     )
     supervisor_id = node.require("supervisor", int)
     if supervisor_id not in supervisors:
         listed = ", ".join(str(user_id) for user_id in supervisors)
         raise node.error(f"no supervisor with user_id {supervisor_id} (listed: {listed})", "supervisor")
-    flow_id = node.require("flow", str)
-    if flow_id not in flows:
-        guess = closest(flow_id, flows)
-        hint = f"did you mean '{guess}'? " if guess else ""
-        raise node.error(f"unknown flow '{flow_id}' ({hint}available: {', '.join(flows)})", "flow")
+    flow_id = _flow_id(node, flows)
+    zone = _zone(node)
+    calendar = _calendar(node, zone or default_zone)
     min_responses = node.get("min_responses", int, DEFAULT_MIN_RESPONSES, minimum=MIN_RESPONSES_FLOOR)
     text_min_responses = node.get("text_min_responses", int, min_responses)
     if text_min_responses < min_responses:
@@ -251,15 +314,193 @@ def _group(node: Node, supervisors: Mapping[int, Supervisor], flows: Mapping[str
         text_min_responses=text_min_responses,
         redact_names=tuple(name.expect(str) for name in node.items("redact_names", required=False)),
         mode=GroupMode(node.get("mode", str, GroupMode.GROUP.value, choices=tuple(GroupMode))),
-        ends_on=_date(node, "ends_on"),
+        ends_on=_parsed(ends_on, parse_date) if (ends_on := node.optional("ends_on")) else None,
+        timezone=zone,
+        quiet_hours=_quiet_hours(node, "quiet_hours", None),
+        calendar=calendar,
+        rounds=_rounds(node, calendar, flow_id, flows),
     )
 
 
-def _date(node: Node, key: str) -> date | None:
-    """A calendar date written as 2026-12-31 (YAML reads it as a date already)."""
-    value = node.optional(key)
-    if value is None or value.value is None:
+def _flow_id(node: Node, flows: Mapping[str, Flow], key: str = "flow") -> str:
+    flow_id = node.require(key, str)
+    if flow_id not in flows:
+        guess = closest(flow_id, flows)
+        hint = f"did you mean '{guess}'? " if guess else ""
+        raise node.error(f"unknown flow '{flow_id}' ({hint}available: {', '.join(flows)})", key)
+    return flow_id
+
+
+# --- calendar, round timelines and quiet hours -----------------------------------------------------------------
+
+Parsed = TypeVar("Parsed")
+
+
+def _scalar_text(node: Node) -> str:
+    """A scalar as the user wrote it: YAML would read `21:00` as a number and `2026-03-10` as a date."""
+    if isinstance(node.value, str):
+        return node.value.strip()
+    if isinstance(node.value, dict | list) or node.value is None:
+        raise node.error(f"must be a single value (got {node.shown})")
+    return node.source.scalar_texts.get(node.path, str(node.value))
+
+
+def _parsed(node: Node, parse: Callable[[str], Parsed]) -> Parsed:
+    try:
+        return parse(_scalar_text(node))
+    except ValueError as error:
+        raise node.error(str(error)) from None
+
+
+def _quiet_hours(parent: Node, key: str, default: QuietHours | None) -> QuietHours | None:
+    """`quiet_hours: {start: "21:00", end: "08:00", weekends: true}`, or `false` for none at all."""
+    node = parent.optional(key)
+    if node is None:
+        return default
+    if node.value is False:
+        return QuietHours()
+    node.expect(dict)
+    node.reject_unknown_keys(("start", "end", "weekends"))
+    start = node.optional("start")
+    end = node.optional("end")
+    if (start is None) != (end is None):
+        raise node.error("give both start and end (or neither, for weekends only)", "end" if end is None else "start")
+    quiet = QuietHours(
+        start=_parsed(start, parse_clock_time) if start else None,
+        end=_parsed(end, parse_clock_time) if end else None,
+        weekends=node.get("weekends", bool, False),
+    )
+    if quiet.start is not None and quiet.start == quiet.end:
+        raise node.error("start and end must differ", "end")
+    return quiet
+
+
+def _calendar(node: Node, zone: ZoneInfo) -> SessionCalendar | None:
+    """`calendar: {sessions: [...], repeat: {...}, cancelled: [...]}`."""
+    section = node.optional("calendar")
+    if section is None:
         return None
-    if isinstance(value.value, date) and not isinstance(value.value, datetime):
-        return value.value
-    raise node.error(f"must be a date such as 2026-12-31 (got {value.shown})", key)
+    section.expect(dict)
+    section.reject_unknown_keys(("sessions", "repeat", "cancelled"))
+    sessions = tuple(_parsed(item, parse_local_datetime) for item in section.items("sessions", required=False))
+    reject_duplicates_of(section.items("sessions", required=False), sessions, "session")
+    recurrence = _recurrence(section)
+    if not sessions and recurrence is None:
+        raise section.error("needs sessions (a list of dates and times), repeat (a recurrence), or both")
+    calendar = SessionCalendar(zone, sessions, recurrence)
+    cancelled_nodes = section.items("cancelled", required=False)
+    cancelled = tuple(_parsed(item, parse_date) for item in cancelled_nodes)
+    session_dates = {s.date() for s in _checked_sessions(calendar)}
+    for item, day in zip(cancelled_nodes, cancelled, strict=True):
+        if day not in session_dates:
+            raise item.error(f"there is no session on {day.isoformat()} to cancel")
+    return SessionCalendar(zone, sessions, recurrence, frozenset(cancelled))
+
+
+def reject_duplicates_of(nodes: tuple[Node, ...], values: tuple[object, ...], what: str) -> None:
+    seen: dict[object, Node] = {}
+    for item, value in zip(nodes, values, strict=True):
+        earlier = seen.setdefault(value, item)
+        if earlier is not item:
+            raise item.error(f"duplicate {what} (already listed at line {earlier.line})")
+
+
+def _recurrence(section: Node) -> Recurrence | None:
+    """`repeat: {rule: "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", first: 2026-01-13 14:00, until: 2026-06-30}`."""
+    node = section.optional("repeat")
+    if node is None:
+        return None
+    node.expect(dict)
+    node.reject_unknown_keys(("rule", "first", "until"))
+    rule_text = node.require("rule", str).removeprefix("RRULE:")
+    if "DTSTART" in rule_text.upper():
+        raise node.error("leave DTSTART out of the rule: the first session is given as 'first'", "rule")
+    first = _parsed(node.required("first"), parse_local_datetime)
+    until_node = node.optional("until")
+    recurrence = Recurrence(rule_text, first, _parsed(until_node, parse_date) if until_node else None)
+    try:
+        rule = recurrence.rule()
+        first_occurrence = rule.after(first, inc=True)
+    except (ValueError, TypeError, KeyError) as error:
+        raise node.error(f"not a valid iCalendar RRULE ({error})", "rule") from None
+    if first_occurrence != first:
+        problem = f"the first session {first:%Y-%m-%d %H:%M} ({first:%A}) is not a time the rule repeats on"
+        raise node.error(problem, "first")
+    return recurrence
+
+
+def _checked_sessions(calendar: SessionCalendar) -> list[datetime]:
+    """The sessions the config checks look at: all of a bounded calendar, a few years of an endless one."""
+    starts = [*calendar.sessions, *([calendar.recurrence.first] if calendar.recurrence else [])]
+    begin = min(starts).replace(tzinfo=calendar.zone) - timedelta(days=1)
+    return calendar.between(begin, begin + CHECK_HORIZON)
+
+
+def _rounds(
+    node: Node, calendar: SessionCalendar | None, default_flow: str, flows: Mapping[str, Flow]
+) -> tuple[RoundTimeline, ...]:
+    """`rounds: [{flow, opens, reminders, closes, only_on}]`; a calendar without it gets the group's flow."""
+    items = node.items("rounds", required=False)
+    if calendar is None:
+        if items:
+            raise node.error("rounds need a calendar: add calendar with the group's sessions", "rounds")
+        return ()
+    reject_duplicates(items, "flow", "flow in rounds")
+    sessions = _checked_sessions(calendar)
+    if not items:
+        default = RoundTimeline(default_flow)
+        _check_no_overlap(node.child("calendar"), default, sessions)
+        return (default,)
+    timelines = tuple(_timeline(item, flows) for item in items)
+    for item, timeline in zip(items, timelines, strict=True):
+        _check_only_on(item, sessions)
+        _check_no_overlap(item, timeline, sessions)
+    return timelines
+
+
+def _timeline(node: Node, flows: Mapping[str, Flow]) -> RoundTimeline:
+    node.expect(dict)
+    node.reject_unknown_keys(("flow", "opens", "closes", "reminders", "only_on"))
+    defaults = RoundTimeline("")
+    opens_node, closes_node = node.optional("opens"), node.optional("closes")
+    opens = _parsed(opens_node, parse_offset) if opens_node else defaults.opens
+    closes = _parsed(closes_node, parse_offset) if closes_node else defaults.closes
+    if opens >= closes:
+        raise node.error("the round must open before it closes", "closes" if closes_node else "opens")
+    reminder_nodes = node.items("reminders", required=False) if "reminders" in node.key_names() else None
+    reminders = defaults.reminders
+    if reminder_nodes is not None:
+        reminders = tuple(_parsed(item, parse_duration) for item in reminder_nodes)
+        for item, before_close in zip(reminder_nodes, reminders, strict=True):
+            if before_close >= closes - opens:
+                raise item.error("this reminder would come before the round opens")
+    elif reminders[0] >= closes - opens:
+        # The default reminder does not fit a short round: simply go without.
+        reminders = ()
+    return RoundTimeline(
+        flow_id=_flow_id(node, flows),
+        opens=opens,
+        closes=closes,
+        reminders=reminders,
+        only_on=frozenset(_parsed(item, parse_date) for item in node.items("only_on", required=False)),
+    )
+
+
+def _check_only_on(node: Node, sessions: list[datetime]) -> None:
+    session_dates: set[date] = {s.date() for s in sessions}
+    for item in node.items("only_on", required=False):
+        day = _parsed(item, parse_date)
+        if day not in session_dates:
+            raise item.error(f"there is no session on {day.isoformat()}")
+
+
+def _check_no_overlap(node: Node, timeline: RoundTimeline, sessions: list[datetime]) -> None:
+    """One flow's round for a session must close before its round for the next session opens."""
+    chosen = [s for s in sessions if timeline.applies_to(s)]
+    for earlier, later in itertools.pairwise(chosen):
+        if earlier + timeline.closes > later + timeline.opens:
+            problem = (
+                f"the rounds for the sessions on {earlier:%Y-%m-%d} and {later:%Y-%m-%d} would overlap: "
+                "close each round earlier or open it later"
+            )
+            raise node.error(problem)

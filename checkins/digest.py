@@ -35,6 +35,8 @@ class DigestInput:
     answers: Mapping[str, Sequence[Any]]
     min_responses: int
     text_min_responses: int
+    # Members on a pause when the round opened: not asked, and not counted in `invited`.
+    paused: int = 0
 
 
 def placeholders(catalog: Catalog) -> dict[RedactionKind, str]:
@@ -165,6 +167,13 @@ def render_digest(
         catalog.gettext("{answered} of {invited} answered").format(answered=digest.submitted, invited=digest.invited)
     )
     blocks = [[f"<b>{title}</b>", escape(digest.flow.title.get(catalog.language)), participation]]
+    if digest.paused:
+        paused = catalog.ngettext(
+            "{count} member was on a pause and was not asked.",
+            "{count} members were on a pause and were not asked.",
+            digest.paused,
+        )
+        blocks[0].append(escape(paused.format(count=digest.paused)))
     if digest.submitted < digest.min_responses:
         withheld = catalog.gettext("Fewer than {k} responses – no summary shown.").format(k=digest.min_responses)
         blocks.append([f"<i>{escape(withheld)}</i>"])

@@ -17,6 +17,7 @@ from enum import StrEnum
 from html import escape
 from typing import Any
 
+from checkins.announcements import announce_round
 from checkins.answering import (
     Back,
     Progress,
@@ -117,15 +118,42 @@ class RoundService:
                 return OpenResult(OpenOutcome.PROCESS_ENDED)
             if await store.open_round(group.id) is not None:
                 return OpenResult(OpenOutcome.ALREADY_OPEN)
-            members = [m for m in await store.group_members(group.id) if m.reachable]
+            members, paused = await self._askable_members(group)
             if not members:
                 return OpenResult(OpenOutcome.NO_MEMBERS)
-            round_row = await store.create_round(group.id, group.flow_id, self.clock())
-            for member in members:
-                await self._invite_to_round(round_row, member)
-            invited = len(members)
+            round_row = await self._start_round(group, group.flow_id, members, paused)
         self.outbox.wake()
-        return OpenResult(OpenOutcome.OPENED, round_row, invited)
+        return OpenResult(OpenOutcome.OPENED, round_row, len(members))
+
+    async def open_scheduled_round(self, group: GroupConfig, flow_id: str, session_key: str) -> OpenResult:
+        """Open the round of one session and flow — once, however often the timer asks."""
+        async with self.store.transaction() as store:
+            if group.process_ended(await store.finished_at(group.id), self.clock(), self.config.timezone):
+                return OpenResult(OpenOutcome.PROCESS_ENDED)
+            if await store.scheduled_round(group.id, session_key, flow_id) is not None:
+                return OpenResult(OpenOutcome.ALREADY_OPEN)
+            if (group.id, flow_id) in await store.open_round_flows():
+                return OpenResult(OpenOutcome.ALREADY_OPEN)
+            # Opened even when nobody can be asked, so the supervisor's digest says so at close.
+            members, paused = await self._askable_members(group)
+            round_row = await self._start_round(group, flow_id, members, paused)
+            await store.link_scheduled_round(group.id, session_key, flow_id, round_row.id)
+        self.outbox.wake()
+        return OpenResult(OpenOutcome.OPENED, round_row, len(members))
+
+    async def _askable_members(self, group: GroupConfig) -> tuple[list[MemberRow], int]:
+        """Members to ask now, and how many are paused (they are neither asked nor counted)."""
+        paused = await self.store.paused_member_ids(group.id, self.clock())
+        members = [m for m in await self.store.group_members(group.id) if m.reachable and m.id not in paused]
+        return members, len(paused)
+
+    async def _start_round(self, group: GroupConfig, flow_id: str, members: list[MemberRow], paused: int) -> RoundRow:
+        round_row = await self.store.create_round(group.id, flow_id, self.clock())
+        await self.store.set_paused_count(round_row.id, paused)
+        for member in members:
+            await self._invite_to_round(round_row, member)
+        await announce_round(self.store, self.outbox, self.translator, self.config, group, round_row)
+        return round_row
 
     async def _invite_to_round(self, round_row: RoundRow, member: MemberRow) -> None:
         """Add a member to an open round and queue the intro and first question (once, whatever happens)."""
@@ -143,12 +171,15 @@ class RoundService:
         await self._show(round_row, member, flow, progress, catalog, dedupe=f"first:{round_row.id}:{member.id}")
 
     async def join_open_round(self, group_id: str, member: MemberRow) -> bool:
-        """A member who joins while a round is open gets it too (inside the caller's transaction)."""
-        round_row = await self.store.open_round(group_id)
-        if round_row is None or await self.store.participant(round_row.id, member.id) is not None:
+        """A member who joins (or resumes) while rounds are open gets them too (inside the caller's transaction)."""
+        if (await self.store.member_settings(member.id)).is_paused(self.clock()):
             return False
-        await self._invite_to_round(round_row, member)
-        return True
+        joined = False
+        for round_row in await self.store.open_rounds_of_group(group_id):
+            if await self.store.participant(round_row.id, member.id) is None:
+                await self._invite_to_round(round_row, member)
+                joined = True
+        return joined
 
     # --- answering ---------------------------------------------------------------------------------------------
 
@@ -380,38 +411,55 @@ class RoundService:
     # --- closing -----------------------------------------------------------------------------------------------
 
     async def close_round(self, group: GroupConfig) -> CloseResult:
+        """Close every open round of the group (usually one) and queue their digests."""
         async with self.store.transaction() as store:
-            round_row = await store.open_round(group.id)
-            if round_row is None:
+            rounds = await store.open_rounds_of_group(group.id)
+            submitted = sum([await self._close(round_row, group) for round_row in rounds])
+        if not rounds:
+            return CloseResult(CloseOutcome.NOT_OPEN)
+        self.outbox.wake()
+        return CloseResult(CloseOutcome.CLOSED, submitted, sum(r.invited_count for r in rounds))
+
+    async def close_round_by_id(self, round_id: str) -> CloseResult:
+        """Close one round, e.g. when its scheduled close time has come; a closed round stays as it is."""
+        async with self.store.transaction() as store:
+            round_row = await store.round_by_id(round_id)
+            group = self.config.groups.get(round_row.group_id) if round_row else None
+            if round_row is None or group is None or not round_row.is_open:
                 return CloseResult(CloseOutcome.NOT_OPEN)
-            participants = await store.participants(round_row.id)
-            for participant in participants:
-                if participant.status == Status.SUBMITTED.value:
-                    continue
-                member = await store.member_by_id(participant.member_id)
-                if member is None:
-                    continue
-                catalog = self._catalog(member)
-                notice = catalog.gettext(
-                    "The check-in for {group} has closed. Answers that were not submitted were not used."
-                ).format(group=group.name)
-                await self.outbox.send(
-                    member.telegram_user_id,
-                    Screen(escape(notice)),
-                    dedupe=f"closed:{round_row.id}:{member.id}",
-                )
-            attributed = (
-                await self._individual_answers(round_row, participants) if group.mode is GroupMode.INDIVIDUAL else None
-            )
-            now = self.clock()
-            reply_until = now + self.config.privacy.reply_window_hours * 3600
-            submitted = await store.close_round(round_row.id, now, reply_until)
-            if attributed is not None:
-                await self._queue_individual_digest(round_row, group, *attributed)
-            else:
-                await self._queue_digest(round_row, group, submitted)
+            submitted = await self._close(round_row, group)
         self.outbox.wake()
         return CloseResult(CloseOutcome.CLOSED, submitted, round_row.invited_count)
+
+    async def _close(self, round_row: RoundRow, group: GroupConfig) -> int:
+        """Close one round inside the caller's transaction: tell who did not submit, queue the digest."""
+        participants = await self.store.participants(round_row.id)
+        for participant in participants:
+            if participant.status == Status.SUBMITTED.value:
+                continue
+            member = await self.store.member_by_id(participant.member_id)
+            if member is None:
+                continue
+            catalog = self._catalog(member)
+            notice = catalog.gettext(
+                "The check-in for {group} has closed. Answers that were not submitted were not used."
+            ).format(group=group.name)
+            await self.outbox.send(
+                member.telegram_user_id,
+                Screen(escape(notice)),
+                dedupe=f"closed:{round_row.id}:{member.id}",
+            )
+        attributed = (
+            await self._individual_answers(round_row, participants) if group.mode is GroupMode.INDIVIDUAL else None
+        )
+        now = self.clock()
+        reply_until = now + self.config.privacy.reply_window_hours * 3600
+        submitted = await self.store.close_round(round_row.id, now, reply_until)
+        if attributed is not None:
+            await self._queue_individual_digest(round_row, group, *attributed)
+        else:
+            await self._queue_digest(round_row, group, submitted)
+        return submitted
 
     async def _queue_digest(self, round_row: RoundRow, group: GroupConfig, submitted: int) -> None:
         supervisor = self.config.supervisors[group.supervisor_id]
@@ -422,6 +470,7 @@ class RoundService:
             flow=self.config.flows[round_row.flow_id],
             submitted=submitted,
             invited=round_row.invited_count,
+            paused=await self.store.paused_count(round_row.id),
             answers=await self.store.round_answers(round_row.id),
             min_responses=group.min_responses,
             text_min_responses=group.text_min_responses or group.min_responses,

@@ -1,7 +1,8 @@
 """The typed context every handler receives: `context.services` instead of dict lookups in `bot_data`.
 
 `Services` bundles the long-lived objects `bot.py` creates at start-up (config, storage, translator, the domain
-services and the outbox); handlers reach them only through `KierrosContext.services`.
+services — rounds, membership, member settings, the schedule — and the outbox); handlers reach them only through
+`KierrosContext.services`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from checkins.personal_data import PersonalDataService
 from checkins.processes import ProcessService
 from checkins.replies import ReplyService
 from checkins.rounds import RoundService
+from checkins.scheduler import ScheduleService
+from checkins.settings import SettingsService
 from checkins.storage import Store
 
 SERVICES_KEY = "services"
@@ -35,6 +38,8 @@ class Services:
     personal_data: PersonalDataService
     replies: ReplyService
     processes: ProcessService
+    settings: SettingsService
+    schedule: ScheduleService
 
     def catalog_for(self, person: Person) -> Catalog:
         return self.translator.for_language(self.membership.language_of(person))

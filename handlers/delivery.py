@@ -33,9 +33,14 @@ IDLE_WAIT = 30.0
 def _markup(rows: list[list[list[str]]]) -> InlineKeyboardMarkup | None:
     if not rows:
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
-    )
+    return InlineKeyboardMarkup([[_button(text, data) for text, data in row] for row in rows])
+
+
+def _button(text: str, data: str) -> InlineKeyboardButton:
+    # A link (the group-chat note's "answer privately") opens a URL; anything else is callback data.
+    if data.startswith("https://"):
+        return InlineKeyboardButton(text, url=data)
+    return InlineKeyboardButton(text, callback_data=data)
 
 
 def _retry_seconds(error: RetryAfter) -> float:

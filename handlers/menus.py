@@ -19,6 +19,10 @@ MEMBER_COMMANDS = (
     ("mydata", N_("what the bot stores about you")),
     ("leave", N_("leave a group")),
     ("forgetme", N_("erase everything about you")),
+    ("settings", N_("language, reminders and pausing")),
+    ("language", N_("choose your language")),
+    ("pause", N_("pause check-ins, e.g. while on leave")),
+    ("resume", N_("get check-ins again after a pause")),
 )
 SUPERVISOR_COMMANDS = (
     ("groups", N_("your groups and their state")),
@@ -27,6 +31,9 @@ SUPERVISOR_COMMANDS = (
     ("open", N_("open a check-in round now")),
     ("close", N_("close the round and send the digest")),
     ("finish", N_("end a supervision process")),
+    ("schedule", N_("the next sessions and their rounds")),
+    ("skip", N_("skip one session: give its date after the group")),
+    ("unlink", N_("stop notes in the linked group chat")),
 )
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,16 +20,23 @@ from handlers.context import SERVICES_KEY, Services
 class BotRunner:
     """Starts, stops and restarts the real bot against the simulator, keeping its database between runs."""
 
-    def __init__(self, sim: BotApiSimulator, config: AppConfig) -> None:
+    def __init__(self, sim: BotApiSimulator, config: AppConfig, clock: Callable[[], float] = time.time) -> None:
         self.sim = sim
         self.config = config
+        self.clock = clock
+        self.application: Any = None
         self._stack: contextlib.AsyncExitStack | None = None
 
     async def start(self) -> None:
-        application = build_application(self.config, self.sim.token, base_url=self.sim.base_url)
+        self.application = build_application(self.config, self.sim.token, base_url=self.sim.base_url, clock=self.clock)
         self._stack = contextlib.AsyncExitStack()
-        await self._stack.enter_async_context(running(application))
-        self.services: Services = application.bot_data[SERVICES_KEY]
+        await self._stack.enter_async_context(running(self.application))
+
+    @property
+    def services(self) -> Services:
+        services = self.application.bot_data[SERVICES_KEY]
+        assert isinstance(services, Services)
+        return services
 
     async def stop(self) -> None:
         if self._stack is not None:
@@ -50,12 +59,20 @@ RunnerFactory = Callable[..., Awaitable[BotRunner]]
 
 @pytest.fixture
 async def make_runner(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[RunnerFactory]:
-    """Start a bot with a demo config in the given language and threshold; stopped at teardown."""
+    """Start a bot with a demo config in the given language and threshold (or a given config, and a clock the
+    test controls); stopped at teardown."""
     runners: list[BotRunner] = []
 
-    async def make(language: str = "en", min_responses: int = 3, extra: str = "") -> BotRunner:
-        config = write_demo_config(tmp_path, language=language, min_responses=min_responses, extra=extra)
-        runner = BotRunner(sim, config)
+    async def make(
+        language: str = "en",
+        min_responses: int = 3,
+        *,
+        extra: str = "",
+        config: AppConfig | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> BotRunner:
+        config = config or write_demo_config(tmp_path, language=language, min_responses=min_responses, extra=extra)
+        runner = BotRunner(sim, config, clock)
         runners.append(runner)
         await runner.start()
         return runner

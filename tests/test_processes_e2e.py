@@ -134,9 +134,7 @@ async def test_supervisors_see_only_their_own_groups(sim: BotApiSimulator, runne
     await olli.wait_for_message(lambda m: "no group called" in m.content)
 
 
-async def test_finishing_a_process_stops_its_rounds_and_tells_members(
-    sim: BotApiSimulator, runner: BotRunner
-) -> None:
+async def test_finishing_a_process_stops_its_rounds_and_tells_members(sim: BotApiSimulator, runner: BotRunner) -> None:
     sanna = sim.user(SANNA, "Sanna", language_code="en")
     member = sim.user(2001, "Maija", language_code="en")
     await member.send_command("start", await invite_token(sanna, "ward"))

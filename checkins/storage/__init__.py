@@ -1,5 +1,6 @@
 """SQLite storage: the one place with SQL. `Store` combines the connection (`base.Database`) with one query mixin
-per concern (members, rounds, outbox); schema versions live in `migrations/`, applied in order at start."""
+per concern (members, rounds, outbox, schedule, settings); schema versions live in `migrations/`, applied in order at
+start."""
 
 from __future__ import annotations
 
@@ -9,18 +10,25 @@ from checkins.storage.members import MemberQueries, MemberRow
 from checkins.storage.outbox import OutboxItem, OutboxQueries
 from checkins.storage.replies import PendingText, ReplyQueries, ReplyThread
 from checkins.storage.rounds import ParticipantRow, RoundQueries, RoundRow
+from checkins.storage.schedule import GroupChatRow, ScheduledRoundRow, ScheduleQueries
+from checkins.storage.settings import MemberSettings, SettingsQueries
 
 
-class Store(MemberQueries, RoundQueries, OutboxQueries, ReplyQueries, GroupQueries, Database):
+class Store(
+    MemberQueries, RoundQueries, OutboxQueries, ReplyQueries, GroupQueries, ScheduleQueries, SettingsQueries, Database
+):
     """The repository the domain uses: every query, on one connection."""
 
 
 __all__ = [
+    "GroupChatRow",
     "MemberRow",
+    "MemberSettings",
     "OutboxItem",
     "ParticipantRow",
     "PendingText",
     "ReplyThread",
     "RoundRow",
+    "ScheduledRoundRow",
     "Store",
 ]

@@ -49,6 +49,8 @@ class ParticipantRow:
 _ROUND_COLUMNS = (
     "id, group_id, number, flow_id, state, opened_at, closed_at, secret, invited_count, submitted_count, reply_until"
 )
+# The same columns for queries that join rounds as `r`.
+ROUND_COLUMNS_R = ", ".join(f"r.{column.strip()}" for column in _ROUND_COLUMNS.split(","))
 _PARTICIPANT_COLUMNS = "round_id, member_id, status, cursor, editing_one, multi_selection, prompt_outbox_id"
 
 
@@ -116,7 +118,7 @@ class RoundQueries(Queries):
 
     async def open_rounds_of_member(self, member_id: int) -> list[RoundRow]:
         rows = await self._all(
-            f"SELECT {', '.join('r.' + c.strip() for c in _ROUND_COLUMNS.split(','))} FROM participants AS p "
+            f"SELECT {ROUND_COLUMNS_R} FROM participants AS p "
             "JOIN rounds AS r ON r.id = p.round_id WHERE p.member_id = ? AND r.state = 'open' ORDER BY r.opened_at",
             (member_id,),
         )

@@ -1,0 +1,236 @@
+"""Carrying out the schedule against a real SQLite store, without Telegram: idempotent under double firing, safe
+when the process dies in the middle of a fan-out, reminders only to who has not answered, one digest, one notice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from checkins.config import AppConfig
+from checkins.i18n import Translator
+from checkins.outbox import Outbox
+from checkins.rounds import RoundService
+from checkins.schedule import ScheduleState, due_actions
+from checkins.scheduler import ScheduleService, SkipOutcome
+from checkins.settings import SettingsService
+from checkins.storage import Store
+from tests.test_schedule import helsinki, scheduled_config
+
+SESSION = helsinki(2026, 3, 24, 14)  # a Tuesday
+TIMELINE = """\
+quiet_hours: false
+calendar:
+  sessions: [2026-03-24 14:00, 2026-04-07 14:00]
+rounds:
+  - {flow: pre_session, opens: 3d before, reminders: [1d, 2h], closes: 3h before}
+"""
+SUPERVISOR = 1
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now.timestamp()
+
+    def set(self, moment: datetime) -> None:
+        self.now = moment.timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Harness:
+    def __init__(self, config: AppConfig, store: Store, clock: Clock) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        translator = Translator.load()
+        self.outbox = Outbox(store)
+        self.rounds = RoundService(config, store, translator, self.outbox, clock)
+        self.schedule = ScheduleService(config, store, self.rounds, translator, self.outbox, clock)
+        self.settings = SettingsService(config, store, self.rounds, translator, clock)
+
+    async def add_members(self, count: int) -> list[int]:
+        ids = []
+        async with self.store.transaction() as store:
+            for number in range(count):
+                member = await store.upsert_member(
+                    2000 + number, language="en", first_name=f"M{number}", last_name=None, username=None
+                )
+                await store.add_membership("g", member.id)
+                ids.append(member.id)
+        return ids
+
+    async def sent(self) -> list[tuple[int, str, str]]:
+        """(chat, dedupe key, text) of every queued message."""
+        rows = (await self.store.dump_tables())["outbox"]
+        columns = ("id", "chat_id", "kind", "payload", "dedupe_key")
+        found = []
+        for row in rows:
+            item = dict(zip(columns, row[:5], strict=True))
+            if item["kind"] == "message":
+                found.append((item["chat_id"], item["dedupe_key"] or "", json.loads(item["payload"])["text"]))
+        return found
+
+    async def dedupe_keys(self, prefix: str) -> list[str]:
+        return sorted(key for _, key, _ in await self.sent() if key.startswith(prefix))
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    config = scheduled_config(tmp_path, TIMELINE)
+    store = await Store.open(tmp_path / "k.sqlite3")
+    yield Harness(config, store, Clock(helsinki(2026, 3, 20)))
+    await store.close()
+
+
+async def test_a_scheduled_round_opens_reminds_and_closes_once(harness: Harness) -> None:
+    await harness.add_members(3)
+    assert await harness.schedule.run_due() == []
+
+    harness.clock.set(helsinki(2026, 3, 21, 14, 1))
+    assert len(await harness.schedule.run_due()) == 1
+    assert len(await harness.dedupe_keys("first:")) == 3
+    assert await harness.schedule.run_due() == []
+
+    harness.clock.set(helsinki(2026, 3, 23, 11, 1))
+    await harness.schedule.run_due()
+    assert len(await harness.dedupe_keys("remind:")) == 3
+
+    harness.clock.set(SESSION.replace(hour=11, minute=1))
+    await harness.schedule.run_due()
+    digest = [text for chat, key, text in await harness.sent() if chat == SUPERVISOR and key.startswith("digest:")]
+    assert len(digest) == 1 and "0 of 3 answered" in digest[0]
+    assert await harness.schedule.run_due() == []
+
+
+async def test_a_job_firing_twice_at_once_sends_everything_once(harness: Harness) -> None:
+    await harness.add_members(4)
+    harness.clock.set(helsinki(2026, 3, 23, 12))  # after the opening and the first reminder
+    await asyncio.gather(harness.schedule.run_due(), harness.schedule.run_due(), harness.schedule.run_due())
+    assert len(await harness.dedupe_keys("first:")) == 4
+    assert len(await harness.dedupe_keys("intro:")) == 4
+
+    [stored] = (await harness.schedule.load_state()).rounds.values()
+    assert stored.reminders_sent == 1
+    # A stale job still holding the opening it computed before the round existed: a no-op.
+    [stale_open] = due_actions(harness.config, ScheduleState(), harness.schedule.now())
+    assert await harness.schedule.execute(stale_open) is False
+    # A reminder batch carried out twice: the second time does nothing.
+    harness.clock.set(helsinki(2026, 3, 24, 10))
+    actions = await harness.schedule.run_due()
+    assert [type(a).__name__ for a in actions] == ["SendReminders"]
+    for action in actions:
+        assert await harness.schedule.execute(action) is False
+    async with harness.store.transaction() as store:
+        rounds = await store.rounds_of_group("g")
+    assert len(rounds) == 1
+    assert len(await harness.dedupe_keys("remind:")) == 8
+
+
+async def test_killed_in_the_middle_of_a_fan_out_then_restarted(harness: Harness, tmp_path: Path) -> None:
+    await harness.add_members(5)
+    harness.clock.set(helsinki(2026, 3, 22))
+    real_send = harness.outbox.send
+    calls = 0
+
+    async def dies_after_three(*args: object, **kwargs: object) -> int | None:
+        nonlocal calls
+        calls += 1
+        if calls > 6:  # intro and first question for three members, then the process "dies"
+            raise asyncio.CancelledError
+        return await real_send(*args, **kwargs)  # type: ignore[arg-type]
+
+    harness.outbox.send = dies_after_three  # type: ignore[method-assign]
+    with pytest.raises(asyncio.CancelledError):
+        await harness.schedule.run_due()
+    assert await harness.sent() == []  # the half-done opening was never committed
+    await harness.store.close()
+
+    # The restarted process opens the round again, from scratch: every member is asked exactly once.
+    restarted = Harness(harness.config, await Store.open(tmp_path / "k.sqlite3"), harness.clock)
+    harness.store = restarted.store
+    assert len(await restarted.schedule.run_due()) == 1
+    assert await restarted.schedule.run_due() == []
+    firsts = await restarted.dedupe_keys("first:")
+    assert len(firsts) == len(set(firsts)) == 5
+
+
+async def test_reminders_skip_submitted_paused_and_opted_out_members(harness: Harness) -> None:
+    submitted, paused, opted_out, waiting = await harness.add_members(4)
+    harness.clock.set(helsinki(2026, 3, 22))
+    await harness.schedule.run_due()
+    async with harness.store.transaction() as store:
+        [round_row] = await store.open_rounds_of_group("g")
+        await store.save_progress(
+            round_row.id,
+            submitted,
+            status="submitted",
+            cursor=0,
+            editing_one=False,
+            multi_selection=(),
+            prompt_outbox_id=None,
+        )
+        await store.set_reminders(opted_out, False)
+        member = await store.member_by_id(paused)
+    assert member is not None
+    await harness.settings.pause(member, None)
+
+    harness.clock.set(helsinki(2026, 3, 24, 10))  # both reminders missed: one batch
+    await harness.schedule.run_due()
+    reminded = await harness.dedupe_keys("remind:")
+    assert reminded == [f"remind:{round_row.id}:2:{waiting}"]
+
+    harness.clock.set(helsinki(2026, 3, 24, 11, 30))
+    await harness.schedule.run_due()
+    [digest] = [text for _, key, text in await harness.sent() if key.startswith("digest:")]
+    # The member who paused mid-round counts as paused, not as someone who did not answer.
+    assert "1 of 3 answered" in digest
+    assert "1 member was on a pause and was not asked." in digest
+
+
+async def test_paused_members_are_not_asked_and_resume_brings_them_in(harness: Harness) -> None:
+    first, second = await harness.add_members(2)
+    async with harness.store.transaction() as store:
+        member = await store.member_by_id(second)
+    assert member is not None
+    await harness.settings.pause(member, harness.settings.pause_end(helsinki(2026, 5, 1).date()))
+    harness.clock.set(helsinki(2026, 3, 22))
+    await harness.schedule.run_due()
+    assert await harness.dedupe_keys("first:") != [] and all(
+        k.endswith(f":{first}") for k in await harness.dedupe_keys("first:")
+    )
+    assert "The check-in that is open now follows." in await harness.settings.resume(member)
+    assert len(await harness.dedupe_keys("first:")) == 2
+
+
+async def test_downtime_across_the_close_closes_and_sends_the_digest(harness: Harness) -> None:
+    await harness.add_members(2)
+    harness.clock.set(helsinki(2026, 3, 22))
+    await harness.schedule.run_due()
+    harness.clock.set(helsinki(2026, 4, 5, 9))  # down for two weeks: the next round is under way too
+    actions = await harness.schedule.run_due()
+    assert sorted(type(a).__name__ for a in actions) == ["CalendarEnding", "CloseRound", "OpenRound"]
+    assert len(await harness.dedupe_keys("digest:")) == 1
+
+
+async def test_skip_and_the_calendar_end_notice(harness: Harness) -> None:
+    await harness.add_members(2)
+    group = harness.config.groups["g"]
+    assert (await harness.schedule.skip(group, SESSION.date())).outcome is SkipOutcome.SKIPPED
+    assert (await harness.schedule.skip(group, SESSION.date())).outcome is SkipOutcome.ALREADY_SKIPPED
+    assert (await harness.schedule.skip(group, helsinki(2026, 3, 25).date())).outcome is SkipOutcome.NO_SESSION
+    harness.clock.set(helsinki(2026, 3, 22))
+    assert await harness.schedule.run_due() == []
+
+    harness.clock.set(helsinki(2026, 3, 31, 14))  # a week before the last session
+    actions = await harness.schedule.run_due()
+    assert [type(a).__name__ for a in actions] == ["CalendarEnding"]
+    [(chat, _, text)] = [m for m in await harness.sent() if m[1].startswith("calendar-end:")]
+    assert chat == SUPERVISOR and "Tue, Apr 7, 2026" in text
+    harness.clock.set(helsinki(2026, 4, 4, 14, 1))
+    assert [type(a).__name__ for a in await harness.schedule.run_due()] == ["OpenRound"]
