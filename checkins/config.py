@@ -16,13 +16,15 @@ from pathlib import Path
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from checkins.flows import LANGUAGES, Flow, load_flows
+from checkins.flows import ID_FORMAT, LANGUAGES, Flow, QuestionType, load_flows, local_text
+from checkins.goals import Goal, expand_goals
 from checkins.yamlsource import Node, TextFormat, closest, load_yaml, reject_duplicates
 
 DEFAULT_MIN_RESPONSES = 3
 # Below two respondents an "anonymous" summary is simply one person's answers.
 MIN_RESPONSES_FLOOR = 2
 DEFAULT_INVITE_EXPIRY_DAYS = 30
+MAX_GOALS = 8
 TOKEN_ENV_VAR = "TELEGRAM_BOT_TOKEN"
 
 GROUP_ID_FORMAT = TextFormat(
@@ -59,6 +61,8 @@ class GroupConfig:
     # Free text gives people away more easily than numbers, so it may need more respondents.
     text_min_responses: int | None = None
     redact_names: tuple[str, ...] = ()
+    # The supervision contract's goals, asked about by `goals` questions.
+    goals: tuple[Goal, ...] = ()
 
     def __post_init__(self) -> None:
         if self.text_min_responses is None:
@@ -80,6 +84,14 @@ class AppConfig:
     def supervisor_groups(self, user_id: int) -> tuple[GroupConfig, ...]:
         return tuple(group for group in self.groups.values() if group.supervisor_id == user_id)
 
+    def member_flow(self, group_id: str, flow_id: str) -> Flow | None:
+        """A flow as this group's members answer it: `goals` questions asked once per goal of the group."""
+        flow = self.flows.get(flow_id)
+        group = self.groups.get(group_id)
+        if flow is None or group is None:
+            return None
+        return expand_goals(flow, group.goals)
+
 
 def load_config(path: Path) -> AppConfig:
     root = load_yaml(path)
@@ -98,7 +110,7 @@ def load_config(path: Path) -> AppConfig:
             "expiry_days", int, DEFAULT_INVITE_EXPIRY_DAYS, minimum=1, maximum=365
         ),
         supervisors=MappingProxyType(supervisors),
-        groups=MappingProxyType(_groups(root, supervisors, flows)),
+        groups=MappingProxyType(_groups(root, supervisors, flows, default_language)),
         flows=MappingProxyType(flows),
     )
 
@@ -170,20 +182,20 @@ def _supervisors(root: Node, default_language: str) -> dict[int, Supervisor]:
 
 
 def _groups(
-    root: Node, supervisors: Mapping[int, Supervisor], flows: Mapping[str, Flow]
+    root: Node, supervisors: Mapping[int, Supervisor], flows: Mapping[str, Flow], default_language: str
 ) -> dict[str, GroupConfig]:
     nodes = root.items("groups", min_items=1)
     groups = {}
     for node in nodes:
-        group = _group(node, supervisors, flows)
+        group = _group(node, supervisors, flows, default_language)
         groups[group.id] = group
     reject_duplicates(nodes, "id", "group id")
     return groups
 
 
-def _group(node: Node, supervisors: Mapping[int, Supervisor], flows: Mapping[str, Flow]) -> GroupConfig:
+def _group(node: Node, supervisors: Mapping[int, Supervisor], flows: Mapping[str, Flow], language: str) -> GroupConfig:
     node.reject_unknown_keys(
-        ("id", "name", "supervisor", "flow", "min_responses", "text_min_responses", "redact_names")
+        ("id", "name", "supervisor", "flow", "min_responses", "text_min_responses", "redact_names", "goals")
     )
     supervisor_id = node.require("supervisor", int)
     if supervisor_id not in supervisors:
@@ -199,6 +211,11 @@ def _group(node: Node, supervisors: Mapping[int, Supervisor], flows: Mapping[str
     if text_min_responses < min_responses:
         problem = f"must be at least min_responses ({min_responses}) (got {text_min_responses})"
         raise node.error(problem, "text_min_responses")
+    goals = _goals(node, language)
+    asks_goals = [q.id for q in flows[flow_id].questions if q.type is QuestionType.GOALS]
+    if asks_goals and not goals:
+        problem = f"flow '{flow_id}' asks about the group's goals (question '{asks_goals[0]}'): list them under goals"
+        raise node.error(problem, "flow")
     return GroupConfig(
         id=node.require("id", str, text_format=GROUP_ID_FORMAT),
         name=node.require("name", str),
@@ -207,4 +224,17 @@ def _group(node: Node, supervisors: Mapping[int, Supervisor], flows: Mapping[str
         min_responses=min_responses,
         text_min_responses=text_min_responses,
         redact_names=tuple(name.expect(str) for name in node.items("redact_names", required=False)),
+        goals=goals,
     )
+
+
+def _goals(group_node: Node, language: str) -> tuple[Goal, ...]:
+    """`goals: [{id: roles, text: {fi: …, sv: …}}, …]`; the id keeps a goal's answers together across rounds."""
+    nodes = group_node.items("goals", required=False, max_items=MAX_GOALS)
+    goals = []
+    for node in nodes:
+        node.reject_unknown_keys(("id", "text"))
+        goal_id = node.require("id", str, text_format=ID_FORMAT)
+        goals.append(Goal(goal_id, local_text(node.required("text"), language)))
+    reject_duplicates(nodes, "id", "goal id")
+    return tuple(goals)

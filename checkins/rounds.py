@@ -122,7 +122,8 @@ class RoundService:
 
     async def _invite_to_round(self, round_row: RoundRow, member: MemberRow) -> None:
         """Add a member to an open round and queue the intro and first question (once, whatever happens)."""
-        flow = self.config.flows[round_row.flow_id]
+        flow = self.config.member_flow(round_row.group_id, round_row.flow_id)
+        assert flow is not None
         group = self.config.groups[round_row.group_id]
         catalog = self._catalog(member)
         await self.store.add_participant(round_row.id, member.id)
@@ -233,7 +234,7 @@ class RoundService:
 
     async def _load(self, round_row: RoundRow, member: MemberRow) -> tuple[Flow, Progress] | None:
         participant = await self.store.participant(round_row.id, member.id)
-        flow = self.config.flows.get(round_row.flow_id)
+        flow = self.config.member_flow(round_row.group_id, round_row.flow_id)
         if participant is None or flow is None:
             return None
         drafts = await self.store.drafts(round_row.id, member.id)

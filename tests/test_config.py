@@ -85,9 +85,7 @@ def test_full_config_is_read_into_typed_values(tmp_path: Path) -> None:
     config = load_config(write_setup(tmp_path, text))
 
     ward5, ward6 = config.groups.values()
-    assert ward5 == GroupConfig(
-        "ward5", "Osasto 5", 1001, "pre_session", 3, 4, ("Maija Meikäläinen", "Pekka")
-    )
+    assert ward5 == GroupConfig("ward5", "Osasto 5", 1001, "pre_session", 3, 4, ("Maija Meikäläinen", "Pekka"))
     assert (ward6.min_responses, ward6.text_min_responses) == (3, 3)
     assert config.supervisors[1001].language == "sv"
     assert config.api_base_url == "http://127.0.0.1:8081/bot"
@@ -97,9 +95,7 @@ def test_full_config_is_read_into_typed_values(tmp_path: Path) -> None:
 
 
 def test_supervisor_language_defaults_to_the_config_language(tmp_path: Path) -> None:
-    text = BASE_CONFIG.replace("    language: sv\n", "").replace(
-        "default_language: fi", "default_language: en"
-    )
+    text = BASE_CONFIG.replace("    language: sv\n", "").replace("default_language: fi", "default_language: en")
     config = load_config(write_setup(tmp_path, text))
     assert config.supervisors[1001].language == "en"
 
@@ -151,8 +147,7 @@ ERROR_CASES = [
     ),
     pytest.param(
         ("min_responses: 3", "min_responses: yes"),
-        "config.yaml:13: groups[0].min_responses: must be a whole number"
-        " (got yes, which YAML reads as true/false)",
+        "config.yaml:13: groups[0].min_responses: must be a whole number (got yes, which YAML reads as true/false)",
         id="bool-is-not-a-count",
     ),
     pytest.param(
@@ -246,8 +241,7 @@ ERROR_CASES = [
     ),
     pytest.param(
         ("storage:", "telegram: {api_base_url: 'localhost:8081/bot'}\nstorage:"),
-        "config.yaml:3: telegram.api_base_url: must start with http:// or https://"
-        " (got 'localhost:8081/bot')",
+        "config.yaml:3: telegram.api_base_url: must start with http:// or https:// (got 'localhost:8081/bot')",
         id="api-url-without-scheme",
     ),
     pytest.param(
@@ -334,10 +328,7 @@ def test_flow_errors_name_the_flow_file(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(ConfigError) as caught:
         load_config(Path("config.yaml"))
 
-    assert (
-        str(caught.value)
-        == f"flows/pre_session.yaml:{line}: questions[0].max: must be greater than min (1) (got 1)"
-    )
+    assert str(caught.value) == f"flows/pre_session.yaml:{line}: questions[0].max: must be greater than min (1) (got 1)"
 
 
 def test_empty_flows_folder_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -360,8 +351,7 @@ def test_empty_flows_folder_is_an_error(tmp_path: Path, monkeypatch: pytest.Monk
         pytest.param("- a\n- b\n", "config.yaml:1: must contain 'key: value' lines (got a list)", id="list"),
         pytest.param(
             "a: 1\n---\nb: 2\n",
-            "config.yaml:2: invalid YAML: expected a single document in the stream"
-            " but found another document",
+            "config.yaml:2: invalid YAML: expected a single document in the stream but found another document",
             id="two-documents",
         ),
         pytest.param(
@@ -376,9 +366,7 @@ def test_empty_flows_folder_is_an_error(tmp_path: Path, monkeypatch: pytest.Monk
         ),
     ],
 )
-def test_yaml_reader_errors(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, expected: str
-) -> None:
+def test_yaml_reader_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, expected: str) -> None:
     monkeypatch.chdir(tmp_path)
     Path("config.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
@@ -411,9 +399,7 @@ def test_reader_keeps_lines_paths_and_key_text(tmp_path: Path) -> None:
 
 
 def test_config_error_formats_without_line_or_key() -> None:
-    assert (
-        str(ConfigError(Path("flows"), None, "", "flows folder not found")) == "flows: flows folder not found"
-    )
+    assert str(ConfigError(Path("flows"), None, "", "flows folder not found")) == "flows: flows folder not found"
     assert str(ConfigError(Path("c.yaml"), 3, "", "invalid YAML: x")) == "c.yaml:3: invalid YAML: x"
     assert str(ConfigError(Path("c.yaml"), None, "groups", "required key is missing")) == (
         "c.yaml: groups: required key is missing"
@@ -426,8 +412,6 @@ def test_config_error_formats_without_line_or_key() -> None:
 def test_domain_package_does_not_import_telegram() -> None:
     for module in (REPO / "checkins").glob("*.py"):
         tree = ast.parse(module.read_text(encoding="utf-8"))
-        imported = [
-            alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
-        ]
+        imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
         imported += [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
         assert not [name for name in imported if name.split(".")[0] == "telegram"], module.name
