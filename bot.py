@@ -25,6 +25,7 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
 from checkins.config import AppConfig, load_config
+from checkins.digest_service import DigestService
 from checkins.i18n import LANGUAGES, Translator
 from checkins.membership import MembershipService
 from checkins.outbox import Outbox
@@ -71,9 +72,10 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     store = await Store.open(application.bot_data.get("storage_path", config.storage_path))
     translator = Translator.load()
     outbox = Outbox(store)
-    rounds = RoundService(config, store, translator, outbox, time.time)
+    digests = DigestService(config, store, translator, outbox)
+    rounds = RoundService(config, store, translator, outbox, digests, time.time)
     membership = MembershipService(config, store, rounds, time.time)
-    application.bot_data[SERVICES_KEY] = Services(config, store, translator, outbox, rounds, membership)
+    application.bot_data[SERVICES_KEY] = Services(config, store, translator, outbox, rounds, membership, digests)
     await publish_menus(application.bot, config, translator)
     sender = OutboxSender(application.bot, store, outbox, time.time)
     application.bot_data[SENDER_TASK_KEY] = asyncio.create_task(sender.run(), name="outbox-sender")

@@ -31,11 +31,10 @@ from checkins.answering import (
     step_token,
 )
 from checkins.config import AppConfig, GroupConfig
-from checkins.digest import DigestInput, render_digest
+from checkins.digest_service import DigestService
 from checkins.flows import Flow
 from checkins.i18n import N_, Catalog, Translator
 from checkins.outbox import Outbox
-from checkins.redaction import Redactor
 from checkins.screens import (
     Screen,
     answered_text,
@@ -93,12 +92,14 @@ class RoundService:
         store: Store,
         translator: Translator,
         outbox: Outbox,
+        digests: DigestService,
         clock: Callable[[], float],
     ) -> None:
         self.config = config
         self.store = store
         self.translator = translator
         self.outbox = outbox
+        self.digests = digests
         self.clock = clock
 
     def _catalog(self, member: MemberRow) -> Catalog:
@@ -369,26 +370,7 @@ class RoundService:
                     dedupe=f"closed:{round_row.id}:{member.id}",
                 )
             submitted = await store.close_round(round_row.id, self.clock())
-            await self._queue_digest(round_row, group, submitted)
+            await self.digests.record_statistics(round_row, submitted)
+            await self.digests.queue_digest(group, round_row.number, dedupe=f"digest:{round_row.id}")
         self.outbox.wake()
         return CloseResult(CloseOutcome.CLOSED, submitted, round_row.invited_count)
-
-    async def _queue_digest(self, round_row: RoundRow, group: GroupConfig, submitted: int) -> None:
-        supervisor = self.config.supervisors[group.supervisor_id]
-        catalog = self.translator.for_language(supervisor.language)
-        members = await self.store.group_members(group.id)
-        names = [n for m in members for n in (m.first_name, m.last_name, m.username) if n]
-        names += [f"{m.first_name} {m.last_name}" for m in members if m.first_name and m.last_name]
-        digest = DigestInput(
-            group_name=group.name,
-            round_number=round_row.number,
-            flow=self.config.flows[round_row.flow_id],
-            submitted=submitted,
-            invited=round_row.invited_count,
-            answers=await self.store.round_answers(round_row.id),
-            min_responses=group.min_responses,
-            text_min_responses=group.text_min_responses or group.min_responses,
-        )
-        redactor = Redactor.for_names([*names, *group.redact_names])
-        for index, chunk in enumerate(render_digest(digest, catalog, redactor)):
-            await self.outbox.send(supervisor.user_id, Screen(chunk), dedupe=f"digest:{round_row.id}:{index}")

@@ -22,6 +22,8 @@ SUPERVISOR_COMMANDS = (
     ("revoke", N_("withdraw a group's invite links")),
     ("open", N_("open a check-in round now")),
     ("close", N_("close the round and send the digest")),
+    ("rounds", N_("a group's rounds and how many answered")),
+    ("digest", N_("send a round's digest again (add a round number)")),
 )
 
 

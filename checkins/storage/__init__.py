@@ -1,15 +1,16 @@
 """SQLite storage: the one place with SQL. `Store` combines the connection (`base.Database`) with one query mixin
-per concern (members, rounds, outbox); schema versions live in `migrations/`, applied in order at start."""
+per concern (members, rounds, outbox, digests); schema versions live in `migrations/`, applied in order at start."""
 
 from __future__ import annotations
 
 from checkins.storage.base import Database
+from checkins.storage.digests import DigestQueries
 from checkins.storage.members import MemberQueries, MemberRow
 from checkins.storage.outbox import OutboxItem, OutboxQueries
 from checkins.storage.rounds import ParticipantRow, RoundQueries, RoundRow
 
 
-class Store(MemberQueries, RoundQueries, OutboxQueries, Database):
+class Store(MemberQueries, RoundQueries, OutboxQueries, DigestQueries, Database):
     """The repository the domain uses: every query, on one connection."""
 
 
