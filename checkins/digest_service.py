@@ -144,6 +144,13 @@ class DigestService:
         )
         return DigestResult(DigestOutcome.QUEUED, round_row.number)
 
+    async def resend_digest(self, group: GroupConfig, round_number: int | None, dedupe: str) -> DigestResult:
+        """`/digest`: queue a past round's digest again, in a transaction of its own."""
+        async with self.store.transaction():
+            result = await self.queue_digest(group, round_number, dedupe)
+        self.outbox.wake()
+        return result
+
     async def rounds_overview(self, group: GroupConfig, catalog: Catalog) -> str:
         """A group's rounds with their participation, as Telegram HTML; counts of an open round are never shown."""
         rounds = await self.store.rounds_of_group(group.id)

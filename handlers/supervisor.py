@@ -147,13 +147,10 @@ async def resend_digest(update: Update, context: KierrosContext) -> None:
         usage = catalog.gettext("Usage: /digest {id} [round number], e.g. /digest {id} 3").format(id=group.id)
         await _reply(update, usage)
         return
-    services = context.services
-    async with services.store.transaction():
-        # Keyed by the update, so Telegram delivering the same command twice sends the digest once.
-        result = await services.digests.queue_digest(
-            group, int(argument) if argument else None, dedupe=f"resend:{update.update_id}"
-        )
-    services.outbox.wake()
+    # Keyed by the update, so Telegram delivering the same command twice sends the digest once.
+    result = await context.services.digests.resend_digest(
+        group, int(argument) if argument else None, dedupe=f"resend:{update.update_id}"
+    )
     texts = {
         DigestOutcome.QUEUED: catalog.gettext("The digest of round {number} follows."),
         DigestOutcome.NO_ROUNDS: catalog.gettext("{group} has no closed rounds yet."),
