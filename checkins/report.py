@@ -135,17 +135,22 @@ def _section_body(section: Section, catalog: Catalog) -> str:
     return _counts(section, catalog)
 
 
+def _answer_count(section: Section) -> int:
+    """How many answers the heading may mention: none for a hidden question or for deleted free text."""
+    if isinstance(section, Hidden):
+        return 0
+    if isinstance(section, TextSection):
+        return len(section.answers)
+    return section.stats.responses
+
+
 def _question(section: Section, catalog: Catalog) -> str:
     title = _e(section.question.text.get(catalog.language))
-    count = ""
-    if not isinstance(section, Hidden):
-        responses = section.stats.responses if not isinstance(section, TextSection) else len(section.answers)
-        if isinstance(section, TextSection) and section.deleted:
-            responses = 0
-        if responses:
-            answered = catalog.ngettext("{count} answer", "{count} answers", responses).format(count=responses)
-            count = f' <span class="meta">({_e(answered)})</span>'
-    return f"<h3>{title}{count}</h3>\n{_section_body(section, catalog)}"
+    responses = _answer_count(section)
+    if responses:
+        answered = catalog.ngettext("{count} answer", "{count} answers", responses).format(count=responses)
+        title += f' <span class="meta">({_e(answered)})</span>'
+    return f"<h3>{title}</h3>\n{_section_body(section, catalog)}"
 
 
 def _agenda(summary: Summary, catalog: Catalog) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 import html5lib
 
@@ -10,8 +11,10 @@ from botsim.models import SimMessage
 from botsim.server import BotApiSimulator
 from botsim.users import SimUser
 from checkins.chart import HEIGHT_PX, WIDTH_PX
-from demo import GROUP_ID
+from checkins.config import load_config
+from demo import GROUP_ID, SUPERVISOR_ID
 from tests.conftest import BotRunner
+from tests.test_goals import EVALUATION_FLOW
 from tests.test_round_e2e import file_text, open_round, script, setup_group
 
 
@@ -123,3 +126,43 @@ async def test_members_cannot_use_digest_commands(sim: BotApiSimulator, bot: Bot
         await member.send_command(command, GROUP_ID)
         reply = await member.wait_for_message()
         assert reply.content == "This command is only for supervisors."
+
+
+EVALUATION_CONFIG = f"""\
+timezone: Europe/Helsinki
+default_language: en
+storage: {{path: kierros.sqlite3}}
+flows_dir: flows
+supervisors:
+  - {{user_id: {SUPERVISOR_ID}, name: Sanna Supervisor, language: en}}
+groups:
+  - id: {GROUP_ID}
+    name: Kotihoidon tiimi
+    supervisor: {SUPERVISOR_ID}
+    flow: evaluation
+    min_responses: 3
+    goals:
+      - {{id: roles, text: Clearer roles}}
+      - {{id: coping, text: Better coping}}
+"""
+
+
+async def test_goals_are_asked_one_by_one_and_followed_over_evaluations(sim: BotApiSimulator, tmp_path: Path) -> None:
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "evaluation.yaml").write_text(EVALUATION_FLOW, encoding="utf-8")
+    (tmp_path / "config.yaml").write_text(EVALUATION_CONFIG, encoding="utf-8")
+    runner = BotRunner(sim, load_config(tmp_path / "config.yaml"))
+    await runner.start()
+    try:
+        supervisor, members = await setup_group(sim, count=3)
+        for roles, coping in (((2, 2, 3), (3, 3, 3)), ((4, 4, 3), (3, 2, 3))):
+            await open_round(supervisor, members)
+            first = members[0].current_screen().content
+            assert "Question 1/3" in first and "This goal has been met — Clearer roles" in first
+            for member, role, cope in zip(members, roles, coping, strict=True):
+                await member.answer([f"v{role}", f"v{cope}", "v5"])
+                await member.submit()
+            message = (await close_round(sim, supervisor))[0].content
+        assert "Goals\n• Clearer roles: 3.7 ↑ (round 1: 2.3)\n• Better coping: 2.7 ↓ (round 1: 3.0)" in message
+    finally:
+        await runner.stop()
