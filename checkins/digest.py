@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from html import escape
 from zoneinfo import ZoneInfo
 
-from checkins.flows import ProctorFunction
+from checkins.flows import ProctorFunction, QuestionType
 from checkins.formatting import format_date_time, format_number
 from checkins.i18n import N_, Catalog
 from checkins.summary import (
@@ -28,6 +28,7 @@ from checkins.summary import (
     Section,
     Summary,
     TextSection,
+    TopicGroup,
 )
 from checkins.trends import Trend
 
@@ -76,17 +77,22 @@ def round_heading(summary: Summary, catalog: Catalog, timezone: ZoneInfo) -> lis
     return [f"<b>{escape(title)}</b>", escape(flow_line), escape(participation)]
 
 
-def trend_text(scale_trend: Trend, catalog: Catalog) -> str:
-    """ "3,5 ↑ (round 2: 3,0)": this round's mean, its direction and the round it is compared with."""
-    text = format_number(scale_trend.current.mean, catalog.language)
+def trend_parts(scale_trend: Trend, catalog: Catalog) -> tuple[str, str]:
+    """This round's mean, and its direction with the round it is compared with: ("3,5", "↑ (round 2: 3,0)")."""
+    mean = format_number(scale_trend.current.mean, catalog.language)
     direction = scale_trend.direction
     if direction is None:
-        return text
+        return mean, ""
     previous = scale_trend.points[-2]
     compared = catalog.gettext("(round {number}: {mean})").format(
         number=previous.round_number, mean=format_number(previous.mean, catalog.language)
     )
-    return f"{text} {direction.value} {compared}"
+    return mean, f"{direction.value} {compared}"
+
+
+def trend_text(scale_trend: Trend, catalog: Catalog) -> str:
+    """The trend in words, e.g. "3,5 ↑ (round 2: 3,0)"."""
+    return " ".join(part for part in trend_parts(scale_trend, catalog) if part)
 
 
 def _bold(text: str) -> str:
@@ -106,8 +112,8 @@ def _figure_line(label: str, section: ScaleSection | Hidden, catalog: Catalog) -
     lead = f"• {escape(label)}" + ("" if label.rstrip()[-1:] in "?:.!" else ":")
     if isinstance(section, Hidden):
         return f"{lead} {_too_few(catalog)}"
-    mean, _, rest = trend_text(section.trend, catalog).partition(" ")
-    return f"{lead} <b>{escape(mean)}</b> {escape(rest)}".rstrip()
+    mean, change = trend_parts(section.trend, catalog)
+    return f"{lead} <b>{escape(mean)}</b> {escape(change)}".rstrip()
 
 
 def _headline(summary: Summary, catalog: Catalog) -> list[str]:
@@ -115,7 +121,7 @@ def _headline(summary: Summary, catalog: Catalog) -> list[str]:
     lines = [
         _figure_line(s.question.text.get(language), s, catalog)
         for s in summary.sections
-        if isinstance(s, ScaleSection) or (isinstance(s, Hidden) and s.question.type.value == "scale")
+        if isinstance(s, ScaleSection) or (isinstance(s, Hidden) and s.question.type is QuestionType.SCALE)
     ]
     if summary.goals:
         lines.append(_bold(catalog.gettext("Goals")))
@@ -147,18 +153,26 @@ def _count_summary(section: CountSection, catalog: Catalog) -> str:
     return " · ".join(f"{escape(label)} {count}" for label, count in section.rows(catalog) if count)
 
 
+def topic_headings(agenda: Agenda, catalog: Catalog) -> list[tuple[str, TopicGroup]]:
+    """Each topic group with its heading: the Proctor function, or "Other topics" / "Topics" for untagged options."""
+    tagged = any(group.function is not None for group in agenda.topic_groups)
+    headed = []
+    for group in agenda.topic_groups:
+        if group.function is not None:
+            heading = catalog.gettext(FUNCTION_LABELS[group.function])
+        else:
+            heading = catalog.gettext("Other topics") if tagged else catalog.gettext("Topics")
+        headed.append((heading, group))
+    return headed
+
+
 def agenda_lines(agenda: Agenda, limits: QuoteLimits, catalog: Catalog) -> list[str]:
     """The agenda block: topics by Proctor function, urgency counts, then what people want to bring."""
     lines = [_bold(catalog.gettext("Agenda: what the group wants to work on"))]
     language = catalog.language
     if isinstance(agenda.topics, Hidden):
         lines.append(escape(catalog.gettext("Topics")) + ": " + _too_few(catalog))
-    tagged = any(group.function is not None for group in agenda.topic_groups)
-    for group in agenda.topic_groups:
-        if group.function is not None:
-            heading = catalog.gettext(FUNCTION_LABELS[group.function])
-        else:
-            heading = catalog.gettext("Other topics") if tagged else catalog.gettext("Topics")
+    for heading, group in topic_headings(agenda, catalog):
         topics = " · ".join(f"{escape(option.label.get(language))} {count}" for option, count in group.topics)
         lines.append(f"{escape(heading)}: {topics}")
     if isinstance(agenda.urgency, CountSection):

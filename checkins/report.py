@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from html import escape
 from zoneinfo import ZoneInfo
 
-from checkins.digest import FUNCTION_LABELS, trend_text
+from checkins.digest import topic_headings, trend_text
 from checkins.formatting import format_date, format_date_time, format_number
 from checkins.i18n import N_, Catalog
 from checkins.summary import AGENDA_IDS, CountSection, GoalProgress, Hidden, ScaleSection, Section, Summary, TextSection
@@ -158,13 +158,8 @@ def _agenda(summary: Summary, catalog: Catalog) -> list[str]:
     if agenda is None:
         return []
     parts = [_tag("h2", catalog.gettext("Agenda: what the group wants to work on"))]
-    tagged = any(group.function is not None for group in agenda.topic_groups)
     rows = []
-    for group in agenda.topic_groups:
-        if group.function is not None:
-            heading = catalog.gettext(FUNCTION_LABELS[group.function])
-        else:
-            heading = catalog.gettext("Other topics") if tagged else catalog.gettext("Topics")
+    for heading, group in topic_headings(agenda, catalog):
         topics = ", ".join(f"{option.label.get(catalog.language)} ({count})" for option, count in group.topics)
         rows.append(f"<tr><th>{_e(heading)}</th><td>{_e(topics)}</td></tr>")
     if rows:
