@@ -26,6 +26,7 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
 from checkins.config import AppConfig, load_config
+from checkins.digest_service import DigestService
 from checkins.i18n import LANGUAGES, Translator
 from checkins.membership import MembershipService
 from checkins.outbox import Outbox
@@ -89,7 +90,8 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     translator = Translator.load()
     outbox = Outbox(store)
     clock: Callable[[], float] = application.bot_data["clock"]
-    rounds = RoundService(config, store, translator, outbox, clock)
+    digests = DigestService(config, store, translator, outbox)
+    rounds = RoundService(config, store, translator, outbox, digests, clock)
     membership = MembershipService(config, store, rounds, clock)
     application.bot_data[SERVICES_KEY] = Services(
         config,
@@ -103,6 +105,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         ProcessService(config, store, translator, outbox, rounds, clock),
         SettingsService(config, store, rounds, translator, clock),
         ScheduleService(config, store, rounds, translator, outbox, clock),
+        digests,
     )
     await publish_menus(application.bot, config, translator)
     assert application.job_queue is not None

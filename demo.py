@@ -3,8 +3,8 @@
 It starts the Bot API simulator on 127.0.0.1, runs the real PTB `Application` against it with a temporary database
 and a demo config, and plays a supervisor and five members: they join through an invite link, four answer (one
 skips, one goes Back to change an answer, one mentions a colleague by name), the supervisor closes the round, and
-the digest the supervisor received is printed. `MemberDriver` — how a simulated person presses the bot's buttons —
-is shared with the end-to-end tests.
+the digest the supervisor received (message, chart and printable report) is printed. `MemberDriver` — how a
+simulated person presses the bot's buttons — is shared with the end-to-end tests.
 """
 
 from __future__ import annotations
@@ -213,6 +213,16 @@ ANSWERS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
+def _describe(message: SimMessage) -> str:
+    """A line saying what kind of attachment a message carries, for printing."""
+    if message.photo is not None:
+        return f"[chart: PNG {message.photo.get('width')}×{message.photo.get('height')}]\n"
+    if message.document is not None:
+        size = message.document.get("file_size", 0) // 1024
+        return f"[printable report: {message.document.get('file_name')}, {size} KB]\n"
+    return ""
+
+
 async def join_via_invite(user: SimUser, supervisor: SimUser) -> None:
     await supervisor.send_command("invite", GROUP_ID)
     reply = await supervisor.wait_for_message(lambda m: "start=" in m.content)
@@ -255,8 +265,10 @@ async def run_demo(language: str = "fi") -> int:
                 )
                 before = len(supervisor.messages)
                 await supervisor.send_command("close", GROUP_ID)
+                # The printable report is the digest's last part.
+                await supervisor.wait_for_message(lambda m: m.document is not None, timeout=30)
                 await sim.wait_idle(timeout=10)
                 print("\n" + "=" * 72 + "\nWhat the supervisor received after /close:\n" + "=" * 72)
                 for message in supervisor.messages[before:]:
-                    print(message.content + "\n")
+                    print(_describe(message) + message.content + "\n")
     return 0

@@ -31,13 +31,15 @@ from checkins.calendars import (
     parse_local_datetime,
     parse_offset,
 )
-from checkins.flows import LANGUAGES, Flow, load_flows
+from checkins.flows import ID_FORMAT, LANGUAGES, Flow, QuestionType, load_flows, local_text
+from checkins.goals import Goal, expand_goals
 from checkins.yamlsource import Node, TextFormat, closest, load_yaml, reject_duplicates
 
 DEFAULT_MIN_RESPONSES = 3
 # Below two respondents an "anonymous" summary is simply one person's answers.
 MIN_RESPONSES_FLOOR = 2
 DEFAULT_INVITE_EXPIRY_DAYS = 30
+MAX_GOALS = 8
 TOKEN_ENV_VAR = "TELEGRAM_BOT_TOKEN"
 DEFAULT_QUIET_HOURS = QuietHours(time(21, 0), time(8, 0))
 # How far ahead config checks expand an endless recurrence (overlaps, cancelled dates, `only_on` dates).
@@ -96,6 +98,8 @@ class GroupConfig:
     # Sessions on the calendar and the rounds each session gets; no calendar means rounds only by /open.
     calendar: SessionCalendar | None = None
     rounds: tuple[RoundTimeline, ...] = ()
+    # The supervision contract's goals, asked about by `goals` questions.
+    goals: tuple[Goal, ...] = ()
 
     def __post_init__(self) -> None:
         if self.text_min_responses is None:
@@ -144,6 +148,14 @@ class AppConfig:
     def supervisor_zone(self, supervisor: Supervisor) -> ZoneInfo:
         return supervisor.timezone or self.timezone
 
+    def member_flow(self, group_id: str, flow_id: str) -> Flow | None:
+        """A flow as this group's members answer it: `goals` questions asked once per goal of the group."""
+        flow = self.flows.get(flow_id)
+        group = self.groups.get(group_id)
+        if flow is None or group is None:
+            return None
+        return expand_goals(flow, group.goals)
+
 
 def load_config(path: Path) -> AppConfig:
     root = load_yaml(path)
@@ -163,7 +175,7 @@ def load_config(path: Path) -> AppConfig:
             "expiry_days", int, DEFAULT_INVITE_EXPIRY_DAYS, minimum=1, maximum=365
         ),
         supervisors=MappingProxyType(supervisors),
-        groups=MappingProxyType(_groups(root, supervisors, flows, timezone)),
+        groups=MappingProxyType(_groups(root, supervisors, flows, timezone, default_language)),
         flows=MappingProxyType(flows),
         quiet_hours=_quiet_hours(root, "quiet_hours", DEFAULT_QUIET_HOURS) or DEFAULT_QUIET_HOURS,
         privacy=_privacy(root),
@@ -262,19 +274,27 @@ def _supervisors(root: Node, default_language: str) -> dict[int, Supervisor]:
 
 
 def _groups(
-    root: Node, supervisors: Mapping[int, Supervisor], flows: Mapping[str, Flow], default_zone: ZoneInfo
+    root: Node,
+    supervisors: Mapping[int, Supervisor],
+    flows: Mapping[str, Flow],
+    default_zone: ZoneInfo,
+    default_language: str,
 ) -> dict[str, GroupConfig]:
     nodes = root.items("groups", min_items=1)
     groups = {}
     for node in nodes:
-        group = _group(node, supervisors, flows, default_zone)
+        group = _group(node, supervisors, flows, default_zone, default_language)
         groups[group.id] = group
     reject_duplicates(nodes, "id", "group id")
     return groups
 
 
 def _group(
-    node: Node, supervisors: Mapping[int, Supervisor], flows: Mapping[str, Flow], default_zone: ZoneInfo
+    node: Node,
+    supervisors: Mapping[int, Supervisor],
+    flows: Mapping[str, Flow],
+    default_zone: ZoneInfo,
+    language: str,
 ) -> GroupConfig:
     node.reject_unknown_keys(
         (
@@ -285,6 +305,7 @@ def _group(
             "min_responses",
             "text_min_responses",
             "redact_names",
+            "goals",
             "mode",
             "ends_on",
             "timezone",
@@ -305,6 +326,11 @@ def _group(
     if text_min_responses < min_responses:
         problem = f"must be at least min_responses ({min_responses}) (got {text_min_responses})"
         raise node.error(problem, "text_min_responses")
+    goals = _goals(node, language)
+    asks_goals = [q.id for q in flows[flow_id].questions if q.type is QuestionType.GOALS]
+    if asks_goals and not goals:
+        problem = f"flow '{flow_id}' asks about the group's goals (question '{asks_goals[0]}'): list them under goals"
+        raise node.error(problem, "flow")
     return GroupConfig(
         id=node.require("id", str, text_format=GROUP_ID_FORMAT),
         name=node.require("name", str),
@@ -319,6 +345,7 @@ def _group(
         quiet_hours=_quiet_hours(node, "quiet_hours", None),
         calendar=calendar,
         rounds=_rounds(node, calendar, flow_id, flows),
+        goals=goals,
     )
 
 
@@ -504,3 +531,15 @@ def _check_no_overlap(node: Node, timeline: RoundTimeline, sessions: list[dateti
                 "close each round earlier or open it later"
             )
             raise node.error(problem)
+
+
+def _goals(group_node: Node, language: str) -> tuple[Goal, ...]:
+    """`goals: [{id: roles, text: {fi: …, sv: …}}, …]`; the id keeps a goal's answers together across rounds."""
+    nodes = group_node.items("goals", required=False, max_items=MAX_GOALS)
+    goals = []
+    for node in nodes:
+        node.reject_unknown_keys(("id", "text"))
+        goal_id = node.require("id", str, text_format=ID_FORMAT)
+        goals.append(Goal(goal_id, local_text(node.required("text"), language)))
+    reject_duplicates(nodes, "id", "goal id")
+    return tuple(goals)

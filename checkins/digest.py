@@ -1,185 +1,238 @@
-"""The supervisor's digest of a closed round: anonymised, thresholded, shuffled, redacted and split for Telegram.
+"""The compact digest message: what a supervisor reads on a phone in one screen, before the session.
 
-`render_digest` takes plain data (the flow, the submitted answers grouped by question, counts and thresholds) and
-returns Telegram HTML messages of at most 4096 characters each. What it guarantees: no names, ids, timestamps or
-submission order (each question's answers are shuffled on their own, so one person's answers cannot be lined up
-across questions); nothing at all when fewer than `min_responses` submitted; per question, "too few answers" when a
-question has fewer answers than its threshold (the stricter `text_min_responses` for free text); every answer
-HTML-escaped and scrubbed by the redactor; no answer or tag cut in half by the split.
+`render_compact` turns a `Summary` into one Telegram HTML message: the round and its participation, the headline
+figures (each scale question's mean with the direction since the last round shown, and each goal's), the agenda
+(topic areas by Proctor function, urgency counts, what people want to bring), what went well and what is difficult.
+Everything else — every answer in full, distributions, the group's history — is in the printable report. Quoted
+answers are shortened to fit the screen, never silently: a shortened answer ends "… (continues in the report)", and
+left-out answers are counted. Every answer and every configured text is HTML-escaped here.
 """
 
 from __future__ import annotations
 
-import random
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from zoneinfo import ZoneInfo
 
-from checkins.flows import Flow, Question, QuestionType
-from checkins.i18n import Catalog
-from checkins.redaction import RedactionKind, Redactor
+from checkins.flows import ProctorFunction, QuestionType
+from checkins.formatting import format_date_time, format_number
+from checkins.i18n import N_, Catalog
+from checkins.summary import (
+    DIFFICULT_ID,
+    WENT_WELL_ID,
+    Agenda,
+    CountSection,
+    Hidden,
+    ScaleSection,
+    Section,
+    Summary,
+    TextSection,
+    TopicGroup,
+)
+from checkins.trends import Trend
 
 MESSAGE_LIMIT = 4096  # telegram.constants.MessageLimit.MAX_TEXT_LENGTH; the domain does not import telegram
-BAR_WIDTH = 10
+# About what a phone shows without scrolling; the message shortens its quotes until it fits.
+SCREEN_BUDGET = 1500
 
 
 @dataclass(frozen=True)
-class DigestInput:
-    group_name: str
-    round_number: int
-    flow: Flow
-    submitted: int
-    invited: int
-    answers: Mapping[str, Sequence[Any]]
-    min_responses: int
-    text_min_responses: int
-    # Members on a pause when the round opened: not asked, and not counted in `invited`.
-    paused: int = 0
+class QuoteLimits:
+    items: int
+    characters: int
 
 
-def placeholders(catalog: Catalog) -> dict[RedactionKind, str]:
-    """The neutral words that stand in for scrubbed details, in the digest's language."""
-    return {
-        RedactionKind.NAME: catalog.gettext("[name]"),
-        RedactionKind.MENTION: catalog.gettext("[name]"),
-        RedactionKind.EMAIL: catalog.gettext("[email]"),
-        RedactionKind.PHONE: catalog.gettext("[phone number]"),
-        RedactionKind.IDENTITY_CODE: catalog.gettext("[identity code]"),
-        RedactionKind.URL: catalog.gettext("[link]"),
-    }
+# Tried in order until the message fits the screen budget.
+QUOTE_LIMITS = (QuoteLimits(4, 160), QuoteLimits(3, 110), QuoteLimits(2, 70), QuoteLimits(1, 45), QuoteLimits(0, 0))
+
+FUNCTION_LABELS = {
+    ProctorFunction.RESTORATIVE: N_("Restorative (coping, load)"),
+    ProctorFunction.FORMATIVE: N_("Formative (skills, learning)"),
+    ProctorFunction.NORMATIVE: N_("Normative (roles, standards, ethics)"),
+}
 
 
-def _format_number(value: float, language: str) -> str:
-    text = f"{value:.1f}"
-    return text.replace(".", ",") if language in ("fi", "sv") else text
+def clip(text: str, limit: int, catalog: Catalog) -> str:
+    """`text` shortened at a word boundary to about `limit` characters, saying so; plain text, not escaped."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat.rfind(" ", 0, limit)
+    cut = cut if cut > limit // 2 else limit
+    return flat[:cut].rstrip(" ,.;:") + catalog.gettext("… (continues in the report)")
 
 
-def _scale_lines(question: Question, values: Sequence[int], catalog: Catalog) -> list[str]:
-    counts = Counter(values)
-    widest = max(counts.values())
-    lines = []
-    for point in range(question.scale_max, question.scale_min - 1, -1):
-        count = counts.get(point, 0)
-        filled = round(BAR_WIDTH * count / widest) if widest else 0
-        lines.append(f"<code>{point:>2} {'█' * filled}{'·' * (BAR_WIDTH - filled)}</code> {count}")
-    mean = sum(values) / len(values)
-    lines.append(
-        escape(catalog.gettext("Mean {mean} (scale {low}–{high})")).format(
-            mean=_format_number(mean, catalog.language), low=question.scale_min, high=question.scale_max
-        )
+def round_heading(summary: Summary, catalog: Catalog, timezone: ZoneInfo) -> list[str]:
+    """Title, flow and date, and participation — the lines every digest starts with (escaped HTML)."""
+    title = catalog.gettext("Check-in digest: {group}, round {number}").format(
+        group=summary.group_name, number=summary.round.number
     )
-    return lines
-
-
-def _count_lines(question: Question, values: Sequence[Any], catalog: Catalog) -> list[str]:
-    if question.type is QuestionType.YESNO:
-        counts = Counter(bool(value) for value in values)
-        labelled = [
-            (catalog.gettext("Yes"), counts.get(True, 0)),
-            (catalog.gettext("No"), counts.get(False, 0)),
-        ]
-    else:
-        flat = [item for value in values for item in (value if isinstance(value, list) else [value])]
-        counts = Counter(flat)
-        labelled = [(option.label.get(catalog.language), counts.get(option.id, 0)) for option in question.options]
-    return [f"• {escape(label)}: <b>{count}</b>" for label, count in labelled]
-
-
-def _split_text(text: str, limit: int) -> list[str]:
-    """Split a long plain text at whitespace into pieces of at most `limit` characters once escaped."""
-    pieces: list[str] = []
-    rest = text
-    while len(escape(rest)) > limit:
-        cut = limit
-        while len(escape(rest[:cut])) > limit:
-            cut -= max(1, (len(escape(rest[:cut])) - limit) // 5)
-        space = rest.rfind(" ", 0, cut)
-        cut = space if space > cut // 2 else cut
-        pieces.append(rest[:cut])
-        rest = rest[cut:].lstrip()
-    pieces.append(rest)
-    return pieces
-
-
-def _text_items(values: Sequence[str], redactor: Redactor, catalog: Catalog) -> list[str]:
-    marks = placeholders(catalog)
-    items = []
-    budget = MESSAGE_LIMIT - 200
-    for value in values:
-        pieces = _split_text(redactor.redact(str(value), marks), budget)
-        for number, piece in enumerate(pieces):
-            prefix = "• " if number == 0 else "… "
-            suffix = " …" if number < len(pieces) - 1 else ""
-            items.append(f"{prefix}<i>{escape(piece)}</i>{suffix}")
-    return items
-
-
-def _question_items(
-    question: Question, values: Sequence[Any], digest: DigestInput, redactor: Redactor, catalog: Catalog
-) -> list[str]:
-    title = f"<b>{escape(question.text.get(catalog.language))}</b>"
-    threshold = digest.text_min_responses if question.type is QuestionType.TEXT else digest.min_responses
-    answered = escape(catalog.ngettext("{count} answer", "{count} answers", len(values)).format(count=len(values)))
-    if len(values) < threshold:
-        too_few = escape(catalog.gettext("Too few answers to show (fewer than {k}).").format(k=threshold))
-        return [f"{title}\n<i>{too_few}</i>"]
-    header = f"{title}\n<i>{answered}</i>"
-    if question.type is QuestionType.SCALE:
-        return [header + "\n" + "\n".join(_scale_lines(question, values, catalog))]
-    if question.type is QuestionType.TEXT:
-        return [header, *_text_items(values, redactor, catalog)]
-    return [header + "\n" + "\n".join(_count_lines(question, values, catalog))]
-
-
-def pack_blocks(blocks: Sequence[Sequence[str]], limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Join blocks (a question and its answers) into messages of at most `limit` characters.
-
-    Lines of a block are joined by a line break and blocks by an empty line; a line is never split.
-    """
-    messages: list[str] = []
-    current = ""
-    for block in blocks:
-        for position, line in enumerate(block):
-            separator = ("\n" if position else "\n\n") if current else ""
-            if len(current) + len(separator) + len(line) <= limit:
-                current += separator + line
-                continue
-            messages.append(current)
-            current = line
-    if current:
-        messages.append(current)
-    return messages
-
-
-def render_digest(
-    digest: DigestInput, catalog: Catalog, redactor: Redactor, rng: random.Random | None = None
-) -> list[str]:
-    """The digest as Telegram HTML messages, each within Telegram's length limit."""
-    shuffler = rng or random.SystemRandom()
-    title = escape(
-        catalog.gettext("Check-in digest: {group}, round {number}").format(
-            group=digest.group_name, number=digest.round_number
-        )
+    flow_line = summary.flow.title.get(catalog.language)
+    if summary.round.closed_at is not None:
+        flow_line += " · " + format_date_time(summary.round.closed_at, timezone, catalog.language)
+    participation = catalog.gettext("{answered} of {invited} answered").format(
+        answered=summary.round.submitted, invited=summary.round.invited
     )
-    participation = escape(
-        catalog.gettext("{answered} of {invited} answered").format(answered=digest.submitted, invited=digest.invited)
-    )
-    blocks = [[f"<b>{title}</b>", escape(digest.flow.title.get(catalog.language)), participation]]
-    if digest.paused:
+    lines = [f"<b>{escape(title)}</b>", escape(flow_line), escape(participation)]
+    if summary.round.paused:
         paused = catalog.ngettext(
             "{count} member was on a pause and was not asked.",
             "{count} members were on a pause and were not asked.",
-            digest.paused,
+            summary.round.paused,
         )
-        blocks[0].append(escape(paused.format(count=digest.paused)))
-    if digest.submitted < digest.min_responses:
-        withheld = catalog.gettext("Fewer than {k} responses – no summary shown.").format(k=digest.min_responses)
-        blocks.append([f"<i>{escape(withheld)}</i>"])
-        return pack_blocks(blocks)
-    for question in digest.flow.questions:
-        values = list(digest.answers.get(question.id, ()))
-        shuffler.shuffle(values)
-        blocks.append(_question_items(question, values, digest, redactor, catalog))
-    return pack_blocks(blocks)
+        lines.append(escape(paused.format(count=summary.round.paused)))
+    return lines
+
+
+def trend_parts(scale_trend: Trend, catalog: Catalog) -> tuple[str, str]:
+    """This round's mean, and its direction with the round it is compared with: ("3,5", "↑ (round 2: 3,0)")."""
+    mean = format_number(scale_trend.current.mean, catalog.language)
+    direction = scale_trend.direction
+    if direction is None:
+        return mean, ""
+    previous = scale_trend.points[-2]
+    compared = catalog.gettext("(round {number}: {mean})").format(
+        number=previous.round_number, mean=format_number(previous.mean, catalog.language)
+    )
+    return mean, f"{direction.value} {compared}"
+
+
+def trend_text(scale_trend: Trend, catalog: Catalog) -> str:
+    """The trend in words, e.g. "3,5 ↑ (round 2: 3,0)"."""
+    return " ".join(part for part in trend_parts(scale_trend, catalog) if part)
+
+
+def _bold(text: str) -> str:
+    return f"<b>{escape(text)}</b>"
+
+
+def _italic(text: str) -> str:
+    return f"<i>{escape(text)}</i>"
+
+
+def _too_few(catalog: Catalog) -> str:
+    return _italic(catalog.gettext("too few answers"))
+
+
+def _figure_line(label: str, section: ScaleSection | Hidden, catalog: Catalog) -> str:
+    # "How is your energy? 4.0" reads better than "How is your energy?: 4.0".
+    lead = f"• {escape(label)}" + ("" if label.rstrip()[-1:] in "?:.!" else ":")
+    if isinstance(section, Hidden):
+        return f"{lead} {_too_few(catalog)}"
+    mean, change = trend_parts(section.trend, catalog)
+    return f"{lead} <b>{escape(mean)}</b> {escape(change)}".rstrip()
+
+
+def _headline(summary: Summary, catalog: Catalog) -> list[str]:
+    language = catalog.language
+    lines = [
+        _figure_line(s.question.text.get(language), s, catalog)
+        for s in summary.sections
+        if isinstance(s, ScaleSection) or (isinstance(s, Hidden) and s.question.type is QuestionType.SCALE)
+    ]
+    if summary.goals:
+        lines.append(_bold(catalog.gettext("Goals")))
+        lines += [_figure_line(g.goal.text.get(language), g.section, catalog) for g in summary.goals]
+    return lines
+
+
+def _quotes(section: Section | None, limits: QuoteLimits, catalog: Catalog) -> list[str]:
+    if section is None:
+        return []
+    if isinstance(section, Hidden):
+        return [_too_few(catalog)]
+    if not isinstance(section, TextSection):
+        return []
+    if section.deleted:
+        return [_italic(catalog.gettext("The answers were deleted after the retention period."))]
+    shown = section.answers[: limits.items]
+    lines = [f"• <i>{escape(clip(answer, limits.characters, catalog))}</i>" for answer in shown]
+    left_out = len(section.answers) - len(shown)
+    if left_out:
+        more = catalog.ngettext(
+            "… and {count} more answer in the report", "… and {count} more answers in the report", left_out
+        ).format(count=left_out)
+        lines.append(f"<i>{escape(more)}</i>")
+    return lines
+
+
+def _count_summary(section: CountSection, catalog: Catalog) -> str:
+    return " · ".join(f"{escape(label)} {count}" for label, count in section.rows(catalog) if count)
+
+
+def topic_headings(agenda: Agenda, catalog: Catalog) -> list[tuple[str, TopicGroup]]:
+    """Each topic group with its heading: the Proctor function, or "Other topics" / "Topics" for untagged options."""
+    tagged = any(group.function is not None for group in agenda.topic_groups)
+    headed = []
+    for group in agenda.topic_groups:
+        if group.function is not None:
+            heading = catalog.gettext(FUNCTION_LABELS[group.function])
+        else:
+            heading = catalog.gettext("Other topics") if tagged else catalog.gettext("Topics")
+        headed.append((heading, group))
+    return headed
+
+
+def agenda_lines(agenda: Agenda, limits: QuoteLimits, catalog: Catalog) -> list[str]:
+    """The agenda block: topics by Proctor function, urgency counts, then what people want to bring."""
+    lines = [_bold(catalog.gettext("Agenda: what the group wants to work on"))]
+    language = catalog.language
+    if isinstance(agenda.topics, Hidden):
+        lines.append(escape(catalog.gettext("Topics")) + ": " + _too_few(catalog))
+    for heading, group in topic_headings(agenda, catalog):
+        topics = " · ".join(f"{escape(option.label.get(language))} {count}" for option, count in group.topics)
+        lines.append(f"{escape(heading)}: {topics}")
+    if isinstance(agenda.urgency, CountSection):
+        total = agenda.urgency.stats.responses
+        for option in reversed(agenda.urgency.question.options):
+            count = agenda.urgency.stats.count(option.id)
+            if count:
+                text = catalog.gettext("{count} of {total}: {option}").format(
+                    count=count, total=total, option=option.label.get(language)
+                )
+                lines.append(escape(text))
+    elif isinstance(agenda.urgency, Hidden):
+        lines.append(escape(catalog.gettext("Urgency")) + ": " + _too_few(catalog))
+    return lines + _quotes(agenda.bring, limits, catalog)
+
+
+def _blocks(summary: Summary, limits: QuoteLimits, catalog: Catalog, timezone: ZoneInfo) -> list[list[str]]:
+    blocks = [round_heading(summary, catalog, timezone)]
+    if summary.withheld:
+        withheld = catalog.gettext("Fewer than {k} responses – no summary shown.").format(
+            k=summary.thresholds.min_responses
+        )
+        return [*blocks, [f"<i>{escape(withheld)}</i>"]]
+    headline = _headline(summary, catalog)
+    if headline:
+        blocks.append(headline)
+    if summary.agenda is not None:
+        blocks.append(agenda_lines(summary.agenda, limits, catalog))
+    for question_id, heading in ((WENT_WELL_ID, N_("What went well")), (DIFFICULT_ID, N_("What is difficult"))):
+        quotes = _quotes(summary.section(question_id), limits, catalog)
+        if quotes:
+            blocks.append([_bold(catalog.gettext(heading)), *quotes])
+    blocks.append([_italic(catalog.gettext("Every answer in full is in the attached report."))])
+    return blocks
+
+
+def _join(blocks: Sequence[Sequence[str]]) -> str:
+    return "\n\n".join("\n".join(block) for block in blocks)
+
+
+def render_compact(summary: Summary, catalog: Catalog, timezone: ZoneInfo) -> str:
+    """The digest as one Telegram HTML message that fits a phone screen."""
+    for limits in QUOTE_LIMITS:
+        message = _join(_blocks(summary, limits, catalog, timezone))
+        if len(message) <= SCREEN_BUDGET:
+            return message
+    # Even without quotes the figures and agenda exceed a screen: still one message, or just the pointer to the report.
+    if len(message) <= MESSAGE_LIMIT:
+        return message
+    return _join(_blocks_minimal(summary, catalog, timezone))
+
+
+def _blocks_minimal(summary: Summary, catalog: Catalog, timezone: ZoneInfo) -> list[list[str]]:
+    note = catalog.gettext("Every answer in full is in the attached report.")
+    return [round_heading(summary, catalog, timezone), [f"<i>{escape(note)}</i>"]]

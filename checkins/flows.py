@@ -37,6 +37,16 @@ class QuestionType(StrEnum):
     CHOICE = "choice"
     MULTI = "multi"
     YESNO = "yesno"
+    # A scale asked once per goal of the group (config.yaml `goals:`); see checkins/goals.py.
+    GOALS = "goals"
+
+
+class ProctorFunction(StrEnum):
+    """Proctor's three functions of supervision, which topic options may be tagged with for the digest's agenda."""
+
+    RESTORATIVE = "restorative"
+    FORMATIVE = "formative"
+    NORMATIVE = "normative"
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,7 @@ class LocalText:
 class Option:
     id: str
     label: LocalText
+    proctor: tuple[ProctorFunction, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,9 +121,9 @@ _COMMON_QUESTION_KEYS = ("id", "type", "text", "help", "required")
 # Keys that only some question types use, and which types those are.
 _TYPE_SPECIFIC_KEYS: dict[str, tuple[QuestionType, ...]] = {
     "max_length": (QuestionType.TEXT,),
-    "min": (QuestionType.SCALE,),
-    "max": (QuestionType.SCALE,),
-    "labels": (QuestionType.SCALE,),
+    "min": (QuestionType.SCALE, QuestionType.GOALS),
+    "max": (QuestionType.SCALE, QuestionType.GOALS),
+    "labels": (QuestionType.SCALE, QuestionType.GOALS),
     "options": (QuestionType.CHOICE, QuestionType.MULTI),
 }
 
@@ -141,8 +152,8 @@ def load_flow(path: Path) -> Flow:
     root.reject_unknown_keys(_FLOW_KEYS)
     flow_id = root.require("id", str, text_format=ID_FORMAT)
     language = root.require("default_language", str, choices=LANGUAGES)
-    title = _local_text(root.required("title"), language)
-    intro = _local_text(root.required("intro"), language)
+    title = local_text(root.required("title"), language)
+    intro = local_text(root.required("intro"), language)
     privacy_reminder = root.get("privacy_reminder", bool, True)
     question_nodes = root.items("questions", min_items=1, max_items=MAX_QUESTIONS)
     questions = tuple(_question(node, language) for node in question_nodes)
@@ -160,14 +171,14 @@ def _question(node: Node, language: str) -> Question:
     base = Question(
         id=question_id,
         type=question_type,
-        text=_local_text(node.required("text"), language),
-        help=None if help_node is None else _local_text(help_node, language),
+        text=local_text(node.required("text"), language),
+        help=None if help_node is None else local_text(help_node, language),
         required=node.get("required", bool, False),
     )
     if question_type is QuestionType.TEXT:
         max_length = node.get("max_length", int, DEFAULT_MAX_LENGTH, minimum=1, maximum=MAX_TEXT_LENGTH)
         return replace(base, max_length=max_length)
-    if question_type is QuestionType.SCALE:
+    if question_type in (QuestionType.SCALE, QuestionType.GOALS):
         return _scale(node, base, language)
     if question_type in (QuestionType.CHOICE, QuestionType.MULTI):
         return replace(base, options=_options(node, language))
@@ -199,8 +210,8 @@ def _scale(node: Node, base: Question, language: str) -> Question:
         base,
         scale_min=low,
         scale_max=high,
-        min_label=None if min_label is None else _local_text(min_label, language),
-        max_label=None if max_label is None else _local_text(max_label, language),
+        min_label=None if min_label is None else local_text(min_label, language),
+        max_label=None if max_label is None else local_text(max_label, language),
     )
 
 
@@ -208,14 +219,30 @@ def _options(node: Node, language: str) -> tuple[Option, ...]:
     option_nodes = node.items("options", min_items=MIN_OPTIONS, max_items=MAX_OPTIONS)
     options = []
     for option_node in option_nodes:
-        option_node.reject_unknown_keys(("id", "label"))
+        option_node.reject_unknown_keys(("id", "label", "proctor"))
         option_id = option_node.require("id", str, text_format=ID_FORMAT)
-        options.append(Option(option_id, _local_text(option_node.required("label"), language)))
+        label = local_text(option_node.required("label"), language)
+        options.append(Option(option_id, label, _proctor_functions(option_node)))
     reject_duplicates(option_nodes, "id", "option id")
     return tuple(options)
 
 
-def _local_text(node: Node, default_language: str) -> LocalText:
+def _proctor_functions(option_node: Node) -> tuple[ProctorFunction, ...]:
+    """`proctor: normative` or, for an option that serves two functions, `proctor: [normative, formative]`."""
+    node = option_node.optional("proctor")
+    if node is None:
+        return ()
+    choices = tuple(ProctorFunction)
+    if isinstance(node.value, str):
+        return (ProctorFunction(node.expect(str, choices=choices)),)
+    items = option_node.items("proctor", min_items=1, max_items=len(choices))
+    functions = tuple(ProctorFunction(item.expect(str, choices=choices)) for item in items)
+    if len(set(functions)) != len(functions):
+        raise option_node.error("lists a function twice", "proctor")
+    return functions
+
+
+def local_text(node: Node, default_language: str) -> LocalText:
     """A plain string (the default language only) or a {fi: …, sv: …, en: …} mapping."""
     if isinstance(node.value, str):
         return LocalText({default_language: node.expect(str)}, default_language)
@@ -224,5 +251,5 @@ def _local_text(node: Node, default_language: str) -> LocalText:
     node.reject_unknown_keys(LANGUAGES, what="language")
     values = {language: node.require(language, str) for language in node.key_names()}
     if default_language not in values:
-        raise node.error(f"missing the '{default_language}' text (the flow's default_language)")
+        raise node.error(f"missing the '{default_language}' text (this file's default_language)")
     return LocalText(values, default_language)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from checkins.digest import pack_blocks
+from checkins.digest import MESSAGE_LIMIT
 from checkins.flows import Flow
 from checkins.i18n import Catalog
 from checkins.screens import display_value
@@ -40,3 +40,23 @@ def render_individual_digest(
         else:
             blocks.append([heading, display_value(question, answers.get(question.id), catalog)])
     return pack_blocks(blocks)
+
+
+def pack_blocks(blocks: list[list[str]], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Join blocks (a question and its answer) into messages of at most `limit` characters, never splitting a line.
+
+    Lines of a block are joined by a line break and blocks by an empty line.
+    """
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        for position, line in enumerate(block):
+            separator = ("\n" if position else "\n\n") if current else ""
+            if len(current) + len(separator) + len(line) <= limit:
+                current += separator + line
+                continue
+            messages.append(current)
+            current = line
+    if current:
+        messages.append(current)
+    return messages

@@ -1,14 +1,16 @@
-"""The durable outbox's domain side: queue a message or an edit in SQLite, and wake the sender.
+"""The durable outbox's domain side: queue a message, an edit, a photo or a document in SQLite, and wake the sender.
 
-Nothing in the domain sends to Telegram directly. `Outbox.send` and `Outbox.edit` write a row in the caller's open
-transaction, so a message exists exactly when the state change that caused it was committed; a `dedupe` key makes a
-repeated attempt (a timer firing twice, a retried command) a no-op. The sender in `handlers/delivery.py` delivers
-rows in order per chat and records Telegram's message id, which later edits refer to through the row's id.
+Nothing in the domain sends to Telegram directly. `Outbox.send`, `edit`, `send_photo` and `send_document` write a
+row in the caller's open transaction, so a message exists exactly when the state change that caused it was committed;
+a `dedupe` key makes a repeated attempt (a timer firing twice, a retried command) a no-op. The sender in
+`handlers/delivery.py` delivers rows in order per chat and records Telegram's message id, which later edits refer to
+through the row's id.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 from typing import Any
 
 from checkins.screens import Screen
@@ -20,6 +22,10 @@ def _payload(screen: Screen) -> dict[str, Any]:
         "text": screen.text,
         "keyboard": [[[button.text, button.data] for button in row] for row in screen.keyboard],
     }
+
+
+def _file_payload(content: bytes, filename: str, caption_html: str) -> dict[str, Any]:
+    return {"data": base64.b64encode(content).decode("ascii"), "filename": filename, "caption": caption_html}
 
 
 class Outbox:
@@ -44,3 +50,15 @@ class Outbox:
             return
         payload = _payload(screen) | {"message_id": message_id, "edit_of": edit_of}
         await self._store.enqueue(chat_id, "edit", payload)
+
+    async def send_photo(
+        self, chat_id: int, image: bytes, filename: str, caption_html: str, dedupe: str | None = None
+    ) -> int | None:
+        """Queue a picture (PNG bytes) with a caption; the bytes live in the row until Telegram has them."""
+        return await self._store.enqueue(chat_id, "photo", _file_payload(image, filename, caption_html), dedupe)
+
+    async def send_document(
+        self, chat_id: int, content: bytes, filename: str, caption_html: str, dedupe: str | None = None
+    ) -> int | None:
+        """Queue a file to download (e.g. the printable report) with a caption."""
+        return await self._store.enqueue(chat_id, "document", _file_payload(content, filename, caption_html), dedupe)

@@ -88,20 +88,29 @@ _IDENTITY_CODE = re.compile(
     re.IGNORECASE,
 )
 _CENTURY = {"+": 1800, **dict.fromkeys("-UVWXY", 1900), **dict.fromkeys("ABCDEF", 2000)}
+_DIGIT_RUN = re.compile(r"[0-9]+")
 
 
-def _is_phone(match: re.Match[str]) -> bool:
-    return 7 <= sum(c.isdigit() for c in match[0]) <= 15
+def _phone_end(match: re.Match[str]) -> int | None:
+    """Where the number in a candidate ends: before a group that would pass 15 digits, or before a group starting
+    with 0 once there are 9 digits ("040 123 4567 040 765 4321" is two numbers). None below 7 digits."""
+    digits, end = 0, 0
+    for run in _DIGIT_RUN.finditer(match[0]):
+        if digits + len(run[0]) > 15 or (digits >= 9 and run[0][0] == "0"):
+            break
+        digits, end = digits + len(run[0]), run.end()
+    return match.start() + end if digits >= 7 else None
 
 
-def _is_identity_code(match: re.Match[str]) -> bool:
+def _identity_code_end(match: re.Match[str]) -> int | None:
     # Shape and date only. The check character is deliberately not verified: a code with a typo in it still
     # points at one person, and the date check already keeps other ten-character codes out.
     day, month, year = int(match[1]), int(match[2]), int(match[3]) + _CENTURY[match[4].upper()]
     if not 1 <= month <= 12:
-        return False
+        return None
     leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    return 1 <= day <= (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
+    days = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
+    return match.end() if 1 <= day <= days else None
 
 
 # Finnish endings, with both vowel-harmony variants everywhere rather than working out the harmony: an extra
@@ -195,18 +204,21 @@ def _name_patterns(names: Iterable[str]) -> tuple[re.Pattern[str], ...]:
     return tuple(map(_compile_name, cores))
 
 
-def _scan(pattern: re.Pattern[str], text: str, valid: Callable[[re.Match[str]], bool]) -> Iterator[tuple[int, int]]:
-    """Like finditer, but a candidate that fails `valid` is skipped one character, not whole.
+def _scan(
+    pattern: re.Pattern[str], text: str, end_of: Callable[[re.Match[str]], int | None]
+) -> Iterator[tuple[int, int]]:
+    """Like finditer, but `end_of` may shorten a candidate, and one it rejects is skipped one character, not whole.
 
     So "040000 0131052-308" (too many digits for one number) still yields the number that starts inside it.
     """
     pos = 0
     while (match := pattern.search(text, pos)) is not None:
-        if valid(match):
-            yield match.span()
-            pos = match.end()
-        else:
+        end = end_of(match)
+        if end is None:
             pos = match.start() + 1
+        else:
+            yield match.start(), end
+            pos = end
 
 
 def _resolve(candidates: Iterable[Finding]) -> list[Finding]:
@@ -238,8 +250,20 @@ class Redactor:
         """Names: first, last and full names, usernames with or without @, names listed in the config."""
         return cls(_name_patterns(names))
 
+    @classmethod
+    def for_people(cls, people: Iterable[tuple[str | None, ...]], extra_names: Iterable[str] = ()) -> Redactor:
+        """From people's (first name, last name, username) — each part alone and first + last together — plus
+        names listed in the config."""
+        names: list[str] = list(extra_names)
+        for person in people:
+            parts = [part for part in person if part]
+            names += parts
+            if len(parts) >= 2 and person[0] and person[1]:
+                names.append(f"{person[0]} {person[1]}")
+        return cls.for_names(names)
+
     def _candidates(self, text: str) -> Iterator[Finding]:
-        for start, end in _scan(_IDENTITY_CODE, text, _is_identity_code):
+        for start, end in _scan(_IDENTITY_CODE, text, _identity_code_end):
             yield RedactionKind.IDENTITY_CODE, start, end
         for match in _EMAIL.finditer(text):
             yield RedactionKind.EMAIL, match.start(), match.end()
@@ -248,7 +272,7 @@ class Redactor:
             while end > match.start() + 1 and text[end - 1] in _URL_TRAILING:
                 end -= 1  # "(see www.example.fi)." keeps its bracket and full stop
             yield RedactionKind.URL, match.start(), end
-        for start, end in _scan(_PHONE, text, _is_phone):
+        for start, end in _scan(_PHONE, text, _phone_end):
             yield RedactionKind.PHONE, start, end
         for match in _MENTION.finditer(text):
             yield RedactionKind.MENTION, match.start(), match.end()

@@ -13,13 +13,13 @@ from __future__ import annotations
 from html import escape
 
 from checkins.config import AppConfig
-from checkins.digest import placeholders
 from checkins.i18n import Catalog, Translator
 from checkins.outbox import Outbox
 from checkins.redaction import Redactor
 from checkins.rounds import author_tag
 from checkins.screens import Button, Screen
 from checkins.storage import MemberRow, ReplyThread, Store
+from checkins.summary import placeholders
 
 EXCERPT_LENGTH = 80
 REPLY_PREFIX = "rp:"
@@ -140,9 +140,9 @@ class ReplyService:
         member, group_id, answer = author
         group = self.config.groups[group_id]
         members = await self.store.group_members(group_id)
-        names = [n for m in members for n in (m.first_name, m.last_name, m.username) if n]
+        redactor = Redactor.for_people(((m.first_name, m.last_name, m.username) for m in members), group.redact_names)
         catalog = self._supervisor_catalog(thread.supervisor_id)
-        scrubbed = Redactor.for_names([*names, *group.redact_names]).redact(text, placeholders(catalog))
+        scrubbed = redactor.redact(text, placeholders(catalog))
         heading = catalog.gettext("The author of “{answer}” answered anonymously:").format(answer=_excerpt(answer))
         await self.outbox.send(thread.supervisor_id, Screen(f"{escape(heading)}\n\n<i>{escape(scrubbed)}</i>"))
         await self.store.set_thread_state(thread.id, "answered")

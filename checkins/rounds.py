@@ -34,7 +34,7 @@ from checkins.answering import (
     step_token,
 )
 from checkins.config import AppConfig, GroupConfig, GroupMode
-from checkins.digest import DigestInput, placeholders, render_digest
+from checkins.digest_service import DigestService
 from checkins.flows import Flow, QuestionType
 from checkins.i18n import N_, Catalog, Translator
 from checkins.individual import render_individual_digest
@@ -50,6 +50,7 @@ from checkins.screens import (
     submitted_screen,
 )
 from checkins.storage import MemberRow, ParticipantRow, RoundRow, Store
+from checkins.summary import placeholders
 
 _REJECTION_TEXTS = {
     Rejection.REQUIRED: N_("This question needs an answer."),
@@ -99,12 +100,14 @@ class RoundService:
         store: Store,
         translator: Translator,
         outbox: Outbox,
+        digests: DigestService,
         clock: Callable[[], float],
     ) -> None:
         self.config = config
         self.store = store
         self.translator = translator
         self.outbox = outbox
+        self.digests = digests
         self.clock = clock
 
     def _catalog(self, member: MemberRow) -> Catalog:
@@ -157,7 +160,8 @@ class RoundService:
 
     async def _invite_to_round(self, round_row: RoundRow, member: MemberRow) -> None:
         """Add a member to an open round and queue the intro and first question (once, whatever happens)."""
-        flow = self.config.flows[round_row.flow_id]
+        flow = self.config.member_flow(round_row.group_id, round_row.flow_id)
+        assert flow is not None
         group = self.config.groups[round_row.group_id]
         catalog = self._catalog(member)
         await self.store.add_participant(round_row.id, member.id)
@@ -269,7 +273,7 @@ class RoundService:
 
     async def _load(self, round_row: RoundRow, member: MemberRow) -> tuple[Flow, Progress] | None:
         participant = await self.store.participant(round_row.id, member.id)
-        flow = self.config.flows.get(round_row.flow_id)
+        flow = self.config.member_flow(round_row.group_id, round_row.flow_id)
         if participant is None or flow is None:
             return None
         drafts, private = await self.store.drafts(round_row.id, member.id)
@@ -293,9 +297,7 @@ class RoundService:
     async def _redactor(self, group: GroupConfig) -> Redactor:
         """Scrubs the names of the group's members and the names the config lists from free text."""
         members = await self.store.group_members(group.id)
-        names = [n for m in members for n in (m.first_name, m.last_name, m.username) if n]
-        names += [f"{m.first_name} {m.last_name}" for m in members if m.first_name and m.last_name]
-        return Redactor.for_names([*names, *group.redact_names])
+        return Redactor.for_people(((m.first_name, m.last_name, m.username) for m in members), group.redact_names)
 
     async def _preview(self, round_row: RoundRow, flow: Flow, progress: Progress, catalog: Catalog) -> dict[str, str]:
         """For each free-text answer that scrubbing changes, the text the supervisor will see."""
@@ -458,26 +460,9 @@ class RoundService:
         if attributed is not None:
             await self._queue_individual_digest(round_row, group, *attributed)
         else:
-            await self._queue_digest(round_row, group, submitted)
+            await self.digests.record_statistics(round_row, submitted)
+            await self.digests.queue_digest(group, round_row.number, dedupe=f"digest:{round_row.id}")
         return submitted
-
-    async def _queue_digest(self, round_row: RoundRow, group: GroupConfig, submitted: int) -> None:
-        supervisor = self.config.supervisors[group.supervisor_id]
-        catalog = self.translator.for_language(supervisor.language)
-        digest = DigestInput(
-            group_name=group.name,
-            round_number=round_row.number,
-            flow=self.config.flows[round_row.flow_id],
-            submitted=submitted,
-            invited=round_row.invited_count,
-            paused=await self.store.paused_count(round_row.id),
-            answers=await self.store.round_answers(round_row.id),
-            min_responses=group.min_responses,
-            text_min_responses=group.text_min_responses or group.min_responses,
-        )
-        redactor = await self._redactor(group)
-        for index, chunk in enumerate(render_digest(digest, catalog, redactor)):
-            await self.outbox.send(supervisor.user_id, Screen(chunk), dedupe=f"digest:{round_row.id}:{index}")
 
     async def _individual_answers(
         self, round_row: RoundRow, participants: list[ParticipantRow]

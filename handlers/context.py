@@ -13,6 +13,7 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from checkins.config import AppConfig
+from checkins.digest_service import DigestService
 from checkins.i18n import Catalog, Translator
 from checkins.membership import MembershipService, Person
 from checkins.outbox import Outbox
@@ -40,6 +41,7 @@ class Services:
     processes: ProcessService
     settings: SettingsService
     schedule: ScheduleService
+    digests: DigestService
 
     def catalog_for(self, person: Person) -> Catalog:
         return self.translator.for_language(self.membership.language_of(person))

@@ -1,4 +1,5 @@
-"""The outbox sender: delivers queued messages and edits to Telegram, in order per chat, and survives faults.
+"""The outbox sender: delivers queued messages, edits, photos and documents to Telegram, in order per chat, and
+survives faults.
 
 One long-running task. Each pass takes the oldest pending item of every chat (so a chat's messages keep their order
 even while one of them backs off), sends them concurrently across chats, and records the outcome: sent (with
@@ -11,12 +12,13 @@ send is lost on the way back; then it is sent again, which is the one duplicate 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -113,7 +115,17 @@ class OutboxSender:
             log.info("outbox: delivery works again")
             self._network_down = False
 
+    async def _send_file(self, item: OutboxItem) -> int:
+        """A photo or a document: the bytes travel base64-encoded in the row until Telegram has them."""
+        payload = item.payload
+        upload = InputFile(base64.b64decode(payload["data"]), filename=payload["filename"])
+        send = self._bot.send_photo if item.kind == "photo" else self._bot.send_document
+        sent = await send(item.chat_id, upload, caption=payload["caption"], parse_mode=ParseMode.HTML)
+        return sent.message_id
+
     async def _send(self, item: OutboxItem) -> int | None:
+        if item.kind in ("photo", "document"):
+            return await self._send_file(item)
         payload = item.payload
         markup = _markup(payload.get("keyboard", []))
         if item.kind == "message":

@@ -34,6 +34,8 @@ SUPERVISOR_COMMANDS = (
     ("schedule", N_("the next sessions and their rounds")),
     ("skip", N_("skip one session: give its date after the group")),
     ("unlink", N_("stop notes in the linked group chat")),
+    ("rounds", N_("a group's rounds and how many answered")),
+    ("digest", N_("send a round's digest again (add a round number)")),
 )
 
 

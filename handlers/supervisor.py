@@ -1,4 +1,5 @@
-"""Supervisor commands: `/invite`, `/revoke`, `/open` and `/close` for the supervisor's own groups.
+"""Supervisor commands: `/invite`, `/revoke`, `/open`, `/close`, `/rounds` and `/digest` for the supervisor's own
+groups.
 
 Only people listed as supervisors in `config.yaml` may use these, and only for their own groups. A refusal never
 names or confirms another supervisor's group: an unknown group and someone else's group get the same answer, which
@@ -15,6 +16,7 @@ from telegram.ext import Application, CommandHandler, filters
 from telegram.helpers import create_deep_linked_url
 
 from checkins.config import GroupConfig
+from checkins.digest_service import DigestOutcome
 from checkins.i18n import Catalog
 from checkins.rounds import CloseOutcome, OpenOutcome
 from handlers.common import catalog_for_sender
@@ -134,9 +136,45 @@ async def close_group(update: Update, context: KierrosContext, group: GroupConfi
     await _reply(update, text.format(group=group.name))
 
 
+async def list_rounds(update: Update, context: KierrosContext) -> None:
+    """List a group's rounds with their participation."""
+    target = await target_group(update, context, "rounds")
+    if target is None or update.effective_message is None:
+        return
+    group, catalog = target
+    text = await context.services.digests.rounds_overview(group, catalog)
+    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
+async def resend_digest(update: Update, context: KierrosContext) -> None:
+    """Send a closed round's digest again: `/digest <group> [round]`, the latest round by default."""
+    target = await target_group(update, context, "digest")
+    if target is None:
+        return
+    group, catalog = target
+    argument = context.args[1] if context.args and len(context.args) > 1 else ""
+    if argument and not (argument.isdigit() and len(argument) <= 6):
+        usage = catalog.gettext("Usage: /digest {id} [round number], e.g. /digest {id} 3").format(id=group.id)
+        await _reply(update, usage)
+        return
+    # Keyed by the update, so Telegram delivering the same command twice sends the digest once.
+    result = await context.services.digests.resend_digest(
+        group, int(argument) if argument else None, dedupe=f"resend:{update.update_id}"
+    )
+    texts = {
+        DigestOutcome.QUEUED: catalog.gettext("The digest of round {number} follows."),
+        DigestOutcome.NO_ROUNDS: catalog.gettext("{group} has no closed rounds yet."),
+        DigestOutcome.NOT_FOUND: catalog.gettext("{group} has no round {number}. /rounds {id} lists them."),
+        DigestOutcome.STILL_OPEN: catalog.gettext("Round {number} is still open; its digest comes when it closes."),
+    }
+    await _reply(update, texts[result.outcome].format(group=group.name, id=group.id, number=result.round_number))
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("invite", invite, filters=private))
     application.add_handler(CommandHandler("revoke", revoke, filters=private))
     application.add_handler(CommandHandler("open", open_round, filters=private))
     application.add_handler(CommandHandler("close", close_round, filters=private))
+    application.add_handler(CommandHandler("rounds", list_rounds, filters=private))
+    application.add_handler(CommandHandler("digest", resend_digest, filters=private))

@@ -12,6 +12,7 @@ import re
 import textwrap
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Sequence
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from botsim.users import SimGroupChat, SimUser
 from checkins.config import AppConfig, load_config
 from demo import FLOWS_DIR, GROUP_ID, INVITE_LINK, SUPERVISOR_ID, MemberDriver
 from tests.conftest import BotRunner, RunnerFactory
+from tests.test_round_e2e import close_and_read_digest
 
 GROUP_NAME = "Kotihoidon tiimi"
 OTHER_SUPERVISOR_ID = 1002
@@ -178,28 +180,22 @@ async def complete(member: MemberDriver, *, energy: int | None = None, mind: str
     await member.submit()
 
 
-async def close_and_read_digest(sim: BotApiSimulator, supervisor: SimUser) -> str:
-    before = len(supervisor.messages)
-    await supervisor.send_command("close", GROUP_ID)
-    await supervisor.wait_for_message(lambda m: "answered" in m.content)
-    await sim.wait_idle(timeout=10)
-    return "\n".join(m.content for m in supervisor.messages[before:])
-
-
-def scale_counts(digest: str) -> Counter[int]:
-    """The energy question's bar chart as {scale point: count}, points with no answers left out."""
-    bars = re.findall(r"^\s*(\d+) [█·]+ (\d+)$", digest, re.MULTILINE)
-    return Counter({int(point): int(count) for point, count in bars if int(count)})
+def scale_counts(report: str) -> Counter[int]:
+    """The energy question's table in the report as {scale point: count}, points with no answers left out."""
+    rows = re.findall(r'<tr><td class="number">(\d+)</td><td class="number">(\d+)</td>', report)
+    return Counter({int(point): int(count) for point, count in rows if int(count)})
 
 
 def assert_digest(digest: str, *, energies: Sequence[int], minds: Sequence[str], invited: int = 2) -> None:
-    """Two (or more) submissions: exactly these energy values and exactly these on_mind answers, nothing more."""
+    """Two (or more) submissions: exactly these energy values and exactly these on_mind answers, nothing more.
+
+    `digest` is everything the supervisor received, the printable report's HTML included."""
     assert f"{len(minds)} of {invited} answered" in digest, digest
     assert scale_counts(digest) == Counter(energies), digest
-    assert f"{ENERGY}\n{len(energies)} answers" in digest, digest
-    assert f"{ON_MIND}\n{len(minds)} answers" in digest, digest
+    assert f'{ENERGY} <span class="meta">({len(energies)} answers)</span>' in digest, digest
+    assert f'{ON_MIND} <span class="meta">({len(minds)} answers)</span>' in digest, digest
     for mind in minds:
-        assert digest.count(mind) == 1, (mind, digest)
+        assert digest.count(f"<li>{escape(mind)}</li>") == 1, (mind, digest)
 
 
 # --- 1. media where text is expected ------------------------------------------------------------------------------
@@ -228,7 +224,7 @@ async def test_media_instead_of_a_text_answer_is_refused_and_nothing_is_saved(
     await asyncio.gather(complete(a, mind="alpha wrote this instead"), complete(b, energy=2, mind="beta on mind"))
     digest = await close_and_read_digest(sim, supervisor)
     assert_digest(digest, energies=[4, 2], minds=["alpha wrote this instead", "beta on mind"])
-    assert "caption" not in digest
+    assert "caption of a" not in digest
 
 
 async def test_media_on_a_scale_question_asks_for_the_buttons(sim: BotApiSimulator, bot: BotRunner) -> None:
@@ -475,7 +471,7 @@ async def test_text_over_the_limit_is_refused_and_a_shorter_retry_works(
     await a.act("v4")
     question = a.current_screen()
     events = a.user.event_count
-    too_long = "y" * 1501
+    too_long = "too long " * 166 + "!" * 7
     reply = await reply_to(a.user, a.user.send_text(too_long))
     assert reply == "That is longer than this question allows (1500 characters). Please shorten it."
     await settle(sim)
@@ -488,7 +484,7 @@ async def test_text_over_the_limit_is_refused_and_a_shorter_retry_works(
     await asyncio.gather(complete(a), complete(b, energy=2, mind="beta on mind"))
     digest = await close_and_read_digest(sim, supervisor)
     assert_digest(digest, energies=[4, 2], minds=[just_fits, "beta on mind"])
-    assert "yyyy" not in digest
+    assert "too long too long" not in digest
 
 
 # --- 7. supervisor commands from someone else ----------------------------------------------------------------------

@@ -1,124 +1,148 @@
-"""The digest, built from fixed data: thresholds, counts, shuffling, redaction, escaping and splitting."""
+"""The compact digest message and localised formatting, from fixed data: one screen, escaped, never cut silently."""
 
 from __future__ import annotations
 
-import random
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
-from checkins.digest import MESSAGE_LIMIT, DigestInput, render_digest
-from checkins.i18n import Translator
-from checkins.redaction import Redactor
-from tests.fixtures import sample_flow
+import pytest
 
-CATALOG = Translator.load().for_language("en")
-NO_NAMES = Redactor.for_names([])
-
-
-def digest(answers: dict[str, list[object]], submitted: int = 4, **overrides: object) -> list[str]:
-    data = DigestInput(
-        group_name="Ward <5>",
-        round_number=3,
-        flow=sample_flow(),
-        submitted=submitted,
-        invited=5,
-        answers=answers,
-        min_responses=overrides.pop("min_responses", 3),  # type: ignore[arg-type]
-        text_min_responses=overrides.pop("text_min_responses", 3),  # type: ignore[arg-type]
-    )
-    redactor = overrides.pop("redactor", NO_NAMES)
-    return render_digest(data, CATALOG, redactor, random.Random(overrides.pop("seed", 1)))  # type: ignore[arg-type]
+from checkins.digest import SCREEN_BUDGET, clip, render_compact
+from checkins.formatting import format_date, format_date_time, format_number, format_short_date
+from tests.digest_data import HELSINKI, ROUND_ANSWERS, catalog, summary, timestamp
 
 
 class TagBalance(HTMLParser):
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(convert_charrefs=True)
         self.stack: list[str] = []
+        self.text = ""
 
     def handle_starttag(self, tag: str, attrs: object) -> None:
+        assert tag in ("b", "i", "code"), f"<{tag}> is not Telegram HTML"
         self.stack.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
         assert self.stack and self.stack.pop() == tag, f"unbalanced </{tag}>"
 
+    def handle_data(self, data: str) -> None:
+        self.text += data
 
-def assert_balanced(message: str) -> None:
+
+def visible_text(message: str) -> str:
     parser = TagBalance()
     parser.feed(message)
+    parser.close()
     assert parser.stack == []
+    return parser.text
 
 
-FULL = {
-    "energy": [4, 2, 5, 4],
-    "mind": ["Too many night shifts", "A good week", "Waiting for the reorganisation", "Team is tired"],
-    "topics": [["team"], ["team", "skills"], ["other"]],
-    "urgency": ["now", "now", "wait"],
-    "again": [True, True, False],
-}
+def compact(language: str = "en", **kwargs: object) -> str:
+    return render_compact(summary(language, **kwargs), catalog(language), HELSINKI)  # type: ignore[arg-type]
 
 
-def test_header_counts_and_every_answer_once() -> None:
-    text = "\n".join(digest(FULL))
-    assert "Ward &lt;5&gt;, round 3" in text
+def test_message_opens_with_the_round_then_figures_then_the_agenda() -> None:
+    text = visible_text(compact())
+    assert text.startswith("Check-in digest: Ward <5> & co, round 3\nCheck-in before supervision · Thu 3 Dec 2026")
     assert "4 of 5 answered" in text
-    for answer in FULL["mind"]:
-        assert text.count(answer) == 1
-    assert "Mean 3.8 (scale 1–5)" in text
-    assert "team: <b>2</b>" in text and "skills: <b>1</b>" in text
-    assert "important now: <b>2</b>" in text
-    assert "Yes: <b>2</b>" in text and "No: <b>1</b>" in text
+    assert "• How is your energy? 4.0 ↑ (round 1: 3.0)" in text
+    assert "• Clearer roles: 3.7 ↑ (round 1: 2.3)" in text
+    assert "• Better coping: too few answers" in text
+    agenda = text[text.index("Agenda: what the group wants to work on") :]
+    assert agenda.index("Restorative (coping, load): my own wellbeing 2") < agenda.index("What went well")
+    assert "Normative (roles, standards, ethics): client work 1 · team 1" in agenda
+    assert "Other topics: other 1" in agenda
+    assert "2 of 3: important this time\n1 of 3: can wait" in agenda
+    for brought in ROUND_ANSWERS[3]["bring"]:
+        assert f"• {brought}" in agenda
+    assert text.index("What went well") < text.index("What is difficult")
+    assert text.endswith("Every answer in full is in the attached report.")
 
 
-def test_scale_distribution_bars() -> None:
-    text = "\n".join(digest(FULL))
-    assert "<code> 4 ██████████</code> 2" in text
-    assert "<code> 3 ··········</code> 0" in text
+def test_message_fits_one_phone_screen_and_never_cuts_text_silently() -> None:
+    message = compact()
+    assert len(message) <= SCREEN_BUDGET
+    text = visible_text(message)
+    assert "Too few substitutes Too few substitutes" in text
+    long_line = next(line for line in text.splitlines() if "Too few substitutes" in line)
+    assert long_line.endswith("… (continues in the report)")
+    assert len(long_line) < 200
 
 
-def test_below_min_responses_withholds_everything() -> None:
-    messages = digest(FULL, submitted=2)
-    text = "\n".join(messages)
+def test_many_long_answers_shorten_quotes_and_count_the_rest() -> None:
+    many = {key: [f"answer {n} " + "word " * 80 for n in range(9)] for key in ("went_well", "difficult", "bring")}
+    message = render_compact(summary(texts=many), catalog(), HELSINKI)
+    assert len(message) <= SCREEN_BUDGET
+    text = visible_text(message)
+    assert "more answers in the report" in text
+    assert text.count("(continues in the report)") >= 3
+
+
+def test_clip_keeps_short_text_and_cuts_long_text_at_a_word() -> None:
+    en = catalog()
+    assert clip("  short\n answer ", 20, en) == "short answer"
+    assert clip("one two three four", 12, en) == "one two… (continues in the report)"
+    assert clip("abcdefghijklmnop", 8, en) == "abcdefgh… (continues in the report)"
+
+
+def test_hostile_html_in_answers_is_escaped() -> None:
+    message = compact()
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;/a&gt; a colleague helped" in message
+    assert "<b>bold</b>" not in message and "</a>" not in message
+    assert "Ward &lt;5&gt; &amp; co" in message
+    visible_text(message)
+
+
+def test_withheld_round_shows_only_participation() -> None:
+    text = visible_text(compact(rounds=(1, 2)))
+    assert "2 of 5 answered" in text
     assert "Fewer than 3 responses – no summary shown." in text
-    assert "night shifts" not in text and "Mean" not in text
+    assert "Agenda" not in text and "energy" not in text and "report" not in text
 
 
-def test_stricter_text_threshold_hides_only_free_text() -> None:
-    text = "\n".join(digest(FULL, text_min_responses=5))
-    assert "night shifts" not in text
-    assert "Too few answers to show (fewer than 5)." in text
-    assert "Mean 3.8" in text
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fi", ["to 3.12.2026 klo 14.00", "4/5 vastasi", "• Miten jaksat? 4,0 ↑ (kierros 1: 3,0)",
+                "Tukeva (jaksaminen, kuormitus)", "2/3: important this time", "… (jatkuu raportissa)", "[nimi]"]),
+        ("sv", ["tors 3.12.2026 kl. 14.00", "4 av 5 svarade", "4,0 ↑ (omgång 1: 3,0)",
+                "Stödjande (ork, belastning)", "2 av 3: important this time", "… (fortsätter i rapporten)", "[namn]"]),
+        ("en", ["Thu 3 Dec 2026, 14:00", "4 of 5 answered", "4.0 ↑ (round 1: 3.0)", "[name]"]),
+    ],
+)  # fmt: skip
+def test_digest_in_the_supervisors_language(language: str, expected: list[str]) -> None:
+    text = visible_text(compact(language))
+    for fragment in expected:
+        assert fragment in text
 
 
-def test_question_with_few_answers_is_hidden() -> None:
-    answers = dict(FULL, urgency=["now"])
-    text = "\n".join(digest(answers))
-    assert "important now" not in text
+def test_more_answers_uses_plural_forms() -> None:
+    fi = catalog("fi")
+    one = fi.ngettext("… and {count} more answer in the report", "… and {count} more answers in the report", 1)
+    many = fi.ngettext("… and {count} more answer in the report", "… and {count} more answers in the report", 4)
+    assert one.format(count=1) == "… ja 1 vastaus lisää raportissa"
+    assert many.format(count=4) == "… ja 4 vastausta lisää raportissa"
 
 
-def test_answers_are_shuffled_independently_per_question() -> None:
-    orders = {
-        tuple(line for line in "\n".join(digest(FULL, seed=seed)).splitlines() if line.startswith("• <i>"))
-        for seed in range(8)
-    }
-    assert len(orders) > 1
+@pytest.mark.parametrize(
+    ("language", "date_time", "date", "short", "number"),
+    [
+        ("fi", "ti 1.12.2026 klo 14.00", "ti 1.12.2026", "1.12.", "3,5"),
+        ("sv", "tis 1.12.2026 kl. 14.00", "tis 1.12.2026", "1.12.", "3,5"),
+        ("en", "Tue 1 Dec 2026, 14:00", "Tue 1 Dec 2026", "1 Dec", "3.5"),
+    ],
+)
+def test_dates_times_and_numbers_follow_the_language(
+    language: str, date_time: str, date: str, short: str, number: str
+) -> None:
+    moment = timestamp(1)
+    assert format_date_time(moment, HELSINKI, language) == date_time
+    assert format_date(moment, HELSINKI, language) == date
+    assert format_short_date(moment, HELSINKI, language) == short
+    assert format_number(3.456, language) == number
+    assert format_number(4, language, decimals=0) == "4"
 
 
-def test_hostile_html_is_escaped_and_names_redacted() -> None:
-    answers = dict(FULL, mind=["<b>bold</b> & </a> Maijalle", "x", "y", "z"])
-    text = "\n".join(digest(answers, redactor=Redactor.for_names(["Maija"])))
-    assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;/a&gt; [name]" in text
-    assert "Maija" not in text
-    for message in digest(answers):
-        assert_balanced(message)
-
-
-def test_long_answers_split_within_limit_without_losing_text() -> None:
-    long_answer = " ".join(f"word{i}&" for i in range(1500))
-    answers = dict(FULL, mind=[long_answer, long_answer, "short", "short"])
-    messages = digest(answers)
-    assert len(messages) > 2
-    for message in messages:
-        assert len(message) <= MESSAGE_LIMIT
-        assert_balanced(message)
-    joined = "\n".join(messages)
-    for i in range(1500):
-        assert joined.count(f"word{i}&amp;") == 2
+def test_summer_time_is_applied() -> None:
+    midsummer_utc = datetime(2027, 6, 19, 11, 0, tzinfo=UTC).timestamp()
+    assert format_date_time(midsummer_utc, HELSINKI, "fi") == "la 19.6.2027 klo 14.00"

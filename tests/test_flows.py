@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from checkins.flows import LANGUAGES, LocalText, QuestionType, load_flow, load_flows
+from checkins.flows import LANGUAGES, LocalText, ProctorFunction, QuestionType, load_flow, load_flows
 from checkins.yamlsource import ConfigError
 
 SHIPPED_FLOW = Path(__file__).resolve().parent.parent / "flows" / "pre_session.yaml"
@@ -89,6 +89,16 @@ def test_shipped_flow_uses_the_domain_wording() -> None:
         "client_work", "wellbeing", "team", "role", "change", "skills", "ethics", "other",
     ]  # fmt: skip
     assert topics[0].label.get("fi") == "asiakas-/potilastyö"
+    assert [o.proctor for o in topics] == [
+        (ProctorFunction.NORMATIVE, ProctorFunction.FORMATIVE),
+        (ProctorFunction.RESTORATIVE,),
+        (ProctorFunction.NORMATIVE,),
+        (ProctorFunction.NORMATIVE,),
+        (ProctorFunction.NORMATIVE,),
+        (ProctorFunction.FORMATIVE,),
+        (ProctorFunction.NORMATIVE,),
+        (),
+    ]
     urgency = flow.question("urgency")
     assert [o.label.get("sv") for o in urgency.options] == [
         "kan vänta", "önskar att det tas upp", "viktigt den här gången",
@@ -186,8 +196,26 @@ ERROR_CASES = [
         id="bad-question-id",
     ),
     pytest.param(
+        ("type: scale\n", "type: choice\n    options:\n      - {id: a, label: A, proctor: restorativ}\n"
+         "      - {id: b, label: B}\n"),
+        "flow.yaml:9: questions[0].options[0].proctor: must be one of: restorative, formative, normative"
+        " (got 'restorativ'; did you mean 'restorative'?)",
+        id="unknown-proctor-function",
+    ),
+    pytest.param(
+        ("type: scale\n", "type: multi\n    options:\n      - {id: a, label: A, proctor: [normative, normative]}\n"
+         "      - {id: b, label: B}\n"),
+        "flow.yaml:9: questions[0].options[0].proctor: lists a function twice",
+        id="proctor-function-twice",
+    ),
+    pytest.param(
+        ("type: scale\n", "type: goals\n    max_length: 20\n"),
+        "flow.yaml:8: questions[0].max_length: only text questions use 'max_length' (this question is goals)",
+        id="goals-question-has-no-max-length",
+    ),
+    pytest.param(
         ("type: scale", "type: sclae"),
-        "flow.yaml:7: questions[0].type: must be one of: text, scale, choice, multi, yesno"
+        "flow.yaml:7: questions[0].type: must be one of: text, scale, choice, multi, yesno, goals"
         " (got 'sclae'; did you mean 'scale'?)",
         id="unknown-question-type",
     ),
@@ -198,7 +226,7 @@ ERROR_CASES = [
     ),
     pytest.param(
         ("fi: Miten menee?", "sv: Hur mår du?"),
-        "flow.yaml:8: questions[0].text: missing the 'fi' text (the flow's default_language)",
+        "flow.yaml:8: questions[0].text: missing the 'fi' text (this file's default_language)",
         id="missing-default-language-text",
     ),
     pytest.param(
@@ -239,7 +267,7 @@ ERROR_CASES = [
     ),
     pytest.param(
         ("    type: scale\n", "    type: text\n    min: 1\n"),
-        "flow.yaml:8: questions[0].min: only scale questions use 'min' (this question is text)",
+        "flow.yaml:8: questions[0].min: only scale and goals questions use 'min' (this question is text)",
         id="scale-key-on-text",
     ),
     pytest.param(

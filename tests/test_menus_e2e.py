@@ -22,7 +22,7 @@ async def test_supervisor_menu_in_their_chat_after_start(sim: BotApiSimulator, b
     await supervisor.send_command("start")
     await supervisor.wait_for_message()
     commands = dict(sim.get_commands({"type": "chat", "chat_id": SUPERVISOR_ID}))
-    assert {"invite", "revoke", "open", "close", "help"} <= set(commands)
+    assert {"invite", "revoke", "open", "close", "rounds", "digest", "help"} <= set(commands)
 
 
 async def test_help_lists_only_what_the_person_can_use(sim: BotApiSimulator, bot: BotRunner) -> None:

@@ -128,6 +128,10 @@ def test_phone_numbers(number: str) -> None:
     assert MEMBERS.redact(f"soita {number} heti", FI) == "soita [puhelinnumero] heti"
 
 
+def test_two_numbers_in_a_row_are_two_findings() -> None:
+    assert Redactor().findings("040 123 4567 040 765 4321") == [(Kind.PHONE, 0, 12), (Kind.PHONE, 13, 25)]
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -225,6 +229,7 @@ def test_combining_marks_are_composed_before_matching() -> None:
         "matti80'sVirtasen",
         "www.040000 0131052-308T",
         "0@0.fi0@0.fia",
+        "040 123 4567 040 123 4567",
         "",
     ],
 )

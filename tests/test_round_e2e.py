@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from botsim.models import SimMessage
 from botsim.server import BotApiSimulator
 from botsim.users import SimUser
 from demo import GROUP_ID, MEMBERS, SUPERVISOR_ID, MemberDriver, join_via_invite
@@ -43,12 +44,22 @@ async def open_round(supervisor: SimUser, members: list[MemberDriver]) -> None:
         await member.screen()
 
 
+def file_text(sim: BotApiSimulator, message: SimMessage) -> str:
+    """The text of a document the bot sent (the printable report)."""
+    assert message.document is not None
+    data = sim.files[message.document["file_id"]].data
+    assert data is not None
+    return data.decode("utf-8")
+
+
 async def close_and_read_digest(sim: BotApiSimulator, supervisor: SimUser) -> str:
+    """Everything the supervisor received after /close: the messages, the chart's caption and the report's text."""
     before = len(supervisor.messages)
     await supervisor.send_command("close", GROUP_ID)
     await supervisor.wait_for_message(lambda m: "answered" in m.content)
     await sim.wait_idle(timeout=10)
-    return "\n".join(m.content for m in supervisor.messages[before:])
+    received = supervisor.messages[before:]
+    return "\n".join(file_text(sim, m) if m.document else m.content for m in received)
 
 
 async def test_five_join_four_submit_with_restart_mid_flow(sim: BotApiSimulator, bot: BotRunner) -> None:
@@ -67,12 +78,13 @@ async def test_five_join_four_submit_with_restart_mid_flow(sim: BotApiSimulator,
 
     digest = await close_and_read_digest(sim, supervisor)
     assert "4 of 5 answered" in digest
+    report = digest[digest.index("<!DOCTYPE html>") :]
     for number in range(4):
         for answer in ("nights are heavy", "a family thanked us", "how to cope with long runs"):
-            assert digest.count(f"member{number}: {answer}") == 1
+            assert report.count(f"member{number}: {answer}") == 1
     # Three scale answers (member 1 skipped): member 2's first choice (2) was replaced by 4 after Back.
     assert "How is your energy at work right now?" in digest
-    assert "Mean 4.0 (scale 1–5)" in digest
+    assert "Mean 4.0 (scale 1–5)" in report
     for uid, first, last, username, _ in MEMBERS:
         for identifying in (str(uid), first, last, username):
             if identifying:

@@ -141,7 +141,7 @@ async def test_one_scheduled_round_runs_by_itself(
     [digest] = texts(supervisor, "answered")
     assert "2 of 3 answered" in digest
     assert "1 member was on a pause and was not asked." in digest
-    assert "member0: nights are heavy" in digest
+    assert "member0: too few substitutes" in digest
     assert texts(members[2].user, "has closed")
     assert not [m for m in on_leave.messages if m.flat_buttons]
     # The group chat got the one note and nothing about answers.

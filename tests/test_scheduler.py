@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from checkins.config import AppConfig
+from checkins.digest_service import DigestService
 from checkins.i18n import Translator
 from checkins.outbox import Outbox
 from checkins.rounds import RoundService
@@ -50,7 +51,8 @@ class Harness:
         self.clock = clock
         translator = Translator.load()
         self.outbox = Outbox(store)
-        self.rounds = RoundService(config, store, translator, self.outbox, clock)
+        digests = DigestService(config, store, translator, self.outbox)
+        self.rounds = RoundService(config, store, translator, self.outbox, digests, clock)
         self.schedule = ScheduleService(config, store, self.rounds, translator, self.outbox, clock)
         self.settings = SettingsService(config, store, self.rounds, translator, clock)
 

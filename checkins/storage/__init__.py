@@ -1,10 +1,11 @@
 """SQLite storage: the one place with SQL. `Store` combines the connection (`base.Database`) with one query mixin
-per concern (members, rounds, outbox, schedule, settings); schema versions live in `migrations/`, applied in order at
-start."""
+per concern (members, rounds, outbox, replies, groups, schedule, settings, digests); schema versions live in
+`migrations/`, applied in order at start."""
 
 from __future__ import annotations
 
 from checkins.storage.base import Database
+from checkins.storage.digests import DigestQueries
 from checkins.storage.groups import GroupQueries
 from checkins.storage.members import MemberQueries, MemberRow
 from checkins.storage.outbox import OutboxItem, OutboxQueries
@@ -15,7 +16,15 @@ from checkins.storage.settings import MemberSettings, SettingsQueries
 
 
 class Store(
-    MemberQueries, RoundQueries, OutboxQueries, ReplyQueries, GroupQueries, ScheduleQueries, SettingsQueries, Database
+    MemberQueries,
+    RoundQueries,
+    OutboxQueries,
+    ReplyQueries,
+    GroupQueries,
+    ScheduleQueries,
+    SettingsQueries,
+    DigestQueries,
+    Database,
 ):
     """The repository the domain uses: every query, on one connection."""
 

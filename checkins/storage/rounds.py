@@ -29,6 +29,7 @@ class RoundRow:
     invited_count: int
     submitted_count: int | None
     reply_until: float | None
+    paused_count: int
 
     @property
     def is_open(self) -> bool:
@@ -47,7 +48,8 @@ class ParticipantRow:
 
 
 _ROUND_COLUMNS = (
-    "id, group_id, number, flow_id, state, opened_at, closed_at, secret, invited_count, submitted_count, reply_until"
+    "id, group_id, number, flow_id, state, opened_at, closed_at, secret, invited_count, submitted_count, reply_until, "
+    "paused_count"
 )
 # The same columns for queries that join rounds as `r`.
 ROUND_COLUMNS_R = ", ".join(f"r.{column.strip()}" for column in _ROUND_COLUMNS.split(","))

@@ -71,8 +71,7 @@ class ScheduleQueries(Queries):
 
     async def open_rounds_of_group(self, group_id: str) -> list[RoundRow]:
         rows = await self._all(
-            f"SELECT {ROUND_COLUMNS_R} FROM rounds AS r WHERE r.group_id = ? AND r.state = 'open' "
-            "ORDER BY r.opened_at",
+            f"SELECT {ROUND_COLUMNS_R} FROM rounds AS r WHERE r.group_id = ? AND r.state = 'open' ORDER BY r.opened_at",
             (group_id,),
         )
         return [_round(row) for row in rows]

@@ -1,0 +1,53 @@
+"""Queries for digests: the per-question statistics kept at close, and a round's free-text answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from checkins.stats import QuestionStats
+from checkins.storage.base import Queries
+
+
+class DigestQueries(Queries):
+    # --- per-question statistics -------------------------------------------------------------------------------
+
+    async def save_question_stats(self, round_id: str, rows: Iterable[QuestionStats]) -> None:
+        for stats in rows:
+            await self._run(
+                "INSERT OR REPLACE INTO question_stats (round_id, question_id, kind, responses, counts, mean, median) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    round_id,
+                    stats.question_id,
+                    stats.kind,
+                    stats.responses,
+                    json.dumps(dict(stats.counts), sort_keys=True),
+                    stats.mean,
+                    stats.median,
+                ),
+            )
+
+    async def group_question_stats(self, group_id: str) -> dict[str, dict[str, QuestionStats]]:
+        """Every kept statistic of a group's rounds, by round id and question id."""
+        rows = await self._all(
+            "SELECT s.round_id, s.question_id, s.kind, s.responses, s.counts, s.mean, s.median "
+            "FROM question_stats AS s JOIN rounds AS r ON r.id = s.round_id WHERE r.group_id = ?",
+            (group_id,),
+        )
+        found: dict[str, dict[str, QuestionStats]] = {}
+        for round_id, question_id, kind, responses, counts, mean, median in rows:
+            found.setdefault(round_id, {})[question_id] = QuestionStats(
+                question_id, kind, responses, json.loads(counts), mean, median
+            )
+        return found
+
+    async def round_texts(self, round_id: str, question_ids: Iterable[str]) -> dict[str, list[str]]:
+        """A round's free-text answers for these questions, by question, in the random order of their random ids."""
+        wanted = set(question_ids)
+        rows = await self._all("SELECT question_id, value FROM answers WHERE round_id = ? ORDER BY id", (round_id,))
+        texts: dict[str, list[str]] = {}
+        for question_id, value in rows:
+            if question_id in wanted:
+                texts.setdefault(question_id, []).append(str(json.loads(value)))
+        return texts

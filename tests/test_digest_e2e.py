@@ -1,0 +1,168 @@
+"""The digest end to end over the fake Bot API: message → photo → report, thresholds, trends, /rounds and /digest."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import html5lib
+
+from botsim.models import SimMessage
+from botsim.server import BotApiSimulator
+from botsim.users import SimUser
+from checkins.chart import HEIGHT_PX, WIDTH_PX
+from checkins.config import load_config
+from demo import GROUP_ID, SUPERVISOR_ID
+from tests.conftest import BotRunner
+from tests.test_goals import EVALUATION_FLOW
+from tests.test_round_e2e import file_text, open_round, script, setup_group
+
+
+def is_digest_part(message: SimMessage) -> bool:
+    return message.photo is not None or message.document is not None or message.content.startswith("Check-in digest")
+
+
+async def close_round(sim: BotApiSimulator, supervisor: SimUser) -> list[SimMessage]:
+    """Close the open round and return the digest's parts as the supervisor received them."""
+    before = len(supervisor.messages)
+    await supervisor.send_command("close", GROUP_ID)
+    await supervisor.wait_for_message(lambda m: m.content.startswith("Check-in digest"))
+    await sim.wait_idle(timeout=10)
+    return [m for m in supervisor.messages[before:] if is_digest_part(m)]
+
+
+async def answer_round(sim: BotApiSimulator, supervisor: SimUser, members: list, energies: list[int]) -> None:
+    await open_round(supervisor, members)
+    for number, (member, energy) in enumerate(zip(members, energies, strict=False)):
+        await member.answer([f"v{energy}", *script(number)[1:]])
+        await member.submit()
+
+
+async def test_supervisor_receives_message_then_chart_then_report(sim: BotApiSimulator, bot: BotRunner) -> None:
+    supervisor, members = await setup_group(sim, count=4)
+    await answer_round(sim, supervisor, members, [4, 3, 5, 4])
+    parts = await close_round(sim, supervisor)
+
+    assert [("text" if m.text else "photo" if m.photo else "document") for m in parts] == [
+        "text", "photo", "document",
+    ]  # fmt: skip
+    message, photo, document = parts
+    assert message.message_id < photo.message_id < document.message_id
+    assert "4 of 4 answered" in message.content
+    assert "How is your energy at work right now? 4.0" in message.content
+    assert "important this time" in message.content
+    assert "Every answer in full is in the attached report." in message.content
+
+    assert photo.caption is not None and photo.caption.startswith("Chart of round 1:")
+    assert photo.photo is not None
+    png = sim.files[photo.photo["file_id"]].data
+    assert png is not None and struct.unpack(">II", png[16:24]) == (WIDTH_PX, HEIGHT_PX)
+
+    assert document.document is not None and document.document["file_name"] == f"{GROUP_ID}-round-1.html"
+    report = file_text(sim, document)
+    html5lib.HTMLParser(strict=True).parse(report)
+    assert report.count("member0: nights are heavy") == 1
+    for uid_name in ("Maija", "Pekka", "2001"):
+        assert uid_name not in report and uid_name not in message.content
+
+
+async def test_below_the_threshold_only_the_message_is_sent(sim: BotApiSimulator, bot: BotRunner) -> None:
+    supervisor, members = await setup_group(sim, count=4)
+    await answer_round(sim, supervisor, members[:2], [4, 3])
+    parts = await close_round(sim, supervisor)
+    assert len(parts) == 1
+    assert "Fewer than 3 responses – no summary shown." in parts[0].content
+    assert sim.calls_of("sendPhoto") == [] and sim.calls_of("sendDocument") == []
+
+
+async def test_second_round_shows_the_trend_and_rounds_lists_participation(
+    sim: BotApiSimulator, bot: BotRunner
+) -> None:
+    supervisor, members = await setup_group(sim, count=3)
+    await answer_round(sim, supervisor, members, [2, 2, 2])
+    await close_round(sim, supervisor)
+    await answer_round(sim, supervisor, members, [4, 4, 5])
+    message = (await close_round(sim, supervisor))[0]
+    assert "How is your energy at work right now? 4.3 ↑ (round 1: 2.0)" in message.content
+
+    await open_round(supervisor, members)
+    await members[0].answer(script(0))
+    await members[0].submit()
+    await supervisor.send_command("rounds", GROUP_ID)
+    listing = (await supervisor.wait_for_message(lambda m: "Rounds of" in m.content)).content
+    assert "Round 1 · " in listing and "3 of 3 answered" in listing
+    # While a round is open nobody, the supervisor included, sees how many have answered.
+    open_line = next(line for line in listing.splitlines() if line.startswith("Round 3"))
+    assert "answers are counted at close" in open_line and "1" not in open_line.split("·")[-1]
+
+
+async def test_digest_command_resends_a_past_round(sim: BotApiSimulator, bot: BotRunner) -> None:
+    supervisor, members = await setup_group(sim, count=3)
+    await answer_round(sim, supervisor, members, [3, 4, 5])
+    first = await close_round(sim, supervisor)
+
+    before = len(supervisor.messages)
+    await supervisor.send_command("digest", f"{GROUP_ID} 1")
+    await supervisor.wait_for_message(lambda m: m.document is not None)
+    await sim.wait_idle(timeout=10)
+    resent = [m for m in supervisor.messages[before:] if is_digest_part(m)]
+    assert [bool(m.photo) for m in resent] == [False, True, False]
+    # The same digest, its answers shuffled anew.
+    assert sorted(resent[0].content.splitlines()) == sorted(first[0].content.splitlines())
+    assert "The digest of round 1 follows." in "\n".join(m.content for m in supervisor.messages[before:])
+
+    replies = {}
+    for arguments in (f"{GROUP_ID} 7", f"{GROUP_ID} x", "someone_elses 1"):
+        await supervisor.send_command("digest", arguments)
+        replies[arguments] = (await supervisor.wait_for_message(lambda m: m.text is not None)).content
+    assert replies[f"{GROUP_ID} 7"] == "Kotihoidon tiimi has no round 7. /rounds demo lists them."
+    assert replies[f"{GROUP_ID} x"].startswith("Usage: /digest demo [round number]")
+    assert replies["someone_elses 1"] == "You have no group called “someone_elses”. Your groups: demo"
+
+
+async def test_members_cannot_use_digest_commands(sim: BotApiSimulator, bot: BotRunner) -> None:
+    member = sim.user(2001, "Maija", language_code="en")
+    for command in ("digest", "rounds"):
+        await member.send_command(command, GROUP_ID)
+        reply = await member.wait_for_message()
+        assert reply.content == "This command is only for supervisors."
+
+
+EVALUATION_CONFIG = f"""\
+timezone: Europe/Helsinki
+default_language: en
+storage: {{path: kierros.sqlite3}}
+flows_dir: flows
+supervisors:
+  - {{user_id: {SUPERVISOR_ID}, name: Sanna Supervisor, language: en}}
+groups:
+  - id: {GROUP_ID}
+    name: Kotihoidon tiimi
+    supervisor: {SUPERVISOR_ID}
+    flow: evaluation
+    min_responses: 3
+    goals:
+      - {{id: roles, text: Clearer roles}}
+      - {{id: coping, text: Better coping}}
+"""
+
+
+async def test_goals_are_asked_one_by_one_and_followed_over_evaluations(sim: BotApiSimulator, tmp_path: Path) -> None:
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "evaluation.yaml").write_text(EVALUATION_FLOW, encoding="utf-8")
+    (tmp_path / "config.yaml").write_text(EVALUATION_CONFIG, encoding="utf-8")
+    runner = BotRunner(sim, load_config(tmp_path / "config.yaml"))
+    await runner.start()
+    try:
+        supervisor, members = await setup_group(sim, count=3)
+        for roles, coping in (((2, 2, 3), (3, 3, 3)), ((4, 4, 3), (3, 2, 3))):
+            await open_round(supervisor, members)
+            first = members[0].current_screen().content
+            assert "Question 1/3" in first and "This goal has been met — Clearer roles" in first
+            for member, role, cope in zip(members, roles, coping, strict=True):
+                await member.answer([f"v{role}", f"v{cope}", "v5"])
+                await member.submit()
+            message = (await close_round(sim, supervisor))[0].content
+        assert "Goals\n• Clearer roles: 3.7 ↑ (round 1: 2.3)\n• Better coping: 2.7 ↓ (round 1: 3.0)" in message
+    finally:
+        await runner.stop()

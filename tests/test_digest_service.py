@@ -1,0 +1,94 @@
+"""Digests from storage, without Telegram: statistics kept at close outlive the answers; the outbox gets the parts."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+from checkins.digest_service import DigestOutcome, DigestService
+from checkins.i18n import Translator
+from checkins.outbox import Outbox
+from checkins.rounds import author_tag
+from checkins.storage import Store
+from demo import GROUP_ID, write_demo_config
+
+ANSWERS = [
+    {"energy": 2, "went_well": "A calm week", "topic_area": ["wellbeing"], "urgency": "important"},
+    {"energy": 4, "went_well": "Good teamwork", "topic_area": ["team", "ethics"], "urgency": "important"},
+    {"energy": 3, "went_well": "Nothing special", "topic_area": ["wellbeing"], "urgency": "can_wait"},
+]
+
+
+async def closed_round(store: Store, service: DigestService, answers: list[dict[str, object]]) -> str:
+    """A round of the demo group with these submissions, closed and its statistics kept, as RoundService does."""
+    async with store.transaction():
+        round_row = await store.create_round(GROUP_ID, "pre_session", 1_800_000_000.0)
+        assert round_row.secret is not None
+        for number, submission in enumerate(answers, start=1):
+            member = await store.upsert_member(5000 + number, language="en", first_name=None, last_name=None,
+                                               username=None)  # fmt: skip
+            await store.add_participant(round_row.id, member.id)
+            await store.save_progress(round_row.id, member.id, status="submitted", cursor=0, editing_one=False,
+                                      multi_selection=(), prompt_outbox_id=None)  # fmt: skip
+            tagged = {q: (author_tag(round_row.secret, member.id, q), v) for q, v in submission.items()}
+            await store.replace_answers(round_row.id, tagged, frozenset())
+        await store.close_round(round_row.id, 1_800_000_100.0, reply_until=1_800_000_100.0)
+        await service.record_statistics(round_row, len(answers))
+    return round_row.id
+
+
+async def test_statistics_outlive_deleted_answers(tmp_path: Path) -> None:
+    config = write_demo_config(tmp_path, language="en")
+    store = await Store.open(tmp_path / "k.sqlite3")
+    outbox = Outbox(store)
+    service = DigestService(config, store, Translator.load(), outbox)
+    try:
+        round_id = await closed_round(store, service, ANSWERS)
+        tables = await store.dump_tables()
+        kept = {row[1]: row for row in tables["question_stats"]}
+        assert set(kept) == {"energy", "went_well", "topic_area", "urgency"}
+        assert kept["energy"][3:] == (3, '{"2": 1, "3": 1, "4": 1}', 3.0, 3.0)
+        # Retention deletes the answers themselves.
+        await store._run("DELETE FROM answers WHERE round_id = ?", (round_id,))
+
+        async with store.transaction():
+            result = await service.queue_digest(config.groups[GROUP_ID], None, dedupe="test")
+        assert result.outcome is DigestOutcome.QUEUED and result.round_number == 1
+        items = await store.due_outbox(float("inf"), 10)
+        assert [item.kind for item in items] == ["message"]  # one per chat at a time, in order
+        message = items[0].payload["text"]
+        assert "How is your energy at work right now? <b>3.0</b>" in message
+        assert "Restorative (coping, load): my own wellbeing 2" in message
+        assert "2 of 3: important this time" in message
+        assert "The answers were deleted after the retention period." in message
+        tables = await store.dump_tables()
+        kinds = [row[2] for row in sorted(tables["outbox"])]
+        assert kinds == ["message", "photo", "document"]
+        document = next(row for row in tables["outbox"] if row[2] == "document")
+        report = base64.b64decode(json.loads(document[3])["data"]).decode()
+        assert "The answers were deleted after the retention period." in report
+        assert "A calm week" not in report
+    finally:
+        await store.close()
+
+
+async def test_queue_digest_outcomes(tmp_path: Path) -> None:
+    config = write_demo_config(tmp_path, language="en")
+    store = await Store.open(tmp_path / "k.sqlite3")
+    service = DigestService(config, store, Translator.load(), Outbox(store))
+    group = config.groups[GROUP_ID]
+    try:
+        async with store.transaction():
+            assert (await service.queue_digest(group, None, "a")).outcome is DigestOutcome.NO_ROUNDS
+        await closed_round(store, service, ANSWERS[:2])
+        async with store.transaction():
+            await store.create_round(GROUP_ID, "pre_session", 1_800_000_200.0)
+            assert (await service.queue_digest(group, 2, "b")).outcome is DigestOutcome.STILL_OPEN
+            assert (await service.queue_digest(group, 5, "c")).outcome is DigestOutcome.NOT_FOUND
+            assert (await service.queue_digest(group, 1, "d")).outcome is DigestOutcome.QUEUED
+        kinds = [row[2] for row in (await store.dump_tables())["outbox"]]
+        assert kinds == ["message"]  # two submissions are below the threshold: no chart, no report
+        assert (await store.dump_tables())["question_stats"] == []
+    finally:
+        await store.close()
