@@ -170,6 +170,8 @@ def render_digest(
         blocks.append([f"<i>{escape(withheld)}</i>"])
         return _pack(blocks)
     for question in digest.flow.questions:
+        if not question.asked_in(digest.round_number):
+            continue  # rotated out of this round: nobody was asked
         values = list(digest.answers.get(question.id, ()))
         shuffler.shuffle(values)
         blocks.append(_question_items(question, values, digest, redactor, catalog))

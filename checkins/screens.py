@@ -3,7 +3,9 @@
 A `Screen` is Telegram-flavoured HTML text plus an inline keyboard of `Button`s (label and callback data); the edge
 turns it into a Telegram message without deciding anything. Every user-supplied or flow-supplied string is escaped
 here. Callback data is `<round id>:<step token>:<action code>` — well under Telegram's 64 bytes — and means nothing
-without the server-side state it is checked against.
+without the server-side state it is checked against. Screens are laid out for a phone: a scale on one row with its
+end labels in the text, short options side by side and long ones one per row, and no answering screen longer than
+`SCREEN_CHARS` (quoted answers and the review are shortened to fit; the stored answers are not).
 """
 
 from __future__ import annotations
@@ -19,16 +21,41 @@ from checkins.answering import (
     Done,
     EditQuestion,
     Progress,
+    Rejection,
     Reopen,
     ShowEditList,
     Skip,
+    Status,
     Submit,
     Toggle,
     encode_action,
+    has_previous,
+    question_position,
     step_token,
+    visible_questions,
 )
 from checkins.flows import Flow, Question, QuestionType
-from checkins.i18n import Catalog
+from checkins.i18n import N_, Catalog
+
+# About one phone screen of text; flow texts are limited in checkins/flows.py so a question screen stays within it.
+SCREEN_CHARS = 1500
+# The review shares this among the listed answers; a text answer quoted back on its own gets this much.
+REVIEW_LIST_CHARS = 1200
+QUOTE_CHARS = 300
+REVIEW_QUESTION_CHARS = 80
+# A scale with more points than this is split over two rows; choices this short may share one row.
+SCALE_ROW_POINTS = 7
+SHORT_OPTION_CHARS = 14
+SHORT_OPTIONS_PER_ROW = 3
+
+_REJECTION_TEXTS = {
+    Rejection.REQUIRED: N_("This question needs an answer."),
+    Rejection.TOO_LONG: N_("That is longer than this question allows ({limit} characters). Please shorten it."),
+    Rejection.EMPTY: N_("Please write your answer as text."),
+    Rejection.NEEDS_TEXT: N_("Please write your answer as a message."),
+    Rejection.NEEDS_BUTTON: N_("Please answer with the buttons."),
+    Rejection.INVALID: N_("This button is not valid."),
+}
 
 
 @dataclass(frozen=True)
@@ -50,8 +77,18 @@ def callback_data(round_id: str, progress: Progress, action: Action) -> str:
     return f"{round_id}:{step_token(progress)}:{encode_action(action)}"
 
 
-def display_value(question: Question, value: Any | None, catalog: Catalog) -> str:
-    """An answer as its author reads it back, escaped for HTML."""
+def shorten(text: str, limit: int) -> str:
+    """`text` on one line, cut at a word boundary with "…" when it is longer than `limit` characters."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    cut = cut if cut > limit // 2 else limit - 1
+    return text[:cut].rstrip() + "…"
+
+
+def display_value(question: Question, value: Any | None, catalog: Catalog, limit: int = QUOTE_CHARS) -> str:
+    """An answer as its author reads it back, shortened to `limit` characters and escaped for HTML."""
     if value is None:
         return f"<i>{escape(catalog.gettext('(skipped)'))}</i>"
     if question.type is QuestionType.SCALE:
@@ -60,16 +97,26 @@ def display_value(question: Question, value: Any | None, catalog: Catalog) -> st
         return escape(catalog.gettext("Yes") if value else catalog.gettext("No"))
     labels = {option.id: option.label.get(catalog.language) for option in question.options}
     if question.type is QuestionType.CHOICE:
-        return escape(labels.get(value, str(value)))
+        return escape(shorten(labels.get(value, str(value)), limit))
     if question.type is QuestionType.MULTI:
-        return escape(", ".join(labels.get(option_id, option_id) for option_id in value))
-    return escape(str(value))
+        return escape(shorten(", ".join(labels.get(option_id, option_id) for option_id in value), limit))
+    return escape(shorten(str(value), limit))
+
+
+def rejection_text(rejection: Rejection, flow: Flow, progress: Progress, catalog: Catalog) -> str:
+    """Why an answer or a press was refused, in the member's language."""
+    limit = flow.questions[progress.cursor].max_length if progress.status is Status.ANSWERING else 0
+    return catalog.gettext(_REJECTION_TEXTS[rejection]).format(limit=limit)
+
+
+def _marker(flow: Flow, progress: Progress, catalog: Catalog) -> str:
+    number, total = question_position(flow, progress)
+    return f"<i>{escape(catalog.gettext('Question {index}/{total}').format(index=number, total=total))}</i>"
 
 
 def _question_lines(flow: Flow, question: Question, progress: Progress, catalog: Catalog) -> list[str]:
     language = catalog.language
-    marker = catalog.gettext("Question {index}/{total}").format(index=progress.cursor + 1, total=len(flow.questions))
-    lines = [f"<i>{escape(marker)}</i>", f"<b>{escape(question.text.get(language))}</b>"]
+    lines = [_marker(flow, progress, catalog), f"<b>{escape(question.text.get(language))}</b>"]
     if question.help is not None:
         lines.append(escape(question.help.get(language)))
     if question.type is QuestionType.SCALE:
@@ -90,11 +137,15 @@ def _question_lines(flow: Flow, question: Question, progress: Progress, catalog:
     earlier = progress.answers.get(question.id)
     if earlier is not None and question.type is QuestionType.TEXT:
         lines.append(
-            escape(catalog.gettext("Your earlier answer: {answer}").format(answer=str(earlier)))
+            escape(catalog.gettext("Your earlier answer: {answer}").format(answer=shorten(str(earlier), QUOTE_CHARS)))
             + "\n"
             + escape(catalog.gettext("Send a new message to replace it."))
         )
     return lines
+
+
+def _rows(buttons: list[Button], per_row: int) -> list[tuple[Button, ...]]:
+    return [tuple(buttons[start : start + per_row]) for start in range(0, len(buttons), per_row)]
 
 
 def question_screen(flow: Flow, round_id: str, progress: Progress, catalog: Catalog) -> Screen:
@@ -107,19 +158,19 @@ def question_screen(flow: Flow, round_id: str, progress: Progress, catalog: Cata
     rows: list[tuple[Button, ...]] = []
     earlier = progress.answers.get(question.id)
     if question.type is QuestionType.SCALE:
-        rows.append(
-            tuple(
-                button(f"·{value}·" if value == earlier else str(value), Choose(value))
-                for value in range(question.scale_min, question.scale_max + 1)
-            )
-        )
+        points = [
+            button(f"·{value}·" if value == earlier else str(value), Choose(value))
+            for value in range(question.scale_min, question.scale_max + 1)
+        ]
+        # One row on a phone up to about seven points; a wider scale takes two even rows.
+        rows.extend(_rows(points, len(points) if len(points) <= SCALE_ROW_POINTS else (len(points) + 1) // 2))
     elif question.type is QuestionType.YESNO:
         rows.append((button(catalog.gettext("Yes"), Choose(1)), button(catalog.gettext("No"), Choose(0))))
     elif question.type is QuestionType.CHOICE:
-        rows.extend(
-            (button(option.label.get(catalog.language), Choose(index)),)
-            for index, option in enumerate(question.options)
-        )
+        labels = [option.label.get(catalog.language) for option in question.options]
+        choices = [button(label, Choose(index)) for index, label in enumerate(labels)]
+        short = len(labels) <= SHORT_OPTIONS_PER_ROW and all(len(label) <= SHORT_OPTION_CHARS for label in labels)
+        rows.extend(_rows(choices, len(choices) if short else 1))
     elif question.type is QuestionType.MULTI:
         rows.extend(
             (
@@ -132,7 +183,7 @@ def question_screen(flow: Flow, round_id: str, progress: Progress, catalog: Cata
         )
         rows.append((button(catalog.gettext("Done"), Done()),))
     navigation: list[Button] = []
-    if progress.cursor > 0 or progress.editing_one:
+    if has_previous(flow, progress):
         navigation.append(button("← " + catalog.gettext("Back"), Back()))
     if not question.required:
         navigation.append(button(catalog.gettext("Skip") + " →", Skip()))
@@ -141,28 +192,35 @@ def question_screen(flow: Flow, round_id: str, progress: Progress, catalog: Cata
     return Screen("\n\n".join(lines), tuple(rows))
 
 
-def answered_text(flow: Flow, question: Question, index: int, value: Any | None, catalog: Catalog) -> str:
-    """The question's message once it is answered: the chosen answer instead of live buttons."""
+def answered_text(flow: Flow, progress: Progress, value: Any | None, catalog: Catalog) -> str:
+    """The message of the question `progress` is on, once answered: the answer instead of live buttons."""
+    question = flow.questions[progress.cursor]
     return (
-        f"<i>{escape(catalog.gettext('Question {index}/{total}').format(index=index + 1, total=len(flow.questions)))}"
-        f"</i>\n{escape(question.text.get(catalog.language))}\n→ <b>{display_value(question, value, catalog)}</b>"
+        f"{_marker(flow, progress, catalog)}\n{escape(question.text.get(catalog.language))}\n"
+        f"→ <b>{display_value(question, value, catalog)}</b>"
     )
 
 
-def _answers_list(flow: Flow, answers: dict[str, Any | None], catalog: Catalog) -> str:
+def _answers_list(flow: Flow, progress: Progress, catalog: Catalog) -> str:
+    """The visible questions with their answers, numbered as the member saw them and shortened to fit a screen."""
+    visible = visible_questions(flow, progress)
+    share = REVIEW_LIST_CHARS // max(1, len(visible))
+    question_chars = min(REVIEW_QUESTION_CHARS, share // 2)
     lines = []
-    for index, question in enumerate(flow.questions, start=1):
-        value = answers.get(question.id)
-        lines.append(
-            f"{index}. {escape(question.text.get(catalog.language))}\n→ {display_value(question, value, catalog)}"
+    for number, index in enumerate(visible, start=1):
+        question = flow.questions[index]
+        text = escape(shorten(question.text.get(catalog.language), question_chars))
+        value = display_value(
+            question, progress.answers.get(question.id), catalog, limit=max(20, share - question_chars)
         )
+        lines.append(f"{number}. {text}\n→ {value}")
     return "\n\n".join(lines)
 
 
 def review_screen(flow: Flow, round_id: str, progress: Progress, catalog: Catalog, *, edit_list: bool) -> Screen:
     header = f"<b>{escape(catalog.gettext('Your answers'))}</b>"
     note = escape(catalog.gettext("Nothing is sent until you press Submit."))
-    text = f"{header}\n\n{_answers_list(flow, progress.answers, catalog)}\n\n{note}"
+    text = f"{header}\n\n{_answers_list(flow, progress, catalog)}\n\n{note}"
 
     def button(label: str, action: Action) -> Button:
         return Button(label, callback_data(round_id, progress, action))
@@ -170,8 +228,8 @@ def review_screen(flow: Flow, round_id: str, progress: Progress, catalog: Catalo
     if edit_list:
         text += "\n\n" + escape(catalog.gettext("Which answer would you like to change?"))
         rows = [
-            (button(f"{index + 1}. {question.text.get(catalog.language)}"[:60], EditQuestion(index)),)
-            for index, question in enumerate(flow.questions)
+            (button(f"{number}. {shorten(flow.questions[index].text.get(catalog.language), 56)}", EditQuestion(index)),)
+            for number, index in enumerate(visible_questions(flow, progress), start=1)
         ]
         rows.append((button("✓ " + catalog.gettext("Submit"), Submit()),))
         return Screen(text, tuple(rows))
@@ -191,6 +249,7 @@ def submitted_screen(round_id: str, progress: Progress, catalog: Catalog) -> Scr
     return Screen(text, ((Button(catalog.gettext("Change my answers"), callback_data(round_id, progress, Reopen())),),))
 
 
-def review_summary_text(flow: Flow, answers: dict[str, Any | None], catalog: Catalog) -> str:
-    """The member's own record of what they submitted (the review screen without buttons)."""
-    return f"<b>{escape(catalog.gettext('Your answers'))}</b>\n\n{_answers_list(flow, answers, catalog)}"
+def review_summary_text(flow: Flow, progress: Progress, catalog: Catalog) -> str:
+    """The member's own record of their answers (the review screen without buttons)."""
+    answers = _answers_list(flow, progress, catalog)
+    return f"<b>{escape(catalog.gettext('Your answers'))}</b>\n\n{answers}"
