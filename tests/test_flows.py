@@ -55,7 +55,6 @@ def test_shipped_pre_session_flow_loads_with_the_domain_questions() -> None:
     assert flow.privacy_reminder is True
     assert [(q.id, q.type) for q in flow.questions] == [
         ("energy", QuestionType.SCALE),
-        ("on_mind", QuestionType.TEXT),
         ("went_well", QuestionType.TEXT),
         ("difficult", QuestionType.TEXT),
         ("bring", QuestionType.TEXT),
@@ -65,8 +64,39 @@ def test_shipped_pre_session_flow_loads_with_the_domain_questions() -> None:
     assert not any(question.required for question in flow.questions)
 
 
-def test_shipped_flow_has_every_text_in_every_language() -> None:
-    flow = load_flow(SHIPPED_FLOW)
+BUNDLED_FLOWS = {
+    "pre_session": ["energy", "went_well", "difficult", "bring", "topic_area", "urgency"],
+    "post_session": ["takeaway", "next_step", "useful", "heard", "on_topic", "goal_progress"],
+    "wellbeing_pulse": ["energy", "workload", "support", "would_help"],
+    "interim_evaluation": ["eval_trust", "eval_wellbeing", "eval_skills", "eval_roles", "eval_change"],
+}
+
+
+@pytest.mark.parametrize("flow_id", BUNDLED_FLOWS)
+def test_bundled_flows_are_short_skippable_and_remind_about_client_names(flow_id: str) -> None:
+    flow = load_flow(SHIPPED_FLOW.parent / f"{flow_id}.yaml")
+    assert [question.id for question in flow.questions] == BUNDLED_FLOWS[flow_id]
+    assert len(flow.questions) <= 6
+    assert not any(question.required for question in flow.questions)
+    assert flow.privacy_reminder is True
+
+
+def test_bundled_flows_use_conditions_and_rotation_where_they_help() -> None:
+    flows = load_flows(SHIPPED_FLOW.parent)
+    assert flows["post_session"].question("goal_progress").every == 3
+    assert flows["wellbeing_pulse"].question("would_help").show_if == Condition("energy", ConditionKind.AT_MOST, (2,))
+    evaluation = flows["interim_evaluation"]
+    for question in evaluation.questions[:4]:
+        assert question.type is QuestionType.SCALE
+        assert question.min_label is not None and question.min_label.get("fi") == "täysin eri mieltä"
+    assert evaluation.question("eval_trust").text.get("sv") == (
+        "I handledningen finns en förtroendefull och trygg atmosfär."
+    )
+
+
+@pytest.mark.parametrize("flow_id", BUNDLED_FLOWS)
+def test_shipped_flow_has_every_text_in_every_language(flow_id: str) -> None:
+    flow = load_flow(SHIPPED_FLOW.parent / f"{flow_id}.yaml")
     texts = [flow.title, flow.intro]
     for question in flow.questions:
         texts += [question.text, *(o.label for o in question.options)]
@@ -93,12 +123,14 @@ def test_shipped_flow_uses_the_domain_wording() -> None:
     assert [o.label.get("sv") for o in urgency.options] == [
         "kan vänta", "önskar att det tas upp", "viktigt den här gången",
     ]  # fmt: skip
-    assert flow.index_of("urgency") == 6
+    assert flow.index_of("urgency") == 5
+    bring_answered = Condition("bring", ConditionKind.ANSWERED)
+    assert (flow.question("topic_area").show_if, flow.question("urgency").show_if) == (bring_answered, bring_answered)
 
 
 def test_load_flows_reads_the_shipped_folder() -> None:
     flows = load_flows(SHIPPED_FLOW.parent)
-    assert list(flows) == ["pre_session"]
+    assert list(flows) == ["interim_evaluation", "post_session", "pre_session", "wellbeing_pulse"]
     assert flows["pre_session"].source == SHIPPED_FLOW
 
 
