@@ -111,7 +111,8 @@ def rejection_text(rejection: Rejection, flow: Flow, progress: Progress, catalog
 
 def _marker(flow: Flow, progress: Progress, catalog: Catalog) -> str:
     number, total = question_position(flow, progress)
-    return f"<i>{escape(catalog.gettext('Question {index}/{total}').format(index=number, total=total))}</i>"
+    marker = catalog.gettext("Question {index}/{total}").format(index=number, total=total)
+    return f"<i>{escape(marker)}</i>"
 
 
 def _question_lines(flow: Flow, question: Question, progress: Progress, catalog: Catalog) -> list[str]:
