@@ -48,11 +48,12 @@ RunnerFactory = Callable[..., Awaitable[BotRunner]]
 
 @pytest.fixture
 async def make_runner(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[RunnerFactory]:
-    """Start a bot with a demo config in the given language and threshold; stopped at teardown."""
+    """Start a bot with a demo config in the given language, threshold and flow; stopped at teardown."""
     runners: list[BotRunner] = []
 
-    async def make(language: str = "en", min_responses: int = 3) -> BotRunner:
-        runner = BotRunner(sim, write_demo_config(tmp_path, language=language, min_responses=min_responses))
+    async def make(language: str = "en", min_responses: int = 3, flow: str = "pre_session") -> BotRunner:
+        config = write_demo_config(tmp_path, language=language, min_responses=min_responses, flow=flow)
+        runner = BotRunner(sim, config)
         runners.append(runner)
         await runner.start()
         return runner
