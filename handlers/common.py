@@ -1,10 +1,11 @@
-"""Small helpers shared by the handler modules: who sent an update, in which language to answer them."""
+"""Small helpers shared by the handler modules: who sent an update, and a domain keyboard as Telegram markup."""
 
 from __future__ import annotations
 
-from telegram import Update, User
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, User
 
 from checkins.membership import Person
+from checkins.screens import Keyboard
 
 
 def person_from(user: User) -> Person:
@@ -20,3 +21,9 @@ def person_from(user: User) -> Person:
 def sender(update: Update) -> Person | None:
     user = update.effective_user
     return person_from(user) if user is not None and not user.is_bot else None
+
+
+def keyboard_markup(keyboard: Keyboard) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(button.text, callback_data=button.data) for button in row] for row in keyboard]
+    )

@@ -1,5 +1,7 @@
-"""The command menus Telegram shows: member commands in every private chat, supervisor commands in each
-supervisor's own chat, in Finnish, Swedish and English (`setMyCommands` per scope and `language_code`)."""
+"""What Telegram shows about the bot before and around a chat, in Finnish, Swedish and English: the description on
+the empty chat screen and the short one on the profile (`setMyDescription` / `setMyShortDescription` per
+`language_code`), member commands in every private chat and supervisor commands in each supervisor's own chat
+(`setMyCommands` per scope and `language_code`). The untagged defaults are in the configured default language."""
 
 from __future__ import annotations
 
@@ -17,6 +19,12 @@ MEMBER_COMMANDS = (
     ("help", N_("this help")),
     ("privacy", N_("who sees what, and what is stored")),
 )
+DESCRIPTION = N_(
+    "I run the check-in round before your work supervision sessions: a few short questions in this private chat. "
+    "Your supervisor sees only an anonymised summary – never who answered what – and your employer sees nothing. "
+    "To join a group, open the invite link your supervisor gave you."
+)
+SHORT_DESCRIPTION = N_("Private check-ins before work supervision. Your supervisor sees only an anonymised summary.")
 SUPERVISOR_COMMANDS = (
     ("invite", N_("an invite link for a group")),
     ("revoke", N_("withdraw a group's invite links")),
@@ -30,6 +38,13 @@ def _commands(catalog: Catalog, table: tuple[tuple[str, str], ...]) -> list[BotC
 
 
 async def publish_menus(bot: Bot, config: AppConfig, translator: Translator) -> None:
+    default = translator.for_language(config.default_language)
+    await bot.set_my_description(default.gettext(DESCRIPTION))
+    await bot.set_my_short_description(default.gettext(SHORT_DESCRIPTION))
+    for language in LANGUAGES:
+        catalog = translator.for_language(language)
+        await bot.set_my_description(catalog.gettext(DESCRIPTION), language_code=language)
+        await bot.set_my_short_description(catalog.gettext(SHORT_DESCRIPTION), language_code=language)
     private = BotCommandScopeAllPrivateChats()
     await bot.set_my_commands(
         _commands(translator.for_language(config.default_language), MEMBER_COMMANDS), scope=private
