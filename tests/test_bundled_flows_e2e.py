@@ -91,3 +91,28 @@ async def test_bundled_flow_end_to_end(
     digest = "\n".join(m.content for m in supervisor.messages[before:])
     assert flow.title.get(language) in digest
     assert flow.questions[0].text.get(language) in digest
+
+
+async def test_a_rotated_question_is_asked_only_in_its_rounds(sim: BotApiSimulator, make_runner: RunnerFactory) -> None:
+    await make_runner(language="en", min_responses=2, flow="post_session")
+    goal_question = load_flow(FLOWS_DIR / "post_session.yaml").question("goal_progress").text.get("en")
+    supervisor = sim.user(SUPERVISOR_ID, "Sanna", language_code="en")
+    members = []
+    for uid, first, _, _, _ in MEMBERS[:2]:
+        user = sim.user(uid, first, language_code="en")
+        await join_via_invite(user, supervisor)
+        members.append(MemberDriver(user))
+    questions_seen: list[int] = []
+    digests: list[str] = []
+    for _ in range(2):
+        await supervisor.send_command("open", GROUP_ID)
+        for member in members:
+            questions_seen.append(len(await answer_all(member, low=False, text="")))
+        before = len(supervisor.messages)
+        await supervisor.send_command("close", GROUP_ID)
+        await supervisor.wait_for_message(lambda m: "2 of 2 answered" in m.content)
+        await sim.wait_idle(timeout=10)
+        digests.append("\n".join(m.content for m in supervisor.messages[before:]))
+    assert questions_seen == [6, 6, 5, 5]  # goal_progress: every third round, starting with the first
+    assert goal_question in digests[0]
+    assert goal_question not in digests[1] and "round 2" in digests[1]
