@@ -34,7 +34,7 @@ async def catalog_for_sender(update: Update, services: Services) -> Catalog:
 
 
 async def start(update: Update, context: KierrosContext) -> None:
-    """Join through an invite link, or explain how to join."""
+    """Join through an invite link; otherwise show a supervisor their groups, a member theirs, others how to join."""
     person = sender(update)
     message = update.effective_message
     if person is None or message is None:
