@@ -43,6 +43,8 @@ SCREEN_CHARS = 1500
 REVIEW_LIST_CHARS = 1200
 QUOTE_CHARS = 300
 REVIEW_QUESTION_CHARS = 80
+# A button label wider than this is cut by Telegram on a phone.
+EDIT_BUTTON_CHARS = 56
 # A scale with more points than this is split over two rows; choices this short may share one row.
 SCALE_ROW_POINTS = 7
 SHORT_OPTION_CHARS = 14
@@ -229,7 +231,12 @@ def review_screen(flow: Flow, round_id: str, progress: Progress, catalog: Catalo
     if edit_list:
         text += "\n\n" + escape(catalog.gettext("Which answer would you like to change?"))
         rows = [
-            (button(f"{number}. {shorten(flow.questions[index].text.get(catalog.language), 56)}", EditQuestion(index)),)
+            (
+                button(
+                    f"{number}. {shorten(flow.questions[index].text.get(catalog.language), EDIT_BUTTON_CHARS)}",
+                    EditQuestion(index),
+                ),
+            )
             for number, index in enumerate(visible_questions(flow, progress), start=1)
         ]
         rows.append((button("✓ " + catalog.gettext("Submit"), Submit()),))
