@@ -37,14 +37,21 @@ def _commands(catalog: Catalog, table: tuple[tuple[str, str], ...]) -> list[BotC
     return [BotCommand(name, catalog.gettext(description)) for name, description in table]
 
 
+async def publish_descriptions(bot: Bot, config: AppConfig, translator: Translator) -> None:
+    """The description and short description, untagged in the default language and once per language."""
+    targets = [(translator.for_language(config.default_language), None)]
+    targets += [(translator.for_language(language), language) for language in LANGUAGES]
+    try:
+        for catalog, language in targets:
+            await bot.set_my_description(catalog.gettext(DESCRIPTION), language_code=language)
+            await bot.set_my_short_description(catalog.gettext(SHORT_DESCRIPTION), language_code=language)
+    except TelegramError as error:
+        # Telegram rate-limits these calls; the previous descriptions stay, which is no reason to stop the bot.
+        log.warning("bot descriptions not updated (%s)", type(error).__name__)
+
+
 async def publish_menus(bot: Bot, config: AppConfig, translator: Translator) -> None:
-    default = translator.for_language(config.default_language)
-    await bot.set_my_description(default.gettext(DESCRIPTION))
-    await bot.set_my_short_description(default.gettext(SHORT_DESCRIPTION))
-    for language in LANGUAGES:
-        catalog = translator.for_language(language)
-        await bot.set_my_description(catalog.gettext(DESCRIPTION), language_code=language)
-        await bot.set_my_short_description(catalog.gettext(SHORT_DESCRIPTION), language_code=language)
+    await publish_descriptions(bot, config, translator)
     private = BotCommandScopeAllPrivateChats()
     await bot.set_my_commands(
         _commands(translator.for_language(config.default_language), MEMBER_COMMANDS), scope=private

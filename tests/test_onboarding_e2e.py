@@ -71,3 +71,13 @@ async def test_descriptions_in_every_language(sim: BotApiSimulator, make_runner:
         "Private check-ins before work supervision. Your supervisor sees only an anonymised summary."
     )
     assert set(sim.short_descriptions) == {"", "fi", "sv", "en"}
+
+
+async def test_a_rate_limited_description_does_not_stop_the_bot(
+    sim: BotApiSimulator, make_runner: RunnerFactory
+) -> None:
+    sim.faults.methods = {"setMyDescription"}
+    sim.faults.trigger_429_burst(1, retry_after=30)
+    await make_runner()
+    assert sim.descriptions == {}
+    assert dict(sim.get_commands({"type": "all_private_chats"}, "en"))["help"] == "this help"
