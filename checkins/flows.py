@@ -376,9 +376,12 @@ def _test_values(node: Node, kind: ConditionKind, target: Question) -> tuple[str
     if kind not in allowed_kinds:
         usable = ", ".join(["answered", *allowed_kinds])
         raise node.error(f"a {target.type} question ('{target.id}') can be tested with: {usable}")
+    if isinstance(node.value, list):
+        if kind in (ConditionKind.AT_LEAST, ConditionKind.AT_MOST):
+            raise node.error("takes one number, not a list")
+        if not node.value:
+            raise node.error("needs at least one value")
     entries = [node.child(index) for index in range(len(node.value))] if isinstance(node.value, list) else [node]
-    if not entries or (len(entries) > 1 and kind in (ConditionKind.AT_LEAST, ConditionKind.AT_MOST)):
-        raise node.error("needs one value")
     if target.type is QuestionType.SCALE:
         low, high = target.scale_min, target.scale_max
         return tuple(entry.expect(int, minimum=low, maximum=high) for entry in entries)

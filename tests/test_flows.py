@@ -479,8 +479,13 @@ SHOW_IF_ERRORS = [
     ),
     pytest.param(
         "{question: mood, at_most: [1, 2]}",
-        "flow.yaml:26: questions[5].show_if.at_most: needs one value",
+        "flow.yaml:26: questions[5].show_if.at_most: takes one number, not a list",
         id="bound-is-one-value",
+    ),
+    pytest.param(
+        "{question: urgency, equals: []}",
+        "flow.yaml:26: questions[5].show_if.equals: needs at least one value",
+        id="empty-list",
     ),
     pytest.param(
         "{question: again, equals: 'yes'}",
