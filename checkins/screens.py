@@ -92,7 +92,8 @@ def shorten(text: str, limit: int) -> str:
 def display_value(question: Question, value: Any | None, catalog: Catalog, limit: int = QUOTE_CHARS) -> str:
     """An answer as its author reads it back, shortened to `limit` characters and escaped for HTML."""
     if value is None:
-        return f"<i>{escape(catalog.gettext('(skipped)'))}</i>"
+        skipped = catalog.gettext("(skipped)")
+        return f"<i>{escape(skipped)}</i>"
     if question.type is QuestionType.SCALE:
         return f"{value}/{question.scale_max}"
     if question.type is QuestionType.YESNO:
@@ -221,7 +222,7 @@ def _answers_list(flow: Flow, progress: Progress, catalog: Catalog) -> str:
 
 
 def review_screen(flow: Flow, round_id: str, progress: Progress, catalog: Catalog, *, edit_list: bool) -> Screen:
-    header = f"<b>{escape(catalog.gettext('Your answers'))}</b>"
+    header = "<b>" + escape(catalog.gettext("Your answers")) + "</b>"
     note = escape(catalog.gettext("Nothing is sent until you press Submit."))
     text = f"{header}\n\n{_answers_list(flow, progress, catalog)}\n\n{note}"
 
@@ -260,4 +261,4 @@ def submitted_screen(round_id: str, progress: Progress, catalog: Catalog) -> Scr
 def review_summary_text(flow: Flow, progress: Progress, catalog: Catalog) -> str:
     """The member's own record of their answers (the review screen without buttons)."""
     answers = _answers_list(flow, progress, catalog)
-    return f"<b>{escape(catalog.gettext('Your answers'))}</b>\n\n{answers}"
+    return "<b>" + escape(catalog.gettext("Your answers")) + "</b>\n\n" + answers

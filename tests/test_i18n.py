@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -21,6 +22,29 @@ def source_messages() -> set[str | tuple[str, ...]]:
     found = {message for _, _, message, _, _ in extract_from_dir(ROOT, METHODS, keywords=KEYWORDS)}
     assert len(found) > 50, "extraction found suspiciously few texts"
     return found
+
+
+def marked_in_f_strings(tree: ast.AST) -> list[int]:
+    """Lines where gettext/ngettext/N_ is called with a literal inside an f-string."""
+    lines = []
+    for joined in (node for node in ast.walk(tree) if isinstance(node, ast.JoinedStr)):
+        for call in (node for node in ast.walk(joined) if isinstance(node, ast.Call)):
+            function = call.func
+            name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", "")
+            if name in KEYWORDS and call.args and isinstance(call.args[0], ast.Constant):
+                lines.append(call.lineno)
+    return lines
+
+
+def test_no_text_is_marked_inside_an_f_string() -> None:
+    # Babel's extractor does not look inside f-strings: a text marked there is never translated.
+    hidden = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for pattern, _ in METHODS
+        for path in ROOT.glob(pattern.replace("**", "**/*"))
+        for line in marked_in_f_strings(ast.parse(path.read_text(encoding="utf-8")))
+    ]
+    assert hidden == []
 
 
 @pytest.mark.parametrize("language", ["fi", "sv"])
