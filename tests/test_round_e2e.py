@@ -117,3 +117,26 @@ async def test_finnish_member_sees_finnish(sim: BotApiSimulator, make_runner: Ru
     await join_via_invite(user, supervisor)
     assert "Tervetuloa" in user.messages[-1].content
     assert "112" in user.messages[-1].content
+
+
+async def test_answers_to_questions_hidden_by_a_change_are_not_submitted(sim: BotApiSimulator, bot: BotRunner) -> None:
+    supervisor, members = await setup_group(sim, count=3)
+    await open_round(supervisor, members)
+    for number, member in enumerate(members):
+        await member.answer(script(number))
+        await member.submit()
+    # Member 0 takes back what they wanted to bring: its topic and urgency answers must leave the digest too.
+    changer = members[0]
+    await changer.act("R")
+    await changer.act("E")
+    await changer.act("i3")  # bring
+    review = await changer.act("k")
+    assert "What is your topic about?" not in review.content
+    await changer.submit()
+    digest = await close_and_read_digest(sim, supervisor)
+    assert "3 of 3 answered" in digest
+    # Two answers left to each of bring, topic_area and urgency: below the threshold of 3, where three would show.
+    for question in ("What would you like to bring", "What is your topic about?", "How important is it"):
+        block = digest.split(question, 1)[1].split("\n\n", 1)[0]
+        assert "Too few answers to show (fewer than 3)." in block, question
+    assert "how to cope" not in digest
