@@ -3,6 +3,7 @@
     python bot.py [run] [--config config.yaml]   run the bot (token from TELEGRAM_BOT_TOKEN)
     python bot.py check [--config config.yaml]   validate the config and flows, print a summary
     python bot.py demo [--lang fi|sv|en]         the real bot against a local Telegram simulator, no token needed
+    python bot.py try FLOW [--lang fi|sv|en]     answer a flow (an id or a .yaml path) in the terminal, see the digest
 
 Wiring, in order: load config (one clear error and exit code 2 when it is wrong) → build the PTB `Application`
 (base URL configurable, so a self-hosted Bot API server or the simulator work) → at start-up open storage, build the
@@ -38,6 +39,8 @@ from checkins.rounds import RoundService
 from checkins.scheduler import ScheduleService
 from checkins.settings import SettingsService
 from checkins.storage import Store
+from checkins.terminal import find_flow, read_stdin_line
+from checkins.terminal import run as run_in_terminal
 from checkins.yamlsource import ConfigError
 from handlers import answering, errors, joining, personal_data, processes, replies, schedule, settings, supervisor
 from handlers.context import SERVICES_KEY, KierrosContext, Services
@@ -238,6 +241,19 @@ def command_check(config_path: Path) -> int:
     return 0
 
 
+def command_try(config_path: Path, flow_reference: str | None, language: str | None, round_number: int) -> int:
+    if not flow_reference:
+        print("Which flow? For example:  python bot.py try pre_session --lang fi", file=sys.stderr)
+        return 2
+    try:
+        flow = find_flow(flow_reference, config_path)
+    except ConfigError as error:
+        print(f"Flow error: {error}", file=sys.stderr)
+        return 2
+    catalog = Translator.load().for_language(language or flow.default_language)
+    return run_in_terminal(flow, catalog, read_stdin_line, print, round_number)
+
+
 def command_run(config_path: Path) -> int:
     config = _load_or_exit(config_path)
     token = os.environ.get(TOKEN_ENV, "").strip()
@@ -256,16 +272,24 @@ def command_run(config_path: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description="Kierros check-in bot for work supervision")
-    parser.add_argument("command", nargs="?", default="run", choices=("run", "check", "demo"))
+    parser.add_argument("command", nargs="?", default="run", choices=("run", "check", "demo", "try"))
+    parser.add_argument("flow", nargs="?", help="try: a flow id from the config's flows, or a flow file's path")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="path to config.yaml")
-    parser.add_argument("--lang", choices=LANGUAGES, default="fi", help="language of the demo's people")
+    parser.add_argument(
+        "--lang", choices=LANGUAGES, help="demo: the people's language (default fi); try: default the flow's"
+    )
+    parser.add_argument("--round", type=int, default=1, help="try: the round number, for rotated questions")
     arguments = parser.parse_args(argv)
+    if arguments.round < 1:
+        parser.error("--round must be 1 or more")
     if arguments.command == "check":
         return command_check(arguments.config)
     if arguments.command == "demo":
         from demo import run_demo
 
-        return asyncio.run(run_demo(arguments.lang))
+        return asyncio.run(run_demo(arguments.lang or "fi"))
+    if arguments.command == "try":
+        return command_try(arguments.config, arguments.flow, arguments.lang, arguments.round)
     return command_run(arguments.config)
 
 

@@ -1,15 +1,21 @@
 """The answering state machine: how one member moves through a flow. Pure: no database, no Telegram.
 
 A member's `Progress` in a round is where they are (a question, the review screen, or submitted), the draft answers
-so far and the pending selection of a multi-choice question. `apply(flow, progress, action)` returns the next
-progress or a `Rejection` saying why the action does not fit (a required question skipped, a text over the limit,
-a value that was never offered). Callback data is parsed into actions here too, so a forged or stale button is
-refused before it reaches storage: `step_token(progress)` names the screen a button belongs to, and a press whose
-token differs from the member's current one is stale.
+so far, the pending selection of a multi-choice question and the group's round number (rotation: a question with
+`every: n` is asked only in some rounds). `apply(flow, progress, action)` returns the next progress or a `Rejection`
+saying why the action does not fit (a required question skipped, a text over the limit, a value that was never
+offered). Only visible questions are ever reached — rotation and `show_if` are evaluated on the current answers, so
+forward moves and Back both step over hidden questions, an edit that reveals new questions asks them before the
+review, and answers to questions that became hidden are dropped at submit.
+
+Callback data is parsed into actions here too, so a forged or stale button is refused before it reaches storage:
+`step_token(progress)` names the screen a button belongs to, and a press whose token differs from the member's
+current one is stale.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -36,15 +42,22 @@ class Rejection(StrEnum):
 class Progress:
     status: Status
     cursor: int
-    answers: dict[str, Any | None]
+    answers: Mapping[str, Any | None]
+    round_number: int
     editing_one: bool = False
     multi_selection: tuple[int, ...] = ()
     # Answers their author keeps "only for me": shown back to them, never in the digest.
     private: frozenset[str] = frozenset()
 
     @classmethod
-    def start(cls) -> Progress:
-        return cls(Status.ANSWERING, 0, {})
+    def start(cls, flow: Flow, round_number: int) -> Progress:
+        """At the first question this round shows (flows are validated to always show at least one)."""
+        first = flow.visible_indexes(round_number, {})[0]
+        return enter_question(flow, cls(Status.ANSWERING, first, {}, round_number))
+
+    def at(self, status: Status, cursor: int, *, editing_one: bool = False) -> Progress:
+        """The same answers and round at another place; a pending multi selection does not travel."""
+        return Progress(status, cursor, self.answers, self.round_number, editing_one, private=self.private)
 
 
 @dataclass(frozen=True)
@@ -174,15 +187,46 @@ def current_question(flow: Flow, progress: Progress) -> Question | None:
     return flow.questions[progress.cursor]
 
 
-def _advance(flow: Flow, progress: Progress, answers: dict[str, Any | None]) -> Progress:
-    if progress.editing_one or progress.cursor + 1 >= len(flow.questions):
-        return Progress(Status.REVIEW, len(flow.questions), answers, private=progress.private)
-    return Progress(Status.ANSWERING, progress.cursor + 1, answers, private=progress.private)
+def visible_questions(flow: Flow, progress: Progress) -> tuple[int, ...]:
+    """Indexes of the questions this member sees now, given the round and their answers so far."""
+    return flow.visible_indexes(progress.round_number, progress.answers)
+
+
+def question_position(flow: Flow, progress: Progress) -> tuple[int, int]:
+    """(number, total) for the "Question 2/5" marker, counting only visible questions."""
+    visible = visible_questions(flow, progress)
+    return sum(1 for index in visible if index < progress.cursor) + 1, len(visible)
+
+
+def has_previous(flow: Flow, progress: Progress) -> bool:
+    """Whether Back leads somewhere from this question."""
+    return progress.editing_one or any(index < progress.cursor for index in visible_questions(flow, progress))
+
+
+def visible_answers(flow: Flow, progress: Progress) -> dict[str, Any | None]:
+    """The answers that count: one per visible question (None when skipped), none for hidden questions."""
+    return {
+        flow.questions[index].id: progress.answers.get(flow.questions[index].id)
+        for index in visible_questions(flow, progress)
+    }
+
+
+def _review(flow: Flow, progress: Progress) -> Progress:
+    return progress.at(Status.REVIEW, len(flow.questions))
+
+
+def _advance(flow: Flow, progress: Progress) -> Progress:
+    later = [index for index in visible_questions(flow, progress) if index > progress.cursor]
+    if progress.editing_one:
+        # An edit can reveal questions that were hidden until now: ask those before returning to the review.
+        unseen = [index for index in later if flow.questions[index].id not in progress.answers]
+        return progress.at(Status.ANSWERING, unseen[0], editing_one=True) if unseen else _review(flow, progress)
+    return progress.at(Status.ANSWERING, later[0]) if later else _review(flow, progress)
 
 
 def _record(flow: Flow, progress: Progress, question: Question, value: Any | None) -> Progress:
-    answers = {**progress.answers, question.id: value}
-    return _advance(flow, progress, answers)
+    answered = replace(progress, answers={**progress.answers, question.id: value})
+    return _advance(flow, answered)
 
 
 def _value_for_choice(question: Question, value: int) -> Any | Rejection:
@@ -225,10 +269,11 @@ def _answering(flow: Flow, progress: Progress, action: Action) -> Progress | Rej
         return _record(flow, progress, question, text)
     if isinstance(action, Back):
         if progress.editing_one:
-            return replace(progress, status=Status.REVIEW, cursor=len(flow.questions), editing_one=False)
-        if progress.cursor == 0:
+            return _review(flow, progress)
+        earlier = [index for index in visible_questions(flow, progress) if index < progress.cursor]
+        if not earlier:
             return Rejection.INVALID
-        return enter_question(flow, replace(progress, cursor=progress.cursor - 1))
+        return enter_question(flow, progress.at(Status.ANSWERING, earlier[-1]))
     return Rejection.INVALID
 
 
@@ -250,19 +295,22 @@ def apply(flow: Flow, progress: Progress, action: Action) -> Progress | Rejectio
             return enter_question(flow, moved)
         return moved
     if progress.status is Status.REVIEW:
+        visible = visible_questions(flow, progress)
         if isinstance(action, Submit):
-            missing = [q for q in flow.questions if q.required and progress.answers.get(q.id) is None]
-            return Rejection.REQUIRED if missing else replace(progress, status=Status.SUBMITTED)
+            answers = visible_answers(flow, progress)
+            missing = [q for q in flow.questions if q.required and q.id in answers and answers[q.id] is None]
+            if missing:
+                return Rejection.REQUIRED
+            private = frozenset(progress.private & answers.keys())
+            return Progress(Status.SUBMITTED, len(flow.questions), answers, progress.round_number, private=private)
         if isinstance(action, ShowEditList | ShowPrivacyList):
             # Both lists are variants of the review screen, drawn by the caller.
             return progress
         if isinstance(action, Back):
-            return enter_question(flow, replace(progress, status=Status.ANSWERING, cursor=len(flow.questions) - 1))
-        if isinstance(action, EditQuestion) and 0 <= action.index < len(flow.questions):
-            return enter_question(
-                flow, replace(progress, status=Status.ANSWERING, cursor=action.index, editing_one=True)
-            )
-        if isinstance(action, TogglePrivate) and 0 <= action.index < len(flow.questions):
+            return enter_question(flow, progress.at(Status.ANSWERING, visible[-1]))
+        if isinstance(action, EditQuestion) and action.index in visible:
+            return enter_question(flow, progress.at(Status.ANSWERING, action.index, editing_one=True))
+        if isinstance(action, TogglePrivate) and action.index in visible:
             question_id = flow.questions[action.index].id
             if progress.answers.get(question_id) is None:
                 return Rejection.INVALID
@@ -271,5 +319,5 @@ def apply(flow: Flow, progress: Progress, action: Action) -> Progress | Rejectio
             return Rejection.NEEDS_BUTTON
         return Rejection.INVALID
     if isinstance(action, Reopen):
-        return replace(progress, status=Status.REVIEW)
+        return _review(flow, progress)
     return Rejection.INVALID

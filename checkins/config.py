@@ -40,6 +40,7 @@ DEFAULT_MIN_RESPONSES = 3
 MIN_RESPONSES_FLOOR = 2
 DEFAULT_INVITE_EXPIRY_DAYS = 30
 MAX_GOALS = 8
+MAX_GOAL_CHARS = 120
 TOKEN_ENV_VAR = "TELEGRAM_BOT_TOKEN"
 DEFAULT_QUIET_HOURS = QuietHours(time(21, 0), time(8, 0))
 # How far ahead config checks expand an endless recurrence (overlaps, cancelled dates, `only_on` dates).
@@ -540,6 +541,6 @@ def _goals(group_node: Node, language: str) -> tuple[Goal, ...]:
     for node in nodes:
         node.reject_unknown_keys(("id", "text"))
         goal_id = node.require("id", str, text_format=ID_FORMAT)
-        goals.append(Goal(goal_id, local_text(node.required("text"), language)))
+        goals.append(Goal(goal_id, local_text(node.required("text"), language, MAX_GOAL_CHARS)))
     reject_duplicates(nodes, "id", "goal id")
     return tuple(goals)

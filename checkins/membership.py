@@ -2,7 +2,8 @@
 
 An invite token is random (`secrets`), stored with its group and expiry, and revocable; it is the only way into a
 group. `register` records a person on first contact with the language Telegram reports (or the configured default);
-`join` checks a token and adds the member, and — when a round is already open — invites them to it at once.
+`join` checks a token, adds the member and queues their welcome (checkins/onboarding.py), and — when a round is
+already open — invites them to it at once.
 `supervised_group` is the single access check for supervisor commands: it answers None both for a stranger and for
 a supervisor naming someone else's group, so a refusal reveals nothing about other groups.
 """
@@ -12,12 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from html import escape
 
 from checkins.config import AppConfig, GroupConfig, GroupMode
-from checkins.i18n import Catalog, normalise_language
+from checkins.i18n import normalise_language
+from checkins.onboarding import GroupOverview, welcome_screen
 from checkins.rounds import RoundService
-from checkins.screens import Screen
 from checkins.storage import MemberRow, Store
 
 SECONDS_PER_DAY = 86_400
@@ -50,39 +50,6 @@ class JoinResult:
     language: str
     group: GroupConfig | None = None
     round_opened: bool = False
-
-
-def welcome_text(catalog: Catalog, group: GroupConfig) -> str:
-    """What a member reads on joining: what the bot is, who sees what, and that it is not a crisis service."""
-    paragraphs = [
-        "<b>" + escape(catalog.gettext("Welcome to the check-ins of {group}!").format(group=group.name)) + "</b>",
-        escape(
-            catalog.gettext(
-                "Before each supervision session I will ask you a few short questions here in this private chat. "
-                "Every question can be skipped, and you can change your answers until the check-in closes."
-            )
-        ),
-        escape(
-            catalog.gettext(
-                "Your supervisor sees only an anonymised summary: how many answered, never who, and free-text "
-                "answers without names. Your employer sees nothing. In a small group a writing style can still be "
-                "recognisable, so write only what you are comfortable sharing."
-            )
-            if group.mode is GroupMode.GROUP
-            else catalog.gettext(
-                "This is individual supervision: your supervisor reads your answers as yours. "
-                "Your employer sees nothing."
-            )
-        ),
-        "<i>"
-        + escape(
-            catalog.gettext(
-                "This is not a crisis service. If you are in acute distress, contact occupational health or call 112."
-            )
-        )
-        + "</i>",
-    ]
-    return "\n\n".join(paragraphs)
 
 
 class MembershipService:
@@ -148,7 +115,7 @@ class MembershipService:
                 await store.consume_invite(token)
             # Queued, not replied directly, so it cannot overtake an open round's first question.
             catalog = self.rounds.translator.for_language(member.language)
-            await self.rounds.outbox.send(member.telegram_user_id, Screen(welcome_text(catalog, group)))
+            await self.rounds.outbox.send(member.telegram_user_id, welcome_screen(catalog, group))
             opened = await self.rounds.join_open_round(group.id, member)
         self.rounds.outbox.wake()
         return JoinResult(JoinOutcome.JOINED, member.language, group, opened)
@@ -161,6 +128,15 @@ class MembershipService:
     async def revoke_invites(self, group: GroupConfig) -> int:
         async with self.store.transaction() as store:
             return await store.revoke_invites(group.id)
+
+    async def group_overviews(self, supervisor_id: int) -> list[GroupOverview]:
+        """The supervisor's groups with how many members joined and the open round, for their /start."""
+        overviews = []
+        async with self.store.transaction() as store:
+            for group in self.config.supervisor_groups(supervisor_id):
+                members = await store.group_members(group.id)
+                overviews.append(GroupOverview(group, len(members), await store.open_round(group.id)))
+        return overviews
 
     async def member_groups(self, member: MemberRow) -> list[GroupConfig]:
         async with self.store.transaction() as store:

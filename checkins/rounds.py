@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from html import escape
 from typing import Any
@@ -32,11 +32,12 @@ from checkins.answering import (
     apply,
     decode_action,
     step_token,
+    visible_answers,
 )
 from checkins.config import AppConfig, GroupConfig, GroupMode
 from checkins.digest_service import DigestService
 from checkins.flows import Flow, QuestionType
-from checkins.i18n import N_, Catalog, Translator
+from checkins.i18n import Catalog, Translator
 from checkins.individual import render_individual_digest
 from checkins.outbox import Outbox
 from checkins.redaction import Redactor
@@ -45,21 +46,13 @@ from checkins.screens import (
     Screen,
     answered_text,
     question_screen,
+    rejection_text,
     review_screen,
     review_summary_text,
     submitted_screen,
 )
 from checkins.storage import MemberRow, ParticipantRow, RoundRow, Store
 from checkins.summary import placeholders
-
-_REJECTION_TEXTS = {
-    Rejection.REQUIRED: N_("This question needs an answer."),
-    Rejection.TOO_LONG: N_("That is longer than this question allows ({limit} characters). Please shorten it."),
-    Rejection.EMPTY: N_("Please write your answer as text."),
-    Rejection.NEEDS_TEXT: N_("Please write your answer as a message."),
-    Rejection.NEEDS_BUTTON: N_("Please answer with the buttons."),
-    Rejection.INVALID: N_("This button is not valid."),
-}
 
 
 class OpenOutcome(StrEnum):
@@ -171,7 +164,7 @@ class RoundService:
             f"{escape(flow.intro.get(member.language))}"
         )
         await self.outbox.send(member.telegram_user_id, Screen(intro), dedupe=f"intro:{round_row.id}:{member.id}")
-        progress = Progress.start()
+        progress = Progress.start(flow, round_row.number)
         await self._show(round_row, member, flow, progress, catalog, dedupe=f"first:{round_row.id}:{member.id}")
 
     async def join_open_round(self, group_id: str, member: MemberRow) -> bool:
@@ -210,7 +203,7 @@ class RoundService:
                 progress = await self._submitted(round_row, member, flow)
             result = apply(flow, progress, action)
             if isinstance(result, Rejection):
-                return self._rejection_text(result, flow, progress, catalog)
+                return rejection_text(result, flow, progress, catalog)
             await self._after(round_row, member, flow, progress, result, action, catalog, message_id)
         self.outbox.wake()
         return None
@@ -236,7 +229,7 @@ class RoundService:
             action = WriteText(text)
             result = apply(flow, progress, action)
             if isinstance(result, Rejection):
-                return self._rejection_text(result, flow, progress, catalog)
+                return rejection_text(result, flow, progress, catalog)
             await self._after(round_row, member, flow, progress, result, action, catalog, None)
         self.outbox.wake()
         return None
@@ -260,10 +253,6 @@ class RoundService:
                 return catalog.gettext("I can only save text answers. Please write your answer as a message.")
             return catalog.gettext("Please answer with the buttons.")
 
-    def _rejection_text(self, rejection: Rejection, flow: Flow, progress: Progress, catalog: Catalog) -> str:
-        limit = flow.questions[progress.cursor].max_length if progress.status is Status.ANSWERING else 0
-        return catalog.gettext(_REJECTION_TEXTS[rejection]).format(limit=limit)
-
     async def _focus_round(self, member: MemberRow) -> RoundRow | None:
         rounds = await self.store.open_rounds_of_member(member.id)
         for round_row in rounds:
@@ -281,6 +270,7 @@ class RoundService:
             Status(participant.status),
             participant.cursor,
             drafts,
+            round_row.number,
             participant.editing_one,
             participant.multi_selection,
             private,
@@ -292,7 +282,9 @@ class RoundService:
         assert round_row.secret is not None
         tags = {q.id: author_tag(round_row.secret, member.id, q.id) for q in flow.questions}
         answers, private = await self.store.answers_by_tags(tags)
-        return Progress(Status.SUBMITTED, len(flow.questions), answers, private=private)
+        submitted = Progress(Status.SUBMITTED, len(flow.questions), answers, round_row.number, private=private)
+        # Skipped questions store nothing; mark them as seen (None) so an edit does not ask them again.
+        return replace(submitted, answers=visible_answers(flow, submitted))
 
     async def _redactor(self, group: GroupConfig) -> Redactor:
         """Scrubs the names of the group's members and the names the config lists from free text."""
@@ -348,9 +340,9 @@ class RoundService:
         if before.status is Status.ANSWERING:
             question = flow.questions[before.cursor]
             if isinstance(action, Back):
-                text = answered_text(flow, question, before.cursor, before.answers.get(question.id), catalog)
+                text = answered_text(flow, before, before.answers.get(question.id), catalog)
             else:
-                text = answered_text(flow, question, before.cursor, after.answers.get(question.id), catalog)
+                text = answered_text(flow, before, after.answers.get(question.id), catalog)
                 await self.store.set_draft(round_row.id, member.id, question.id, after.answers.get(question.id))
             await self.outbox.edit(chat, Screen(text), message_id, prompt_ref)
         elif before.status is Status.REVIEW:

@@ -3,7 +3,9 @@
 A `Screen` is Telegram-flavoured HTML text plus an inline keyboard of `Button`s (label and callback data); the edge
 turns it into a Telegram message without deciding anything. Every user-supplied or flow-supplied string is escaped
 here. Callback data is `<round id>:<step token>:<action code>` — well under Telegram's 64 bytes — and means nothing
-without the server-side state it is checked against.
+without the server-side state it is checked against. Screens are laid out for a phone: a scale on one row with its
+end labels in the text, short options side by side and long ones one per row, and no answering screen longer than
+`SCREEN_CHARS` (quoted answers and the review are shortened to fit; the stored answers are not).
 """
 
 from __future__ import annotations
@@ -21,18 +23,45 @@ from checkins.answering import (
     Done,
     EditQuestion,
     Progress,
+    Rejection,
     Reopen,
     ShowEditList,
     ShowPrivacyList,
     Skip,
+    Status,
     Submit,
     Toggle,
     TogglePrivate,
     encode_action,
+    has_previous,
+    question_position,
     step_token,
+    visible_questions,
 )
 from checkins.flows import Flow, Question, QuestionType
-from checkins.i18n import Catalog
+from checkins.i18n import N_, Catalog
+
+# About one phone screen of text; flow texts are limited in checkins/flows.py so a question screen stays within it.
+SCREEN_CHARS = 1500
+# The review shares this among the listed answers; a text answer quoted back on its own gets this much.
+REVIEW_LIST_CHARS = 1150
+QUOTE_CHARS = 300
+REVIEW_QUESTION_CHARS = 80
+# A button label wider than this is cut by Telegram on a phone.
+EDIT_BUTTON_CHARS = 56
+# A scale with more points than this is split over two rows; choices this short may share one row.
+SCALE_ROW_POINTS = 7
+SHORT_OPTION_CHARS = 14
+SHORT_OPTIONS_PER_ROW = 3
+
+_REJECTION_TEXTS = {
+    Rejection.REQUIRED: N_("This question needs an answer."),
+    Rejection.TOO_LONG: N_("That is longer than this question allows ({limit} characters). Please shorten it."),
+    Rejection.EMPTY: N_("Please write your answer as text."),
+    Rejection.NEEDS_TEXT: N_("Please write your answer as a message."),
+    Rejection.NEEDS_BUTTON: N_("Please answer with the buttons."),
+    Rejection.INVALID: N_("This button is not valid."),
+}
 
 
 @dataclass(frozen=True)
@@ -54,8 +83,18 @@ def callback_data(round_id: str, progress: Progress, action: Action) -> str:
     return f"{round_id}:{step_token(progress)}:{encode_action(action)}"
 
 
-def display_value(question: Question, value: Any | None, catalog: Catalog) -> str:
-    """An answer as its author reads it back, escaped for HTML."""
+def shorten(text: str, limit: int) -> str:
+    """`text` on one line, cut at a word boundary with "…" when it is longer than `limit` characters."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    cut = cut if cut > limit // 2 else limit - 1
+    return text[:cut].rstrip() + "…"
+
+
+def display_value(question: Question, value: Any | None, catalog: Catalog, limit: int = QUOTE_CHARS) -> str:
+    """An answer as its author reads it back, shortened to `limit` characters and escaped for HTML."""
     if value is None:
         skipped = catalog.gettext("(skipped)")
         return f"<i>{escape(skipped)}</i>"
@@ -65,16 +104,27 @@ def display_value(question: Question, value: Any | None, catalog: Catalog) -> st
         return escape(catalog.gettext("Yes") if value else catalog.gettext("No"))
     labels = {option.id: option.label.get(catalog.language) for option in question.options}
     if question.type is QuestionType.CHOICE:
-        return escape(labels.get(value, str(value)))
+        return escape(shorten(labels.get(value, str(value)), limit))
     if question.type is QuestionType.MULTI:
-        return escape(", ".join(labels.get(option_id, option_id) for option_id in value))
-    return escape(str(value))
+        return escape(shorten(", ".join(labels.get(option_id, option_id) for option_id in value), limit))
+    return escape(shorten(str(value), limit))
+
+
+def rejection_text(rejection: Rejection, flow: Flow, progress: Progress, catalog: Catalog) -> str:
+    """Why an answer or a press was refused, in the member's language."""
+    limit = flow.questions[progress.cursor].max_length if progress.status is Status.ANSWERING else 0
+    return catalog.gettext(_REJECTION_TEXTS[rejection]).format(limit=limit)
+
+
+def _marker(flow: Flow, progress: Progress, catalog: Catalog) -> str:
+    number, total = question_position(flow, progress)
+    marker = catalog.gettext("Question {index}/{total}").format(index=number, total=total)
+    return f"<i>{escape(marker)}</i>"
 
 
 def _question_lines(flow: Flow, question: Question, progress: Progress, catalog: Catalog) -> list[str]:
     language = catalog.language
-    marker = catalog.gettext("Question {index}/{total}").format(index=progress.cursor + 1, total=len(flow.questions))
-    lines = [f"<i>{escape(marker)}</i>", f"<b>{escape(question.text.get(language))}</b>"]
+    lines = [_marker(flow, progress, catalog), f"<b>{escape(question.text.get(language))}</b>"]
     if question.help is not None:
         lines.append(escape(question.help.get(language)))
     if question.type is QuestionType.SCALE:
@@ -95,11 +145,15 @@ def _question_lines(flow: Flow, question: Question, progress: Progress, catalog:
     earlier = progress.answers.get(question.id)
     if earlier is not None and question.type is QuestionType.TEXT:
         lines.append(
-            escape(catalog.gettext("Your earlier answer: {answer}").format(answer=str(earlier)))
+            escape(catalog.gettext("Your earlier answer: {answer}").format(answer=shorten(str(earlier), QUOTE_CHARS)))
             + "\n"
             + escape(catalog.gettext("Send a new message to replace it."))
         )
     return lines
+
+
+def _rows(buttons: list[Button], per_row: int) -> list[tuple[Button, ...]]:
+    return [tuple(buttons[start : start + per_row]) for start in range(0, len(buttons), per_row)]
 
 
 def question_screen(flow: Flow, round_id: str, progress: Progress, catalog: Catalog) -> Screen:
@@ -112,19 +166,19 @@ def question_screen(flow: Flow, round_id: str, progress: Progress, catalog: Cata
     rows: list[tuple[Button, ...]] = []
     earlier = progress.answers.get(question.id)
     if question.type is QuestionType.SCALE:
-        rows.append(
-            tuple(
-                button(f"·{value}·" if value == earlier else str(value), Choose(value))
-                for value in range(question.scale_min, question.scale_max + 1)
-            )
-        )
+        points = [
+            button(f"·{value}·" if value == earlier else str(value), Choose(value))
+            for value in range(question.scale_min, question.scale_max + 1)
+        ]
+        # One row on a phone up to about seven points; a wider scale takes two even rows.
+        rows.extend(_rows(points, len(points) if len(points) <= SCALE_ROW_POINTS else (len(points) + 1) // 2))
     elif question.type is QuestionType.YESNO:
         rows.append((button(catalog.gettext("Yes"), Choose(1)), button(catalog.gettext("No"), Choose(0))))
     elif question.type is QuestionType.CHOICE:
-        rows.extend(
-            (button(option.label.get(catalog.language), Choose(index)),)
-            for index, option in enumerate(question.options)
-        )
+        labels = [option.label.get(catalog.language) for option in question.options]
+        choices = [button(label, Choose(index)) for index, label in enumerate(labels)]
+        short = len(labels) <= SHORT_OPTIONS_PER_ROW and all(len(label) <= SHORT_OPTION_CHARS for label in labels)
+        rows.extend(_rows(choices, len(choices) if short else 1))
     elif question.type is QuestionType.MULTI:
         rows.extend(
             (
@@ -137,7 +191,7 @@ def question_screen(flow: Flow, round_id: str, progress: Progress, catalog: Cata
         )
         rows.append((button(catalog.gettext("Done"), Done()),))
     navigation: list[Button] = []
-    if progress.cursor > 0 or progress.editing_one:
+    if has_previous(flow, progress):
         navigation.append(button("← " + catalog.gettext("Back"), Back()))
     if not question.required:
         navigation.append(button(catalog.gettext("Skip") + " →", Skip()))
@@ -146,11 +200,11 @@ def question_screen(flow: Flow, round_id: str, progress: Progress, catalog: Cata
     return Screen("\n\n".join(lines), tuple(rows))
 
 
-def answered_text(flow: Flow, question: Question, index: int, value: Any | None, catalog: Catalog) -> str:
-    """The question's message once it is answered: the chosen answer instead of live buttons."""
-    marker = catalog.gettext("Question {index}/{total}").format(index=index + 1, total=len(flow.questions))
+def answered_text(flow: Flow, progress: Progress, value: Any | None, catalog: Catalog) -> str:
+    """The message of the question `progress` is on, once answered: the answer instead of live buttons."""
+    question = flow.questions[progress.cursor]
     return (
-        f"<i>{escape(marker)}</i>\n{escape(question.text.get(catalog.language))}\n"
+        f"{_marker(flow, progress, catalog)}\n{escape(question.text.get(catalog.language))}\n"
         f"→ <b>{display_value(question, value, catalog)}</b>"
     )
 
@@ -162,18 +216,24 @@ class ReviewMode(StrEnum):
 
 
 def _answers_list(flow: Flow, progress: Progress, catalog: Catalog, preview: Mapping[str, str] | None = None) -> str:
-    """Each question with its answer; private ones marked, and where scrubbing changes a text, what the
-    supervisor will see instead."""
+    """The visible questions with their answers, numbered as the member saw them and shortened to fit a screen;
+    private ones marked, and where scrubbing changes a text, what the supervisor will see instead."""
+    visible = visible_questions(flow, progress)
+    share = REVIEW_LIST_CHARS // max(1, len(visible))
+    question_chars = min(REVIEW_QUESTION_CHARS, share // 2)
+    value_chars = max(20, share - question_chars)
     only_for_me = escape(catalog.gettext("only for you"))
     supervisor_sees = escape(catalog.gettext("your supervisor sees:"))
     lines = []
-    for index, question in enumerate(flow.questions, start=1):
+    for number, index in enumerate(visible, start=1):
+        question = flow.questions[index]
         value = progress.answers.get(question.id)
-        line = f"{index}. {escape(question.text.get(catalog.language))}\n→ {display_value(question, value, catalog)}"
+        text = escape(shorten(question.text.get(catalog.language), question_chars))
+        line = f"{number}. {text}\n→ {display_value(question, value, catalog, limit=value_chars)}"
         if question.id in progress.private and value is not None:
             line += f"\n🔒 <i>{only_for_me}</i>"
         elif preview and question.id in preview:
-            line += f"\n<i>{supervisor_sees}</i> {escape(preview[question.id])}"
+            line += f"\n<i>{supervisor_sees}</i> {escape(shorten(preview[question.id], value_chars))}"
         lines.append(line)
     return "\n\n".join(lines)
 
@@ -201,8 +261,13 @@ def review_screen(
     if mode is ReviewMode.EDIT:
         text += "\n\n" + escape(catalog.gettext("Which answer would you like to change?"))
         rows = [
-            (button(f"{index + 1}. {question.text.get(catalog.language)}"[:60], EditQuestion(index)),)
-            for index, question in enumerate(flow.questions)
+            (
+                button(
+                    f"{number}. {shorten(flow.questions[index].text.get(catalog.language), EDIT_BUTTON_CHARS)}",
+                    EditQuestion(index),
+                ),
+            )
+            for number, index in enumerate(visible_questions(flow, progress), start=1)
         ]
         return Screen(text, (*rows, submit_row))
     if mode is ReviewMode.PRIVACY:
@@ -210,13 +275,13 @@ def review_screen(
         rows = [
             (
                 button(
-                    ("🔒 " if question.id in progress.private else "👁 ")
-                    + f"{index + 1}. {question.text.get(catalog.language)}"[:58],
+                    ("🔒 " if flow.questions[index].id in progress.private else "👁 ")
+                    + f"{number}. {shorten(flow.questions[index].text.get(catalog.language), EDIT_BUTTON_CHARS)}",
                     TogglePrivate(index),
                 ),
             )
-            for index, question in enumerate(flow.questions)
-            if progress.answers.get(question.id) is not None
+            for number, index in enumerate(visible_questions(flow, progress), start=1)
+            if progress.answers.get(flow.questions[index].id) is not None
         ]
         return Screen(text, (*rows, submit_row))
     return Screen(

@@ -214,6 +214,8 @@ def build_summary(
     goals: list[GoalProgress] = []
     if not withheld:
         for question in source.flow.questions:
+            if not question.asked_in(source.round.number):
+                continue  # rotated out of this round: nobody was asked
             if question.type is QuestionType.GOALS:
                 for goal in source.goals:
                     section = _section(goal_question(question, goal), source, catalog, redactor, shuffler)

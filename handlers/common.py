@@ -1,11 +1,12 @@
-"""Small helpers shared by the handler modules: who sent an update, in which language to answer them."""
+"""Small helpers shared by the handler modules: who sent an update, and a domain keyboard as Telegram markup."""
 
 from __future__ import annotations
 
-from telegram import Update, User
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, User
 
 from checkins.i18n import Catalog
 from checkins.membership import Person
+from checkins.screens import Keyboard
 from handlers.context import Services
 
 
@@ -33,3 +34,9 @@ async def catalog_for_sender(update: Update, services: Services) -> Catalog:
     if member is not None:
         return services.translator.for_language(member.language)
     return services.catalog_for(person)
+
+
+def keyboard_markup(keyboard: Keyboard) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(button.text, callback_data=button.data) for button in row] for row in keyboard]
+    )

@@ -1,8 +1,9 @@
-"""Handlers for everyone: `/start` with or without an invite token, `/help` and `/privacy`.
+"""Handlers for everyone: `/start` with or without an invite token, `/help`, `/privacy` and its button.
 
 `/start <token>` joins a group through an invite link; the welcome (what the bot is, who sees what, that it is not
-a crisis service) is queued by the domain so it cannot overtake a round's first question. Without a token, or with
-an unknown, expired or revoked one, the person gets a helpful explanation instead.
+a crisis service, and a "How is my data handled?" button) is queued by the domain so it cannot overtake a round's
+first question. `/start` without a token shows a supervisor their groups and how to invite, a member their groups,
+and anyone else how to join; an unknown, expired or revoked token gets a helpful explanation.
 """
 
 from __future__ import annotations
@@ -11,17 +12,18 @@ from html import escape
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from checkins.membership import JoinOutcome
-from handlers.common import catalog_for_sender, sender
+from checkins.onboarding import PRIVACY_CALLBACK, privacy_button, privacy_text, supervisor_overview
+from handlers.common import catalog_for_sender, keyboard_markup, sender
 from handlers.context import KierrosContext
 from handlers.menus import MEMBER_COMMANDS, SUPERVISOR_COMMANDS, publish_supervisor_menu
 from handlers.processes import ask_consent
 
 
 async def start(update: Update, context: KierrosContext) -> None:
-    """Join through an invite link, or explain how to join."""
+    """Join through an invite link; otherwise show a supervisor their groups, a member theirs, others how to join."""
     person = sender(update)
     message = update.effective_message
     if person is None or message is None:
@@ -55,17 +57,23 @@ async def start(update: Update, context: KierrosContext) -> None:
         await publish_supervisor_menu(
             context.bot, services.config.supervisors[person.telegram_user_id], services.translator
         )
-        text = catalog.gettext(
-            "Hello! You are registered as a supervisor. Use /invite <group> to get an invite link for your group, "
-            "/open <group> to open a check-in round and /close <group> to close it and receive the digest. "
-            "/help lists all commands."
+        overviews = await services.membership.group_overviews(person.telegram_user_id)
+        await message.reply_text(supervisor_overview(catalog, overviews), parse_mode=ParseMode.HTML)
+        return
+    member = await services.membership.member(person.telegram_user_id)
+    groups = await services.membership.member_groups(member) if member is not None else []
+    if groups:
+        text = catalog.gettext("You are a member of {groups}. I will message you here when a check-in opens.").format(
+            groups=", ".join(group.name for group in groups)
         )
     else:
         text = catalog.gettext(
             "Hello! I run the check-in round before work supervision sessions. "
             "To join a group, open the invite link your supervisor gave you."
         )
-    await message.reply_text(escape(text), parse_mode=ParseMode.HTML)
+    await message.reply_text(
+        escape(text), parse_mode=ParseMode.HTML, reply_markup=keyboard_markup(((privacy_button(catalog),),))
+    )
 
 
 async def help_command(update: Update, context: KierrosContext) -> None:
@@ -94,25 +102,17 @@ async def privacy(update: Update, context: KierrosContext) -> None:
     if message is None:
         return
     catalog = await catalog_for_sender(update, context.services)
-    paragraphs = [
-        catalog.gettext(
-            "Your supervisor sees only a summary of the answers that were submitted: how many answered (never who), "
-            "the spread of scale answers and the free-text answers shuffled, with names, phone numbers and similar "
-            "details replaced. If fewer people answer than the group's threshold, no answers are shown at all."
-        ),
-        catalog.gettext(
-            "Your employer and the group chat see nothing. Once a round closes, nothing in the database links an "
-            "answer to you."
-        ),
-        catalog.gettext(
-            "Honest limits: in a small group a supervisor may recognise a writing style, and Telegram chats with "
-            "bots are not end-to-end encrypted."
-        ),
-        catalog.gettext(
-            "This is not a crisis service. If you are in acute distress, contact occupational health or call 112."
-        ),
-    ]
-    await message.reply_text("\n\n".join(escape(p) for p in paragraphs), parse_mode=ParseMode.HTML)
+    await message.reply_text(privacy_text(catalog), parse_mode=ParseMode.HTML)
+
+
+async def privacy_pressed(update: Update, context: KierrosContext) -> None:
+    """The welcome's "How is my data handled?" button: the /privacy text as a new message."""
+    query = update.callback_query
+    if query is None:
+        return
+    await query.answer()
+    catalog = await catalog_for_sender(update, context.services)
+    await context.bot.send_message(query.from_user.id, privacy_text(catalog), parse_mode=ParseMode.HTML)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -120,3 +120,5 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("start", start, filters=private))
     application.add_handler(CommandHandler("help", help_command, filters=private))
     application.add_handler(CommandHandler("privacy", privacy, filters=private))
+    # Before the answering handlers' catch-all for buttons.
+    application.add_handler(CallbackQueryHandler(privacy_pressed, pattern=f"^{PRIVACY_CALLBACK}$"))

@@ -1,5 +1,7 @@
-"""The command menus Telegram shows: member commands in every private chat, supervisor commands in each
-supervisor's own chat, in Finnish, Swedish and English (`setMyCommands` per scope and `language_code`)."""
+"""What Telegram shows about the bot before and around a chat, in Finnish, Swedish and English: the description on
+the empty chat screen and the short one on the profile (`setMyDescription` / `setMyShortDescription` per
+`language_code`), member commands in every private chat and supervisor commands in each supervisor's own chat
+(`setMyCommands` per scope and `language_code`). The untagged defaults are in the configured default language."""
 
 from __future__ import annotations
 
@@ -24,6 +26,12 @@ MEMBER_COMMANDS = (
     ("pause", N_("pause check-ins, e.g. while on leave")),
     ("resume", N_("get check-ins again after a pause")),
 )
+DESCRIPTION = N_(
+    "I run the check-in round before your work supervision sessions: a few short questions in this private chat. "
+    "Your supervisor sees only an anonymised summary – never who answered what – and your employer sees nothing. "
+    "To join a group, open the invite link your supervisor gave you."
+)
+SHORT_DESCRIPTION = N_("Private check-ins before work supervision. Your supervisor sees only an anonymised summary.")
 SUPERVISOR_COMMANDS = (
     ("groups", N_("your groups and their state")),
     ("invite", N_("an invite link for a group")),
@@ -43,7 +51,21 @@ def _commands(catalog: Catalog, table: tuple[tuple[str, str], ...]) -> list[BotC
     return [BotCommand(name, catalog.gettext(description)) for name, description in table]
 
 
+async def publish_descriptions(bot: Bot, config: AppConfig, translator: Translator) -> None:
+    """The description and short description, untagged in the default language and once per language."""
+    targets = [(translator.for_language(config.default_language), None)]
+    targets += [(translator.for_language(language), language) for language in LANGUAGES]
+    try:
+        for catalog, language in targets:
+            await bot.set_my_description(catalog.gettext(DESCRIPTION), language_code=language)
+            await bot.set_my_short_description(catalog.gettext(SHORT_DESCRIPTION), language_code=language)
+    except TelegramError as error:
+        # Telegram rate-limits these calls; the previous descriptions stay, which is no reason to stop the bot.
+        log.warning("bot descriptions not updated (%s)", type(error).__name__)
+
+
 async def publish_menus(bot: Bot, config: AppConfig, translator: Translator) -> None:
+    await publish_descriptions(bot, config, translator)
     private = BotCommandScopeAllPrivateChats()
     await bot.set_my_commands(
         _commands(translator.for_language(config.default_language), MEMBER_COMMANDS), scope=private

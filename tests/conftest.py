@@ -59,7 +59,7 @@ RunnerFactory = Callable[..., Awaitable[BotRunner]]
 
 @pytest.fixture
 async def make_runner(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[RunnerFactory]:
-    """Start a bot with a demo config in the given language and threshold (or a given config, and a clock the
+    """Start a bot with a demo config in the given language, threshold and flow (or a given config, and a clock the
     test controls); stopped at teardown."""
     runners: list[BotRunner] = []
 
@@ -67,11 +67,14 @@ async def make_runner(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[Run
         language: str = "en",
         min_responses: int = 3,
         *,
+        flow: str = "pre_session",
         extra: str = "",
         config: AppConfig | None = None,
         clock: Callable[[], float] = time.time,
     ) -> BotRunner:
-        config = config or write_demo_config(tmp_path, language=language, min_responses=min_responses, extra=extra)
+        config = config or write_demo_config(
+            tmp_path, language=language, min_responses=min_responses, flow=flow, extra=extra
+        )
         runner = BotRunner(sim, config, clock)
         runners.append(runner)
         await runner.start()

@@ -29,7 +29,7 @@ FLOW = sample_flow()
 
 
 def run(*actions: object, flow=FLOW) -> Progress:
-    progress = Progress.start()
+    progress = Progress.start(flow, 1)
     for action in actions:
         result = apply(flow, progress, action)  # type: ignore[arg-type]
         assert isinstance(result, Progress), f"{action} refused: {result}"
@@ -70,7 +70,7 @@ def test_back_returns_to_previous_question_keeping_answers() -> None:
 
 
 def test_back_on_first_question_is_refused() -> None:
-    assert apply(FLOW, Progress.start(), Back()) is Rejection.INVALID
+    assert apply(FLOW, Progress.start(FLOW, 1), Back()) is Rejection.INVALID
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ def test_back_on_first_question_is_refused() -> None:
     ],
 )
 def test_values_never_offered_are_refused(action: object, rejection: Rejection) -> None:
-    assert apply(FLOW, Progress.start(), action) is rejection  # type: ignore[arg-type]
+    assert apply(FLOW, Progress.start(FLOW, 1), action) is rejection  # type: ignore[arg-type]
 
 
 def test_text_limits() -> None:

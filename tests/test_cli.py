@@ -21,7 +21,7 @@ def test_check_summarises_the_shipped_config() -> None:
     result = run_cli("check")
     assert result.returncode == 0, result.stderr
     assert "group tiimi “Kotihoidon tiimi”: flow pre_session" in result.stdout
-    assert "flow pre_session: 7 questions" in result.stdout
+    assert "flow pre_session: 6 questions" in result.stdout
 
 
 def test_broken_config_gives_one_line_and_exit_code_2(tmp_path: Path) -> None:

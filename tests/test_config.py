@@ -63,7 +63,7 @@ def test_shipped_config_loads() -> None:
     assert config.storage_path == REPO / "data" / "kierros.sqlite3"
     assert config.api_base_url is None
     assert config.invite_expiry_days == 30
-    assert list(config.flows) == ["pre_session"]
+    assert list(config.flows) == ["interim_evaluation", "post_session", "pre_session", "wellbeing_pulse"]
     [supervisor] = config.supervisors.values()
     group = config.groups["tiimi"]
     assert (group.name, group.supervisor_id, group.flow_id) == (

@@ -61,7 +61,7 @@ async def test_supervisor_receives_message_then_chart_then_report(sim: BotApiSim
     assert document.document is not None and document.document["file_name"] == f"{GROUP_ID}-round-1.html"
     report = file_text(sim, document)
     html5lib.HTMLParser(strict=True).parse(report)
-    assert report.count("member0: nights are heavy") == 1
+    assert report.count("member0: a family thanked us") == 1
     for uid_name in ("Maija", "Pekka", "2001"):
         assert uid_name not in report and uid_name not in message.content
 

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from checkins.flows import LANGUAGES, LocalText, ProctorFunction, QuestionType, load_flow, load_flows
+from checkins.flows import (
+    LANGUAGES,
+    Condition,
+    ConditionKind,
+    LocalText,
+    ProctorFunction,
+    QuestionType,
+    load_flow,
+    load_flows,
+)
 from checkins.yamlsource import ConfigError
 
 SHIPPED_FLOW = Path(__file__).resolve().parent.parent / "flows" / "pre_session.yaml"
@@ -55,7 +64,6 @@ def test_shipped_pre_session_flow_loads_with_the_domain_questions() -> None:
     assert flow.privacy_reminder is True
     assert [(q.id, q.type) for q in flow.questions] == [
         ("energy", QuestionType.SCALE),
-        ("on_mind", QuestionType.TEXT),
         ("went_well", QuestionType.TEXT),
         ("difficult", QuestionType.TEXT),
         ("bring", QuestionType.TEXT),
@@ -65,8 +73,39 @@ def test_shipped_pre_session_flow_loads_with_the_domain_questions() -> None:
     assert not any(question.required for question in flow.questions)
 
 
-def test_shipped_flow_has_every_text_in_every_language() -> None:
-    flow = load_flow(SHIPPED_FLOW)
+BUNDLED_FLOWS = {
+    "pre_session": ["energy", "went_well", "difficult", "bring", "topic_area", "urgency"],
+    "post_session": ["takeaway", "next_step", "useful", "heard", "on_topic", "goal_progress"],
+    "wellbeing_pulse": ["energy", "workload", "support", "would_help"],
+    "interim_evaluation": ["eval_trust", "eval_wellbeing", "eval_skills", "eval_roles", "eval_change"],
+}
+
+
+@pytest.mark.parametrize("flow_id", BUNDLED_FLOWS)
+def test_bundled_flows_are_short_skippable_and_remind_about_client_names(flow_id: str) -> None:
+    flow = load_flow(SHIPPED_FLOW.parent / f"{flow_id}.yaml")
+    assert [question.id for question in flow.questions] == BUNDLED_FLOWS[flow_id]
+    assert len(flow.questions) <= 6
+    assert not any(question.required for question in flow.questions)
+    assert flow.privacy_reminder is True
+
+
+def test_bundled_flows_use_conditions_and_rotation_where_they_help() -> None:
+    flows = load_flows(SHIPPED_FLOW.parent)
+    assert flows["post_session"].question("goal_progress").every == 3
+    assert flows["wellbeing_pulse"].question("would_help").show_if == Condition("energy", ConditionKind.AT_MOST, (2,))
+    evaluation = flows["interim_evaluation"]
+    for question in evaluation.questions[:4]:
+        assert question.type is QuestionType.SCALE
+        assert question.min_label is not None and question.min_label.get("fi") == "täysin eri mieltä"
+    assert evaluation.question("eval_trust").text.get("sv") == (
+        "I handledningen finns en förtroendefull och trygg atmosfär."
+    )
+
+
+@pytest.mark.parametrize("flow_id", BUNDLED_FLOWS)
+def test_shipped_flow_has_every_text_in_every_language(flow_id: str) -> None:
+    flow = load_flow(SHIPPED_FLOW.parent / f"{flow_id}.yaml")
     texts = [flow.title, flow.intro]
     for question in flow.questions:
         texts += [question.text, *(o.label for o in question.options)]
@@ -103,12 +142,14 @@ def test_shipped_flow_uses_the_domain_wording() -> None:
     assert [o.label.get("sv") for o in urgency.options] == [
         "kan vänta", "önskar att det tas upp", "viktigt den här gången",
     ]  # fmt: skip
-    assert flow.index_of("urgency") == 6
+    assert flow.index_of("urgency") == 5
+    bring_answered = Condition("bring", ConditionKind.ANSWERED)
+    assert (flow.question("topic_area").show_if, flow.question("urgency").show_if) == (bring_answered, bring_answered)
 
 
 def test_load_flows_reads_the_shipped_folder() -> None:
     flows = load_flows(SHIPPED_FLOW.parent)
-    assert list(flows) == ["pre_session"]
+    assert list(flows) == ["interim_evaluation", "post_session", "pre_session", "wellbeing_pulse"]
     assert flows["pre_session"].source == SHIPPED_FLOW
 
 
@@ -375,3 +416,199 @@ def test_inline_question_mark_gets_a_quoting_hint(tmp_path: Path, monkeypatch: p
         "flow.yaml:8: invalid YAML: expected ',' or '}', but got '?' (while parsing a flow mapping);"
         " inside { } or [ ], put a text that contains ? : or , in quotes"
     )
+
+
+# --- show_if and rotation ---
+
+# Line 26 holds the last question's show_if; the cases below replace it.
+CONDITIONAL_FLOW = """\
+id: demo
+default_language: en
+title: Title
+intro: Intro
+questions:
+  - id: mood
+    type: scale
+    text: Mood?
+  - id: bring
+    type: text
+    text: Bring?
+  - id: topic
+    type: multi
+    text: Topic?
+    options: [{id: team, label: Team}, {id: role, label: Role}]
+  - id: urgency
+    type: choice
+    text: Urgency?
+    options: [{id: wait, label: Can wait}, {id: now, label: Now}]
+  - id: again
+    type: yesno
+    text: Again?
+  - id: last
+    type: text
+    text: Last?
+    show_if: {answered: bring}
+"""
+SHOW_IF_LINE = "    show_if: {answered: bring}\n"
+
+
+@pytest.mark.parametrize(
+    ("show_if", "condition"),
+    [
+        ("{answered: bring}", Condition("bring", ConditionKind.ANSWERED)),
+        ("{question: urgency, equals: now}", Condition("urgency", ConditionKind.EQUALS, ("now",))),
+        ("{question: urgency, equals: [wait, now]}", Condition("urgency", ConditionKind.EQUALS, ("wait", "now"))),
+        ("{question: topic, includes: role}", Condition("topic", ConditionKind.INCLUDES, ("role",))),
+        ("{question: mood, at_least: 4}", Condition("mood", ConditionKind.AT_LEAST, (4,))),
+        ("{question: mood, equals: [1, 2]}", Condition("mood", ConditionKind.EQUALS, (1, 2))),
+        ("{question: again, equals: true}", Condition("again", ConditionKind.EQUALS, (True,))),
+    ],
+)
+def test_show_if_forms(tmp_path: Path, show_if: str, condition: Condition) -> None:
+    flow = load_flow(write(tmp_path, "flow.yaml", CONDITIONAL_FLOW.replace("{answered: bring}", show_if)))
+    assert flow.question("last").show_if == condition
+    assert flow.question("mood").show_if is None
+
+
+def test_rotation_keys(tmp_path: Path) -> None:
+    rotated = CONDITIONAL_FLOW.replace(SHOW_IF_LINE, "    every: 3\n    first_round: 2\n")
+    last = load_flow(write(tmp_path, "flow.yaml", rotated)).question("last")
+    assert (last.every, last.first_round) == (3, 2)
+    assert [n for n in range(1, 9) if last.asked_in(n)] == [2, 5, 8]
+
+
+SHOW_IF_ERRORS = [
+    pytest.param(
+        "{answered: nope}",
+        "flow.yaml:26: questions[5].show_if.answered: must name an earlier question"
+        " (got 'nope'; earlier questions: mood, bring, topic, urgency, again)",
+        id="unknown-question",
+    ),
+    pytest.param(
+        "{answered: last}",
+        "flow.yaml:26: questions[5].show_if.answered: a question cannot depend on itself",
+        id="itself",
+    ),
+    pytest.param(
+        "{question: bring, equals: x}",
+        "flow.yaml:26: questions[5].show_if.equals: a text question ('bring') can be tested with: answered",
+        id="text-tested-by-value",
+    ),
+    pytest.param(
+        "{question: topic, equals: team}",
+        "flow.yaml:26: questions[5].show_if.equals: a multi question ('topic') can be tested with: answered, includes",
+        id="multi-needs-includes",
+    ),
+    pytest.param(
+        "{question: urgency, equals: later}",
+        "flow.yaml:26: questions[5].show_if.equals: must be one of: wait, now (got 'later')",
+        id="unknown-option",
+    ),
+    pytest.param(
+        "{question: urgency, equals: [wait, soon]}",
+        "flow.yaml:26: questions[5].show_if.equals[1]: must be one of: wait, now (got 'soon')",
+        id="unknown-option-in-list",
+    ),
+    pytest.param(
+        "{question: mood, at_least: 6}",
+        "flow.yaml:26: questions[5].show_if.at_least: must be between 1 and 5 (got 6)",
+        id="outside-the-scale",
+    ),
+    pytest.param(
+        "{question: mood, at_most: [1, 2]}",
+        "flow.yaml:26: questions[5].show_if.at_most: takes one number, not a list",
+        id="bound-is-one-value",
+    ),
+    pytest.param(
+        "{question: urgency, equals: []}",
+        "flow.yaml:26: questions[5].show_if.equals: needs at least one value",
+        id="empty-list",
+    ),
+    pytest.param(
+        "{question: again, equals: 'yes'}",
+        "flow.yaml:26: questions[5].show_if.equals: must be true or false (got 'yes')",
+        id="yesno-needs-a-bool",
+    ),
+    pytest.param(
+        "{question: urgency}",
+        "flow.yaml:26: questions[5].show_if: write {answered: <question id>} or"
+        " {question: <question id>, <test>: <value>} where <test> is one of: equals, includes, at_least, at_most",
+        id="no-test",
+    ),
+    pytest.param(
+        "{question: mood, at_least: 2, at_most: 4}",
+        "flow.yaml:26: questions[5].show_if: write {answered: <question id>} or"
+        " {question: <question id>, <test>: <value>} where <test> is one of: equals, includes, at_least, at_most",
+        id="two-tests",
+    ),
+    pytest.param(
+        "{answered: bring, question: mood}",
+        "flow.yaml:26: questions[5].show_if.question: 'answered' stands alone: write {answered: <question id>} or"
+        " {question: <question id>, <test>: <value>} where <test> is one of: equals, includes, at_least, at_most",
+        id="answered-with-more",
+    ),
+    pytest.param(
+        "{anwsered: bring}",
+        "flow.yaml:26: questions[5].show_if.anwsered: unknown key 'anwsered' (did you mean 'answered'?)",
+        id="typo",
+    ),
+    pytest.param(
+        "bring",
+        "flow.yaml:26: questions[5].show_if: must be a mapping: write {answered: <question id>} or"
+        " {question: <question id>, <test>: <value>} where <test> is one of: equals, includes, at_least, at_most"
+        " (got 'bring')",
+        id="not-a-mapping",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("show_if", "expected"), SHOW_IF_ERRORS)
+def test_show_if_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, show_if: str, expected: str) -> None:
+    error = flow_error(tmp_path, monkeypatch, CONDITIONAL_FLOW.replace("{answered: bring}", show_if))
+    assert str(error) == expected
+
+
+def test_show_if_may_not_look_ahead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = CONDITIONAL_FLOW.replace("    text: Bring?\n", "    text: Bring?\n    show_if: {answered: last}\n")
+    error = flow_error(tmp_path, monkeypatch, text)
+    assert str(error) == (
+        "flow.yaml:12: questions[1].show_if.answered: must name an earlier question"
+        " (got 'last'; earlier questions: mood)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("rotation", "expected"),
+    [
+        ("    every: 1\n", "flow.yaml:26: questions[5].every: must be between 2 and 100 (got 1)"),
+        ("    first_round: 2\n", "flow.yaml:26: questions[5].first_round: only a question with 'every' has a"
+         " 'first_round'"),
+        ("    every: 2\n    first_round: 0\n", "flow.yaml:27: questions[5].first_round: must be between 1 and 1000"
+         " (got 0)"),
+    ],
+)  # fmt: skip
+def test_rotation_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rotation: str, expected: str) -> None:
+    assert str(flow_error(tmp_path, monkeypatch, CONDITIONAL_FLOW.replace(SHOW_IF_LINE, rotation))) == expected
+
+
+def test_some_question_must_be_asked_in_every_round(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    error = flow_error(tmp_path, monkeypatch, BASE_FLOW.replace("    type: scale\n", "    type: scale\n    every: 2\n"))
+    assert str(error) == (
+        "flow.yaml:5: questions: at least one question must be asked in every round:"
+        " one without 'show_if' and without 'every'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("    text: Mood?\n", f"    text: {'x' * 251}\n", "flow.yaml:8: questions[0].text: may be at most 250"
+         " characters, to fit on a phone screen (got 251)"),
+        ("{id: team, label: Team}", f"{{id: team, label: {'x' * 61}}}", "flow.yaml:15:"
+         " questions[2].options[0].label: may be at most 60 characters, to fit on a phone screen (got 61)"),
+    ],
+)  # fmt: skip
+def test_texts_must_fit_a_phone_screen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old: str, new: str, expected: str
+) -> None:
+    assert str(flow_error(tmp_path, monkeypatch, CONDITIONAL_FLOW.replace(old, new, 1))) == expected

@@ -69,7 +69,7 @@ def test_a_flow_without_goals_questions_is_unchanged() -> None:
 
 def test_answering_walks_through_every_goal_and_back() -> None:
     flow = expand_goals(goals_flow(), GOALS)  # type: ignore[arg-type]
-    progress = Progress.start()
+    progress = Progress.start(flow, 1)
     for action in (Choose(3), Choose(4), Skip(), Back(), Choose(2)):
         if flow.questions[progress.cursor].type is QuestionType.SCALE:
             assert apply(flow, progress, Choose(9)) is Rejection.INVALID  # each goal keeps the scale's range

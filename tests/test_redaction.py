@@ -93,6 +93,13 @@ def test_a_full_name_is_one_finding_and_its_words_are_names_on_their_own() -> No
     assert MEMBERS.findings("Meikäläiselle") == [(Kind.NAME, 0, 13)]
 
 
+def test_for_people_takes_each_part_the_full_name_and_listed_names() -> None:
+    redactor = Redactor.for_people([("Maija", "Meikäläinen", "maija_m"), ("Pekka", None, None)], ["Jussi"])
+    text = "Maija Meikäläisen, Meikäläiselle, @maija_m, Pekalle ja Jussille"
+    assert redactor.redact(text, FI) == "[nimi], [nimi], [nimi], [nimi] ja [nimi]"
+    assert redactor.findings("Maija Meikäläisen")[0] == (Kind.NAME, 0, 17)
+
+
 def test_short_names_match_only_as_written() -> None:
     redactor = Redactor.for_names(["Al", "A"])
     assert redactor.redact("Al said a word to Alin and Alex, then Al's turn", EN) == (

@@ -32,7 +32,7 @@ async def test_reply_reaches_the_author_and_one_answer_comes_back(sim: BotApiSim
         await member.answer(script(number))
         await member.submit()
     await close_and_read_digest(sim, supervisor)
-    answer_id = await answer_id_of(bot, "member1: nights are heavy")
+    answer_id = await answer_id_of(bot, "member1: a family thanked us")
     counts = [len(m.user.messages) for m in members]
 
     assert await toast(sim, supervisor, f"rp:{answer_id}") == "Write your reply as a message."
@@ -41,7 +41,7 @@ async def test_reply_reaches_the_author_and_one_answer_comes_back(sim: BotApiSim
     author = members[1].user
     delivered = await author.wait_for_message(lambda m: "replied anonymously" in m.content)
     assert "Thank you — shall we start with this?" in delivered.content
-    assert "member1: nights are heavy" in delivered.content
+    assert "member1: a family thanked us" in delivered.content
     assert [len(m.user.messages) for m in (members[0], members[2])] == [counts[0], counts[2]]
 
     assert await toast(sim, members[0].user, f"ra:{delivered.flat_buttons[0].data[3:]}") == "This button is not valid."
@@ -63,7 +63,7 @@ async def test_reply_refused_to_others_and_after_the_window(sim: BotApiSimulator
     for number, member in enumerate(members):
         await member.answer(script(number))
         await member.submit()
-    answer_id = await answer_id_of(bot, "member0: nights are heavy")
+    answer_id = await answer_id_of(bot, "member0: a family thanked us")
     assert await toast(sim, supervisor, f"rp:{answer_id}") == "You can reply once the round has closed."
     await close_and_read_digest(sim, supervisor)
     assert await toast(sim, members[2].user, f"rp:{answer_id}") == "This button is not valid."

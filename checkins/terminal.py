@@ -1,0 +1,184 @@
+"""`python bot.py try FLOW`: a flow walked through in the terminal exactly as a member meets it in Telegram.
+
+The loop drives the same state machine (checkins/answering.py) and shows the same screens (checkins/screens.py) as
+the bot: each screen's HTML becomes plain text and its buttons are numbered in their rows; typing a number presses
+that button, anything else is a text answer. After Submit it prints how the answers would appear in the
+supervisor's digest — checkins/digest.py with this one respondent and the thresholds relaxed — clearly marked as a
+preview. Input and output are plain callables, so the loop runs the same from stdin or from a test's list of lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from html import unescape
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from checkins.answering import (
+    Back,
+    Progress,
+    Rejection,
+    ShowEditList,
+    Status,
+    WriteText,
+    apply,
+    decode_action,
+)
+from checkins.config import load_config
+from checkins.digest import render_compact
+from checkins.flows import Flow, QuestionType, load_flow
+from checkins.i18n import Catalog
+from checkins.redaction import Redactor
+from checkins.screens import (
+    Button,
+    ReviewMode,
+    Screen,
+    display_value,
+    question_screen,
+    rejection_text,
+    review_screen,
+    submitted_screen,
+)
+from checkins.stats import RoundRecord, Thresholds, round_statistics
+from checkins.summary import DigestSource, build_summary
+from checkins.yamlsource import ConfigError
+
+ReadLine = Callable[[], str | None]
+Write = Callable[[str], None]
+
+# Buttons carry "<round>:<step>:<action>" as in Telegram; here the round part only has to be there.
+PREVIEW_ROUND_ID = "try"
+_TAG = re.compile(r"<[^>]*>")
+
+
+def plain_text(html_text: str) -> str:
+    """Telegram HTML as terminal text. Safe because every user or flow text inside was escaped first."""
+    return unescape(_TAG.sub("", html_text))
+
+
+def find_flow(reference: str, config_path: Path) -> Flow:
+    """A flow by the path of its YAML file, or by its id among the flows of the configuration."""
+    if reference.endswith((".yaml", ".yml")) or "/" in reference:
+        return load_flow(Path(reference))
+    config = load_config(config_path)
+    flow = config.flows.get(reference)
+    if flow is None:
+        known = ", ".join(config.flows)
+        raise ConfigError(config.source, None, "", f"no flow with the id '{reference}' (the flows are: {known})")
+    return flow
+
+
+def read_stdin_line() -> str | None:
+    """One line typed by the person at the terminal; None when the input ends (or Ctrl-C/Ctrl-D)."""
+    try:
+        return input("> ")
+    except (EOFError, KeyboardInterrupt):
+        return None
+
+
+def _show(screen: Screen, write: Write) -> list[Button]:
+    """Print a screen with its buttons numbered row by row, as they sit on a phone; returns them in that order."""
+    write(plain_text(screen.text))
+    buttons: list[Button] = []
+    lines = []
+    for row in screen.keyboard:
+        cells = []
+        for button in row:
+            buttons.append(button)
+            cells.append(f"[{len(buttons)}] {button.text}")
+        lines.append("   ".join(cells))
+    if lines:
+        write("\n".join(lines))
+    return buttons
+
+
+def walk(flow: Flow, catalog: Catalog, read: ReadLine, write: Write, round_number: int = 1) -> dict[str, Any] | None:
+    """Take a member through the flow; returns the submitted answers, or None when the input ends first."""
+    language = catalog.language
+    write(f"{flow.title.get(language)}\n\n{flow.intro.get(language)}")
+    write(catalog.gettext("Type the number of a button and press Enter. To answer a text question, write your answer."))
+    progress = Progress.start(flow, round_number)
+    edit_list = False
+    while progress.status is not Status.SUBMITTED:
+        write("")
+        if progress.status is Status.ANSWERING:
+            screen = question_screen(flow, PREVIEW_ROUND_ID, progress, catalog)
+        else:
+            mode = ReviewMode.EDIT if edit_list else ReviewMode.PLAIN
+            screen = review_screen(flow, PREVIEW_ROUND_ID, progress, catalog, mode=mode)
+        buttons = _show(screen, write)
+        line = read()
+        if line is None:
+            return None
+        typed = line.strip()
+        if typed.isdigit():
+            if not 1 <= int(typed) <= len(buttons):
+                write(catalog.gettext("There is no button {number}.").format(number=typed))
+                continue
+            action = decode_action(buttons[int(typed) - 1].data.rsplit(":", 1)[1])
+        else:
+            action = WriteText(line)
+        assert action is not None, "a screen offered a button the state machine cannot read"
+        moved = apply(flow, progress, action)
+        if isinstance(moved, Rejection):
+            write("! " + rejection_text(moved, flow, progress, catalog))
+            continue
+        left_question = progress.status is Status.ANSWERING and (
+            moved.status is not Status.ANSWERING or moved.cursor != progress.cursor
+        )
+        if left_question and not isinstance(action, Back):
+            question = flow.questions[progress.cursor]
+            write("→ " + plain_text(display_value(question, moved.answers.get(question.id), catalog)))
+        edit_list = isinstance(action, ShowEditList)
+        progress = moved
+    write("")
+    write(plain_text(submitted_screen(PREVIEW_ROUND_ID, progress, catalog).text))
+    return dict(progress.answers)
+
+
+def digest_preview(flow: Flow, answers: Mapping[str, Any], catalog: Catalog, round_number: int = 1) -> str:
+    """The supervisor's digest message for these answers alone, as plain text: only the answered questions, and no
+    threshold (a real digest needs several respondents)."""
+    answered = {question_id: [value] for question_id, value in answers.items() if value is not None}
+    shown = replace(flow, questions=tuple(q for q in flow.questions if q.id in answered))
+    thresholds = Thresholds(1, 1)
+    stats = {row.question_id: row for row in round_statistics(shown, answered, 1, thresholds)}
+    texts = {q.id: [str(answered[q.id][0])] for q in shown.questions if q.type is QuestionType.TEXT}
+    source = DigestSource(
+        group_name=catalog.gettext("your group"),
+        flow=shown,
+        goals=(),
+        thresholds=thresholds,
+        history=(RoundRecord(round_number, None, 1, 1, stats),),
+        texts=texts,
+    )
+    summary = build_summary(source, catalog, Redactor.for_names(()))
+    in_report = catalog.gettext("In the printable report, every answer:")
+    report_lines = [
+        question.text.get(catalog.language)
+        + "\n→ "
+        + plain_text(display_value(question, answered[question.id][0], catalog))
+        for question in shown.questions
+    ]
+    compact = plain_text(render_compact(summary, catalog, ZoneInfo("UTC")))
+    return "\n\n".join([compact, in_report, *report_lines])
+
+
+def run(flow: Flow, catalog: Catalog, read: ReadLine, write: Write, round_number: int = 1) -> int:
+    """The whole `try` session; the exit code is 0 after a preview and 1 when the input ended before Submit."""
+    answers = walk(flow, catalog, read, write, round_number)
+    if answers is None:
+        write("")
+        write(catalog.gettext("The input ended before the answers were submitted, so there is nothing to preview."))
+        return 1
+    rule = "=" * 72
+    banner = catalog.gettext(
+        "PREVIEW – nothing was sent. This is how these answers would appear in the supervisor's digest. The "
+        "thresholds are relaxed to show one respondent; a real digest shows nothing until enough members answer."
+    )
+    write(f"\n{rule}\n{banner}\n{rule}\n")
+    write(digest_preview(flow, answers, catalog, round_number))
+    return 0

@@ -1,0 +1,119 @@
+"""Every bundled flow, in every language, answered end to end by the real bot over the simulator.
+
+Two members answer each flow: one picks the lowest point of every scale and the first option and writes every text
+answer, the other picks the highest point and skips every text question. Their paths differ where a flow's
+`show_if` conditions depend on those answers; the test checks the "Question k/n" markers count exactly the
+questions each member sees, that no answering screen is longer than one screen, and that the digest arrives in the
+supervisor's language.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from botsim.models import SimMessage
+from botsim.server import BotApiSimulator
+from checkins.flows import load_flow
+from checkins.i18n import Translator
+from checkins.screens import SCREEN_CHARS
+from demo import FLOWS_DIR, GROUP_ID, MEMBERS, SUPERVISOR_ID, MemberDriver, join_via_invite
+from tests.conftest import RunnerFactory
+from tests.test_round_e2e import file_text
+
+MARKER = re.compile(r"^(\d+)/(\d+)$")
+# How many questions each member sees in round 1: (writes and picks low, skips text and picks high).
+VISIBLE = {
+    "pre_session": (6, 4),  # topic_area and urgency only for the one who answered bring
+    "post_session": (6, 6),
+    "wellbeing_pulse": (4, 3),  # would_help only when energy is at most 2
+    "interim_evaluation": (5, 5),
+}
+
+
+def codes(message: SimMessage) -> list[str]:
+    return [button.data.rsplit(":", 1)[1] for button in message.flat_buttons]
+
+
+async def answer_all(member: MemberDriver, *, low: bool, text: str) -> list[tuple[int, int]]:
+    """Answer every question on the member's way to the review; returns the markers seen."""
+    markers = []
+    screen = await member.screen()
+    while "S" not in codes(screen):
+        assert len(screen.content) <= SCREEN_CHARS
+        first_line = screen.content.split("\n", 1)[0]
+        number, total = MARKER.match(first_line.split()[-1]).groups()  # type: ignore[union-attr]
+        markers.append((int(number), int(total)))
+        values = [code for code in codes(screen) if code.startswith("v")]
+        toggles = [code for code in codes(screen) if code.startswith("t")]
+        if values:
+            screen = await member.act(values[0] if low else values[-1])
+        elif toggles:
+            await member.act(toggles[0])
+            screen = await member.act("d")
+        else:
+            screen = await (member.write(text) if low else member.act("k"))
+    assert len(screen.content) <= SCREEN_CHARS
+    await member.submit()
+    return markers
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+@pytest.mark.parametrize("flow_id", list(VISIBLE))
+async def test_bundled_flow_end_to_end(
+    sim: BotApiSimulator, make_runner: RunnerFactory, flow_id: str, language: str
+) -> None:
+    await make_runner(language=language, min_responses=2, flow=flow_id)
+    flow = load_flow(FLOWS_DIR / f"{flow_id}.yaml")
+    catalog = Translator.load().for_language(language)
+    supervisor = sim.user(SUPERVISOR_ID, "Sanna", language_code=language)
+    await supervisor.send_command("start")
+    await supervisor.wait_for_message()
+    members = []
+    for uid, first, _, _, _ in MEMBERS[:2]:
+        user = sim.user(uid, first, language_code=language)
+        await join_via_invite(user, supervisor)
+        members.append(MemberDriver(user))
+    await supervisor.send_command("open", GROUP_ID)
+    intro = await members[0].user.wait_for_message(lambda m: flow.intro.get(language) in m.content)
+    assert flow.title.get(language) in intro.content
+
+    for member, low, expected in zip(members, (True, False), VISIBLE[flow_id], strict=True):
+        markers = await answer_all(member, low=low, text=f"{flow_id} {language} reflection")
+        assert [number for number, _ in markers] == list(range(1, expected + 1))
+        assert markers[-1][1] == expected
+
+    before = len(supervisor.messages)
+    await supervisor.send_command("close", GROUP_ID)
+    participation = catalog.gettext("{answered} of {invited} answered").format(answered=2, invited=2)
+    await supervisor.wait_for_message(lambda m: participation in m.content)
+    await sim.wait_idle(timeout=10)
+    digest = "\n".join(file_text(sim, m) if m.document else m.content for m in supervisor.messages[before:])
+    assert flow.title.get(language) in digest
+    assert flow.questions[0].text.get(language) in digest
+
+
+async def test_a_rotated_question_is_asked_only_in_its_rounds(sim: BotApiSimulator, make_runner: RunnerFactory) -> None:
+    await make_runner(language="en", min_responses=2, flow="post_session")
+    goal_question = load_flow(FLOWS_DIR / "post_session.yaml").question("goal_progress").text.get("en")
+    supervisor = sim.user(SUPERVISOR_ID, "Sanna", language_code="en")
+    members = []
+    for uid, first, _, _, _ in MEMBERS[:2]:
+        user = sim.user(uid, first, language_code="en")
+        await join_via_invite(user, supervisor)
+        members.append(MemberDriver(user))
+    questions_seen: list[int] = []
+    digests: list[str] = []
+    for _ in range(2):
+        await supervisor.send_command("open", GROUP_ID)
+        for member in members:
+            questions_seen.append(len(await answer_all(member, low=False, text="")))
+        before = len(supervisor.messages)
+        await supervisor.send_command("close", GROUP_ID)
+        await supervisor.wait_for_message(lambda m: "2 of 2 answered" in m.content)
+        await sim.wait_idle(timeout=10)
+        digests.append("\n".join(file_text(sim, m) if m.document else m.content for m in supervisor.messages[before:]))
+    assert questions_seen == [6, 6, 5, 5]  # goal_progress: every third round, starting with the first
+    assert goal_question in digests[0]
+    assert goal_question not in digests[1] and "round 2" in digests[1]

@@ -1,0 +1,112 @@
+"""`python bot.py try FLOW`: the terminal walk-through driven through stdin, its digest preview and its errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from checkins.flows import load_flow
+from checkins.i18n import Translator
+from checkins.terminal import run
+from tests.test_cli import ROOT, run_cli
+
+PRE_SESSION = ROOT / "flows" / "pre_session.yaml"
+
+
+def try_flow(*args: str, lines: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "try", *args],
+        input="".join(f"{line}\n" for line in lines),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_member_walk_with_skip_toggles_edit_and_a_digest_preview() -> None:
+    lines = [
+        "4",  # energy: button 4
+        "Colleagues helped",  # went_well: a text answer
+        "2",  # difficult: Skip
+        "Rotas are hard",  # bring: answered, so topic_area and urgency follow
+        "2",  # topic_area: toggle "my own wellbeing"
+        "9",  # Done
+        "3",  # urgency: important this time
+        "2",  # review: Edit
+        "4",  # edit bring…
+        "2",  # …and skip it: topic_area and urgency are hidden again
+        "1",  # Submit
+    ]
+    result = try_flow("pre_session", "--lang", "en", lines=lines)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Question 1/4\n\nHow is your energy at work right now?" in out
+    assert "[1] 1   [2] 2   [3] 3   [4] 4   [5] 5\n[6] Skip →" in out
+    assert "Question 5/6\n\nWhat is your topic about?" in out
+    assert "[2] ☑ my own wellbeing" in out
+    assert "Do not include names or identifying details of clients or patients." in out
+    walk, preview = out.split("PREVIEW – nothing was sent.")
+    final_review = walk.rsplit("\nYour answers\n", 1)[1]
+    assert "4. What would you like to bring to the next session?\n→ (skipped)" in final_review
+    assert "What is your topic about?" not in final_review
+    assert "Thank you! Your answers are submitted." in walk
+    assert "Check-in digest: your group, round 1" in preview and "1 of 1 answered" in preview
+    assert "How is your energy at work right now? 4.0" in preview and "• Colleagues helped" in preview
+    assert "In the printable report, every answer:" in preview
+    # A hidden question's earlier answer is dropped, and HTML never reaches the terminal.
+    assert "Rotas" not in preview and "What is your topic about?" not in preview
+    assert "<b>" not in out and "&amp;" not in out
+
+
+def test_a_flow_file_in_finnish_in_a_round_without_the_rotated_question() -> None:
+    # takeaway (text) → next_step: Skip → useful 5 → heard 4 → on_topic: text where buttons belong, then "partly"
+    lines = ["Selkeämpi työnjako", "2", "5", "4", "osittain?", "2", "1"]
+    result = try_flow(str(ROOT / "flows" / "post_session.yaml"), "--lang", "fi", "--round", "2", lines=lines)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Kysymys 1/5" in out and "Kysymys 5/5" in out
+    assert "tavoitteita" not in out  # goal_progress is asked every third round only
+    assert "Vastaa painikkeilla." in out  # text typed where buttons are expected
+    assert "ESIKATSELU" in out and "Mikä tapaamisesta jäi päällimmäisenä mieleen?\n→ Selkeämpi työnjako" in out
+
+
+def test_input_that_ends_early_previews_nothing() -> None:
+    result = try_flow("wellbeing_pulse", "--lang", "sv", lines=["2"])
+    assert result.returncode == 1
+    assert "Fråga 1/3" in result.stdout and "Fråga 2/4" in result.stdout
+    assert "det finns inget att förhandsvisa" in result.stdout
+    assert "FÖRHANDSVISNING" not in result.stdout
+
+
+def test_a_broken_flow_file_names_file_line_and_key(tmp_path: Path) -> None:
+    broken = tmp_path / "mine.yaml"
+    broken.write_text(
+        PRE_SESSION.read_text(encoding="utf-8").replace(
+            "  show_if: {answered: bring}\n", "  show_if: {answered: topic_area}\n", 1
+        ),
+        encoding="utf-8",
+    )
+    result = try_flow(str(broken), lines=[])
+    assert result.returncode == 2
+    line = next(n for n, text in enumerate(broken.read_text().splitlines(), 1) if "answered: topic_area" in text)
+    assert f"mine.yaml:{line}: questions[4].show_if.answered: a question cannot depend on itself" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_flow_id_lists_the_flows() -> None:
+    result = run_cli("try", "pre_sesion")
+    assert result.returncode == 2
+    assert "no flow with the id 'pre_sesion'" in result.stderr and "pre_session" in result.stderr
+
+
+def test_the_loop_explains_a_missing_button_and_needs_buttons_for_a_scale() -> None:
+    flow = load_flow(PRE_SESSION)
+    lines = iter(["12", "hello", "5"])
+    written: list[str] = []
+    assert run(flow, Translator.load().for_language("en"), lambda: next(lines, None), written.append) == 1
+    output = "\n".join(written)
+    assert "There is no button 12." in output
+    assert "! Please answer with the buttons." in output
+    assert "→ 5/5" in output
+    assert "nothing to preview" in output
