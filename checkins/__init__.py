@@ -1,1 +1,1 @@
-"""Check-in content: what members write and what of it may reach the supervisor."""
+"""The Kierros domain: config and flows, the round lifecycle, the schedule, the digest and storage — no Telegram."""

@@ -23,13 +23,15 @@ from checkins.flows import QuestionType
 from checkins.formatting import format_date, format_date_time
 from checkins.i18n import Catalog, Translator
 from checkins.outbox import Outbox
-from checkins.redaction import Redactor
 from checkins.report import render_report
-from checkins.screens import Screen
+from checkins.screens import Button, Keyboard, Screen
+from checkins.scrubbing import group_redactor
 from checkins.stats import QuestionStats, RoundRecord, Thresholds, round_statistics
 from checkins.storage import RoundRow, Store
-from checkins.summary import DigestSource, Summary, build_summary
+from checkins.summary import DigestSource, Summary, TextSection, build_summary
 
+# The digest's reply button; checkins.replies lists the answers behind it.
+REPLY_LIST_PREFIX = "rl:"
 # /rounds lists at most this many of the latest rounds, so the list always fits one message.
 ROUNDS_LISTED = 40
 
@@ -80,10 +82,6 @@ class DigestService:
             round_row.id, round_statistics(flow, answers, submitted, thresholds_of(group))
         )
 
-    async def _redactor(self, group: GroupConfig) -> Redactor:
-        members = await self.store.group_members(group.id)
-        return Redactor.for_people(((m.first_name, m.last_name, m.username) for m in members), group.redact_names)
-
     async def _summary(self, group: GroupConfig, round_row: RoundRow, catalog: Catalog) -> Summary | None:
         flow = self.config.flows.get(round_row.flow_id)
         if flow is None:
@@ -101,7 +99,7 @@ class DigestService:
             history=tuple(_record(r, stats.get(r.id, {})) for r in closed),
             texts=await self.store.round_texts(round_row.id, text_ids),
         )
-        return build_summary(source, catalog, await self._redactor(group))
+        return build_summary(source, catalog, await group_redactor(self.store, group))
 
     async def queue_digest(self, group: GroupConfig, round_number: int | None, dedupe: str) -> DigestResult:
         """Queue a closed round's digest (the latest when `round_number` is None) for the group's supervisor."""
@@ -125,7 +123,8 @@ class DigestService:
             return DigestResult(DigestOutcome.NOT_FOUND, round_row.number)
         timezone = self.config.timezone
         chat = supervisor.user_id
-        await self.outbox.send(chat, Screen(render_compact(summary, catalog, timezone)), dedupe=f"{dedupe}:message")
+        message = Screen(render_compact(summary, catalog, timezone), self._reply_keyboard(round_row, summary, catalog))
+        await self.outbox.send(chat, message, dedupe=f"{dedupe}:message")
         if summary.withheld:
             return DigestResult(DigestOutcome.QUEUED, round_row.number)
         # Drawing takes a moment of CPU: keep the event loop answering other people meanwhile.
@@ -146,6 +145,14 @@ class DigestService:
             dedupe=f"{dedupe}:document",
         )
         return DigestResult(DigestOutcome.QUEUED, round_row.number)
+
+    def _reply_keyboard(self, round_row: RoundRow, summary: Summary, catalog: Catalog) -> Keyboard:
+        """While the round's reply window lasts and free text is shown, a way to answer an author anonymously."""
+        shows_text = any(isinstance(section, TextSection) and section.answers for section in summary.sections)
+        if round_row.secret is None or summary.withheld or not shows_text:
+            return ()
+        label = "↩ " + catalog.gettext("Reply to an answer anonymously")
+        return ((Button(label, f"{REPLY_LIST_PREFIX}{round_row.id}"),),)
 
     async def resend_digest(self, group: GroupConfig, round_number: int | None, dedupe: str) -> DigestResult:
         """`/digest`: queue a past round's digest again, in a transaction of its own."""

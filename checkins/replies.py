@@ -13,11 +13,12 @@ from __future__ import annotations
 from html import escape
 
 from checkins.config import AppConfig
+from checkins.flows import QuestionType
 from checkins.i18n import Catalog, Translator
 from checkins.outbox import Outbox
-from checkins.redaction import Redactor
 from checkins.rounds import author_tag
 from checkins.screens import Button, Screen
+from checkins.scrubbing import group_redactor
 from checkins.storage import MemberRow, ReplyThread, Store
 from checkins.summary import placeholders
 
@@ -80,6 +81,38 @@ class ReplyService:
         self.outbox.wake()
         return catalog.gettext("Write your reply as a message.")
 
+    async def list_answers(self, supervisor_id: int, round_id: str) -> str | None:
+        """The digest's reply button: each shown free-text answer with its own reply button (toast if refused)."""
+        catalog = self._supervisor_catalog(supervisor_id)
+        async with self.store.transaction() as store:
+            round_row = await store.round_by_id(round_id)
+            group = self.config.groups.get(round_row.group_id) if round_row else None
+            flow = self.config.member_flow(group.id, round_row.flow_id) if round_row and group else None
+            if round_row is None or group is None or flow is None or group.supervisor_id != supervisor_id:
+                return catalog.gettext("This button is not valid.")
+            if round_row.is_open or round_row.secret is None:
+                return catalog.gettext("The time for anonymous replies to this round has ended.")
+            redactor = await group_redactor(store, group)
+            marks = placeholders(catalog)
+            threshold = group.text_min_responses or group.min_responses
+            for question in flow.questions:
+                if question.type is not QuestionType.TEXT:
+                    continue
+                answers = await store.shared_text_answers(round_row.id, question.id)
+                if len(answers) < threshold:
+                    continue
+                lines = [f"<b>{escape(question.text.get(catalog.language))}</b>"]
+                buttons = []
+                for number, (answer_id, text) in enumerate(answers, start=1):
+                    lines.append(f"{number}. <i>{escape(_excerpt(redactor.redact(text, marks)))}</i>")
+                    buttons.append(Button(f"↩ {number}", f"{REPLY_PREFIX}{answer_id}"))
+                rows = tuple(tuple(buttons[i : i + 5]) for i in range(0, len(buttons), 5))
+                await self.outbox.send(
+                    supervisor_id, Screen("\n".join(lines), rows), dedupe=f"replylist:{round_row.id}:{question.id}"
+                )
+        self.outbox.wake()
+        return catalog.gettext("Pick the answer to reply to.")
+
     async def take_text(self, telegram_user_id: int, text: str) -> bool:
         """A text message that belongs to a reply thread; False when it is not one (then it is an answer)."""
         async with self.store.transaction() as store:
@@ -139,8 +172,7 @@ class ReplyService:
             return
         member, group_id, answer = author
         group = self.config.groups[group_id]
-        members = await self.store.group_members(group_id)
-        redactor = Redactor.for_people(((m.first_name, m.last_name, m.username) for m in members), group.redact_names)
+        redactor = await group_redactor(self.store, group)
         catalog = self._supervisor_catalog(thread.supervisor_id)
         scrubbed = redactor.redact(text, placeholders(catalog))
         heading = catalog.gettext("The author of “{answer}” answered anonymously:").format(answer=_excerpt(answer))

@@ -40,7 +40,6 @@ from checkins.flows import Flow, QuestionType
 from checkins.i18n import Catalog, Translator
 from checkins.individual import render_individual_digest
 from checkins.outbox import Outbox
-from checkins.redaction import Redactor
 from checkins.screens import (
     ReviewMode,
     Screen,
@@ -51,6 +50,7 @@ from checkins.screens import (
     review_summary_text,
     submitted_screen,
 )
+from checkins.scrubbing import group_redactor
 from checkins.storage import MemberRow, ParticipantRow, RoundRow, Store
 from checkins.summary import placeholders
 
@@ -286,14 +286,9 @@ class RoundService:
         # Skipped questions store nothing; mark them as seen (None) so an edit does not ask them again.
         return replace(submitted, answers=visible_answers(flow, submitted))
 
-    async def _redactor(self, group: GroupConfig) -> Redactor:
-        """Scrubs the names of the group's members and the names the config lists from free text."""
-        members = await self.store.group_members(group.id)
-        return Redactor.for_people(((m.first_name, m.last_name, m.username) for m in members), group.redact_names)
-
     async def _preview(self, round_row: RoundRow, flow: Flow, progress: Progress, catalog: Catalog) -> dict[str, str]:
         """For each free-text answer that scrubbing changes, the text the supervisor will see."""
-        redactor = await self._redactor(self.config.groups[round_row.group_id])
+        redactor = await group_redactor(self.store, self.config.groups[round_row.group_id])
         marks = placeholders(self.translator.for_language(self._supervisor_language(round_row.group_id)))
         preview = {}
         for question in flow.questions:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
+from checkins.digest_service import REPLY_LIST_PREFIX
 from checkins.replies import ANSWER_BACK_PREFIX, REPLY_PREFIX
 from handlers.context import KierrosContext
 
@@ -19,6 +20,15 @@ async def reply_pressed(update: Update, context: KierrosContext) -> None:
     if query is None or query.data is None:
         return
     toast = await context.services.replies.start(query.from_user.id, query.data.removeprefix(REPLY_PREFIX))
+    await query.answer(toast)
+
+
+async def reply_list_pressed(update: Update, context: KierrosContext) -> None:
+    """The digest's "Reply to an answer anonymously": list the answers, each with its own button."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    toast = await context.services.replies.list_answers(query.from_user.id, query.data.removeprefix(REPLY_LIST_PREFIX))
     await query.answer(toast)
 
 
@@ -33,4 +43,5 @@ async def answer_back_pressed(update: Update, context: KierrosContext) -> None:
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(reply_pressed, pattern=rf"^{REPLY_PREFIX}[0-9a-f]{{1,32}}$"))
+    application.add_handler(CallbackQueryHandler(reply_list_pressed, pattern=rf"^{REPLY_LIST_PREFIX}[\w-]{{1,16}}$"))
     application.add_handler(CallbackQueryHandler(answer_back_pressed, pattern=rf"^{ANSWER_BACK_PREFIX}[\w-]{{1,32}}$"))

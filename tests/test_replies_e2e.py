@@ -71,3 +71,25 @@ async def test_reply_refused_to_others_and_after_the_window(sim: BotApiSimulator
     config = bot.services.config
     await purge_expired(bot.services.store, config, time.time() + config.privacy.reply_window_hours * 3600 + 1)
     assert await toast(sim, supervisor, f"rp:{answer_id}") == "The time for anonymous replies to this round has ended."
+
+
+async def test_reply_starts_from_the_digest(sim: BotApiSimulator, bot: BotRunner) -> None:
+    supervisor, members = await setup_group(sim, count=3)
+    await open_round(supervisor, members)
+    for number, member in enumerate(members):
+        await member.answer(script(number))
+        await member.submit()
+    await close_and_read_digest(sim, supervisor)
+    digest = next(m for m in supervisor.messages if m.has_button("↩ Reply to an answer anonymously"))
+    await supervisor.press("↩ Reply to an answer anonymously", message_id=digest.message_id)
+    listing = await supervisor.wait_for_message(lambda m: "member2: a family thanked us" in m.content)
+    assert "What has gone well or felt like a success?" in listing.content
+    number = next(line.split(".")[0] for line in listing.content.splitlines() if "member2: a family thanked us" in line)
+    await supervisor.press(f"↩ {number}", message_id=listing.message_id)
+    await supervisor.wait_for_message(lambda m: "Write your reply" in m.content)
+    await supervisor.send_text("Thanks — let's start there.")
+    reply = await members[2].user.wait_for_message(lambda m: "replied anonymously" in m.content)
+    assert "Thanks — let's start there." in reply.content
+    await sim.wait_idle()
+    for other in (members[0], members[1]):
+        assert not [m for m in other.user.messages if "replied anonymously" in m.content]

@@ -291,3 +291,11 @@ class RoundQueries(Queries):
             "SELECT round_id, question_id, author_tag, value FROM answers WHERE id = ? AND private = 0", (answer_id,)
         )
         return (row[0], row[1], row[2], json.loads(row[3])) if row else None
+
+    async def shared_text_answers(self, round_id: str, question_id: str) -> list[tuple[str, str]]:
+        """(answer id, text) of one question's shared answers, in the random order of their ids."""
+        rows = await self._all(
+            "SELECT id, value FROM answers WHERE round_id = ? AND question_id = ? AND private = 0 ORDER BY id",
+            (round_id, question_id),
+        )
+        return [(answer_id, str(json.loads(value))) for answer_id, value in rows]
