@@ -26,8 +26,13 @@ GROUP_ID = "demo"
 INVITE_LINK = re.compile(r"https://t\.me/\S+\?start=(\S+)")
 
 
-def write_demo_config(folder: Path, *, language: str, min_responses: int = 3, flow: str = "pre_session") -> AppConfig:
-    """A config with one supervisor and one group, stored in `folder` (as a real deployment would have it)."""
+def write_demo_config(
+    folder: Path, *, language: str, min_responses: int = 3, flow: str = "pre_session", flood_limits: bool = False
+) -> AppConfig:
+    """A config with one supervisor and one group, stored in `folder` (as a real deployment would have it).
+
+    Flood limits are off by default: the simulator enforces none unless a test asks for them.
+    """
     path = folder / "config.yaml"
     path.write_text(
         textwrap.dedent(
@@ -35,6 +40,7 @@ def write_demo_config(folder: Path, *, language: str, min_responses: int = 3, fl
             timezone: Europe/Helsinki
             default_language: {language}
             storage: {{path: kierros.sqlite3}}
+            telegram: {{flood_limits: {"true" if flood_limits else "false"}}}
             flows_dir: {FLOWS_DIR}
             supervisors:
               - {{user_id: {SUPERVISOR_ID}, name: Sanna Supervisor, language: {language}}}

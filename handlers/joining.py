@@ -2,16 +2,18 @@
 
 `/start <token>` joins a group through an invite link; the welcome (what the bot is, who sees what, that it is not
 a crisis service) is queued by the domain so it cannot overtake a round's first question. Without a token, or with
-an unknown, expired or revoked one, the person gets a helpful explanation instead.
+an unknown, expired or revoked one, the person gets a helpful explanation instead. A member who had blocked the bot
+is reachable again after `/start` and gets their open questions anew; blocking the bot (`my_chat_member`) marks
+them unreachable at once.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from telegram import Update
+from telegram import ChatMember, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import Application, ChatMemberHandler, CommandHandler, filters
 
 from checkins.i18n import Catalog
 from checkins.membership import JoinOutcome
@@ -54,6 +56,14 @@ async def start(update: Update, context: KierrosContext) -> None:
         await message.reply_text(escape(text), parse_mode=ParseMode.HTML)
         return
     catalog = await catalog_for_sender(update, services)
+    resent = await services.membership.reconnect(person)
+    if resent is not None:
+        if resent:
+            text = catalog.gettext("Welcome back! Your open check-in questions follow.")
+        else:
+            text = catalog.gettext("Welcome back! I will message you when the next check-in opens.")
+        await message.reply_text(escape(text), parse_mode=ParseMode.HTML)
+        return
     if services.membership.is_supervisor(person.telegram_user_id):
         await services.membership.register(person)
         await publish_supervisor_menu(
@@ -119,8 +129,18 @@ async def privacy(update: Update, context: KierrosContext) -> None:
     await message.reply_text("\n\n".join(escape(p) for p in paragraphs), parse_mode=ParseMode.HTML)
 
 
+async def bot_blocked(update: Update, context: KierrosContext) -> None:
+    """A person blocked the bot in their private chat: nothing can reach them until they /start again."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != change.chat.PRIVATE:
+        return
+    if change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT):
+        await context.services.membership.mark_unreachable(change.chat.id)
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("start", start, filters=private))
     application.add_handler(CommandHandler("help", help_command, filters=private))
     application.add_handler(CommandHandler("privacy", privacy, filters=private))
+    application.add_handler(ChatMemberHandler(bot_blocked, ChatMemberHandler.MY_CHAT_MEMBER))
