@@ -88,13 +88,13 @@ class MembershipService:
         store: Store,
         rounds: RoundService,
         clock: Callable[[], float],
-        notice_delay: float = UNREACHABLE_NOTICE_DELAY,
+        notice_delay: float | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self.rounds = rounds
         self.clock = clock
-        self.notice_delay = notice_delay
+        self.notice_delay = UNREACHABLE_NOTICE_DELAY if notice_delay is None else notice_delay
 
     def language_of(self, person: Person) -> str:
         supervisor = self.config.supervisors.get(person.telegram_user_id)

@@ -5,8 +5,9 @@ their order while other chats proceed (the pacer in `handlers/pacing.py` spaces 
 item is marked in flight before its request goes out, then its outcome is recorded:
 
 - sent: Telegram's message id is kept for later edits;
-- retry later: network errors, timeouts and 5xx (exponential backoff with jitter, up to 30 s, for as long as
-  it takes), 429 (after exactly `retry_after`); other unexpected errors a few times, then failed;
+- retry later: network errors, timeouts and 5xx (for as long as it takes: soon after a lone failure, with
+  exponential backoff up to 30 s during an outage), 429 (after exactly `retry_after`); other unexpected errors a
+  few times, then failed;
 - failed: a 400 that retrying cannot fix (logged by item id and Telegram's error category, never the text);
 - unreachable: 403 (blocked, never started) or "chat not found" → the member is marked unreachable, their pending
   messages are dropped and the supervisor is told how many members cannot be reached (see `MembershipService`).
@@ -101,7 +102,11 @@ class OutboxSender:
         try:
             while not self._stopping:
                 self._outbox.wakeup.clear()
-                timeout = await self._start_due()
+                try:
+                    timeout = await self._start_due()
+                except Exception:
+                    log.exception("outbox: cannot read the queue; trying again shortly")
+                    timeout = FIRST_BACKOFF
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._outbox.wakeup.wait(), timeout)
         finally:
@@ -117,8 +122,9 @@ class OutboxSender:
         if free <= 0:
             return None
         async with self._store.transaction() as store:
+            now = self._clock()
             await store.drop_pending_for_unreachable()
-            items = await store.due_outbox(self._clock(), free, frozenset(self._in_flight))
+            items = await store.due_outbox(now, free, frozenset(self._in_flight))
             if items:
                 await store.mark_in_flight([item.id for item in items])
             next_time = await store.next_outbox_time()
@@ -128,8 +134,9 @@ class OutboxSender:
             task.add_done_callback(lambda _, chat=item.chat_id: self._done(chat))
         if next_time is None:
             return IDLE_WAIT
-        # Due items of chats still busy come back when their delivery finishes (which wakes this loop).
-        return min(IDLE_WAIT, next_time - self._clock()) if next_time > self._clock() else None
+        # Due items of chats still busy come back when their delivery finishes (which wakes this loop). `now` is the
+        # time the query used: an item that fell due since then is "not yet due" here, so it is waited for briefly.
+        return min(IDLE_WAIT, next_time - now) if next_time > now else None
 
     def _done(self, chat_id: int) -> None:
         self._in_flight.pop(chat_id, None)
@@ -171,7 +178,11 @@ class OutboxSender:
                 await store.mark_sent(item.id, message_id)
 
     def _backoff(self, item: OutboxItem) -> float:
-        delay = min(MAX_BACKOFF, FIRST_BACKOFF * 2.0 ** min(item.attempts, 10))
+        # During an outage each item backs off further with every attempt; a lone failure among successes (the odd
+        # 5xx or dropped connection) is retried soon, however often that one item was unlucky before.
+        delay = (
+            min(MAX_BACKOFF, FIRST_BACKOFF * 2.0 ** min(item.attempts, 10)) if self._trouble.outage else FIRST_BACKOFF
+        )
         return delay * random.uniform(0.8, 1.2)
 
     async def _retry(self, item: OutboxItem, delay: float) -> None:

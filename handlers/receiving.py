@@ -91,6 +91,11 @@ class Poller:
                 await self._pause(backoff)
                 backoff = min(MAX_BACKOFF, backoff * 2)
                 continue
+            except Exception as error:
+                # An update PTB cannot parse must not end polling; it is logged (by PTB) and retried.
+                self._trouble.failed(type(error).__name__)
+                await self._pause(MAX_BACKOFF)
+                continue
             if updates is None:
                 break
             self._trouble.succeeded()
