@@ -2,7 +2,8 @@
 
 One long-running task keeps up to `concurrency` deliveries going, at most one per chat, so a chat's messages keep
 their order while other chats proceed (the pacer in `handlers/pacing.py` spaces them under Telegram's limits). Each
-item is marked in flight before its request goes out, then its outcome is recorded:
+item is marked in flight the moment its request goes out (after any wait for the pacer), then its outcome is
+recorded (deliveries committed in groups, to keep the time between Telegram's reply and the commit short):
 
 - sent: Telegram's message id is kept for later edits;
 - retry later: network errors, timeouts and 5xx (for as long as it takes: soon after a lone failure, with
@@ -35,7 +36,7 @@ from checkins.outbox import Outbox
 from checkins.storage import OutboxItem, Store
 from checkins.storage.outbox import PRIORITY_BULK
 from handlers.common import TroubleLog
-from handlers.pacing import BULK, retry_after_seconds
+from handlers.pacing import Turn, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,9 @@ class OutboxSender:
         self._concurrency = concurrency
         self._trouble = TroubleLog("outbox delivery", clock, log)
         # PTB refuses rate-limiter arguments when no rate limiter is installed (flood limits off).
-        self._bulk_kwargs = {"rate_limit_args": BULK} if getattr(bot, "rate_limiter", None) else {}
+        self._paced = getattr(bot, "rate_limiter", None) is not None
+        self._sent: list[tuple[int, int | None]] = []
+        self._recording = asyncio.Lock()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._stopping = False
 
@@ -125,8 +128,6 @@ class OutboxSender:
             now = self._clock()
             await store.drop_pending_for_unreachable()
             items = await store.due_outbox(now, free, frozenset(self._in_flight))
-            if items:
-                await store.mark_in_flight([item.id for item in items])
             next_time = await store.next_outbox_time()
         for item in items:
             task = asyncio.create_task(self._deliver(item), name=f"outbox-{item.id}")
@@ -174,8 +175,31 @@ class OutboxSender:
                 await self._retry(item, self._backoff(item))
         else:
             self._trouble.succeeded()
+            await self._record_sent(item.id, message_id)
+
+    async def _record_sent(self, outbox_id: int, message_id: int | None) -> None:
+        """Commit deliveries in groups: whoever gets the lock records everything delivered meanwhile. Every moment
+        between Telegram's reply and this commit is a moment a crash would cause a duplicate."""
+        self._sent.append((outbox_id, message_id))
+        async with self._recording:
+            if not self._sent:
+                return
+            batch, self._sent = self._sent, []
             async with self._store.transaction() as store:
-                await store.mark_sent(item.id, message_id)
+                for sent_id, sent_message_id in batch:
+                    await store.mark_sent(sent_id, sent_message_id)
+
+    def _turn(self, item: OutboxItem) -> dict[str, Turn]:
+        async def mark_in_flight() -> None:
+            async with self._store.transaction() as store:
+                await store.mark_in_flight([item.id])
+
+        return {"rate_limit_args": Turn(item.priority == PRIORITY_BULK, mark_in_flight)}
+
+    async def _mark_in_flight_unpaced(self, item: OutboxItem) -> None:
+        if not self._paced:
+            async with self._store.transaction() as store:
+                await store.mark_in_flight([item.id])
 
     def _backoff(self, item: OutboxItem) -> float:
         # During an outage each item backs off further with every attempt; a lone failure among successes (the odd
@@ -204,8 +228,7 @@ class OutboxSender:
             return
         self._trouble.succeeded()
         if item.kind == "edit" and any(phrase in reason for phrase in EDIT_NOT_NEEDED):
-            async with self._store.transaction() as store:
-                await store.mark_sent(item.id, None)
+            await self._record_sent(item.id, None)
             return
         log.error("outbox item %s (%s) refused by Telegram: %s", item.id, item.kind, _category(error))
         await self._fail(item)
@@ -213,14 +236,16 @@ class OutboxSender:
     async def _send(self, item: OutboxItem) -> int | None:
         payload = item.payload
         markup = _markup(payload.get("keyboard", []))
+        turn = self._turn(item) if self._paced else {}
         if item.kind == "message":
+            await self._mark_in_flight_unpaced(item)
             sent = await self._bot.send_message(
                 item.chat_id,
                 payload["text"],
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,
                 disable_web_page_preview=True,
-                **(self._bulk_kwargs if item.priority == PRIORITY_BULK else {}),
+                **turn,
             )
             return sent.message_id
         message_id = payload.get("message_id")
@@ -230,6 +255,7 @@ class OutboxSender:
         if message_id is None:
             # The message to edit was never delivered; there is nothing on screen to change.
             return None
+        await self._mark_in_flight_unpaced(item)
         await self._bot.edit_message_text(
             payload["text"],
             chat_id=item.chat_id,
@@ -237,5 +263,6 @@ class OutboxSender:
             parse_mode=ParseMode.HTML,
             reply_markup=markup,
             disable_web_page_preview=True,
+            **turn,
         )
         return message_id

@@ -6,9 +6,9 @@ group chats, 20 per minute. A request waits until every window it counts against
 request from the moment it goes out and keeps it until one window length after its reply came back: the server
 counted it somewhere in between, so the pacer is never less strict than Telegram, however long requests take.
 Requests that Telegram does not limit this way (answering a button press, polling, setting menus) never wait.
-Interactive requests go first: a bulk request (a round's fan-out, marked by the outbox sender) does not take the
-last free slot of the overall window while an interactive one is waiting for it. A 429 nevertheless pauses that
-chat for `retry_after` and is passed on (the outbox schedules the retry).
+Interactive requests go first: a bulk request (a round's fan-out, marked by the outbox sender with a `Turn`) does
+not take the last free slot of the overall window while an interactive one is waiting for it. A 429 nevertheless
+pauses that chat for `retry_after` and is passed on (the outbox schedules the retry).
 """
 
 from __future__ import annotations
@@ -17,16 +17,24 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-BULK = "bulk"
 PACED_PREFIXES = ("send", "edit", "copy", "forward")
 UNPACED = frozenset({"sendChatAction"})
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What a caller may pass as `rate_limit_args`: whether the request is bulk, and what to do the moment it is
+    its turn (the outbox marks the item as in flight then, not while it still waits here)."""
+
+    bulk: bool = False
+    on_turn: Callable[[], Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,7 @@ class _Window:
         return not self.in_flight and self.paused_until <= now and self.wait(now) == 0.0 and not self.finished
 
 
-class FloodPacer(BaseRateLimiter[str]):
+class FloodPacer(BaseRateLimiter[Turn]):
     def __init__(self, limits: FloodLimits | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits or FloodLimits()
         self._clock = clock
@@ -148,16 +156,21 @@ class FloodPacer(BaseRateLimiter[str]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: str | None,
+        rate_limit_args: Turn | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        turn = rate_limit_args or Turn()
         chat_id = data.get("chat_id")
         if chat_id is None or endpoint in UNPACED or not endpoint.startswith(PACED_PREFIXES):
+            if turn.on_turn is not None:
+                await turn.on_turn()
             return await callback(*args, **kwargs)
         key: int | str = int(chat_id) if isinstance(chat_id, int) or str(chat_id).lstrip("-").isdigit() else chat_id
         windows = self._windows(key)
-        await self._acquire(windows, bulk=rate_limit_args == BULK)
+        await self._acquire(windows, bulk=turn.bulk)
         pause = 0.0
         try:
+            if turn.on_turn is not None:
+                await turn.on_turn()
             return await callback(*args, **kwargs)
         except RetryAfter as error:
             pause = retry_after_seconds(error)

@@ -89,11 +89,20 @@ async def seed_members(config: AppConfig, sim: BotApiSimulator, per_group: int) 
 
 class PatientDriver(MemberDriver):
     """A member who waits longer for the bot (under injected faults a message may be retried for many seconds) and
-    takes a second copy of the same screen — the duplicate a lost reply causes — for what it is."""
+    takes a second copy of the screen they just answered — the duplicate a lost reply causes — for what it is."""
+
+    acted_on: str | None = None
+
+    async def act(self, code: str) -> SimMessage:
+        self.acted_on = self.current_screen().content
+        return await super().act(code)
+
+    async def write(self, text: str) -> SimMessage:
+        self.acted_on = self.current_screen().content
+        return await super().write(text)
 
     async def screen(self, timeout: float = 30.0) -> SimMessage:  # noqa: ASYNC109
-        shown = {m.content for m in self.user.messages if m.flat_buttons}
-        return await self.user.wait_for_message(lambda m: is_screen(m) and m.content not in shown, timeout=timeout)
+        return await self.user.wait_for_message(lambda m: is_screen(m) and m.content != self.acted_on, timeout=timeout)
 
     async def submit(self) -> SimMessage:
         current = self.current_screen()
