@@ -159,6 +159,7 @@ async def test_sigkill_during_fanout_and_answering_loses_and_repeats_nothing(tmp
             assert count(driver.user, text) >= 1
     assert repeats <= bot.resent(), (repeats, bot.resent())
     assert "Kierros stopped" in log and "Traceback" not in log
+    assert "Kierros 0.1.0 started as @kierros_bot (polling): 1 group(s) (g0), open rounds: g0; next due:" in log
 
 
 async def test_second_process_refuses_and_backup_copies_while_running(tmp_path: Path) -> None:

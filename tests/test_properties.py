@@ -90,6 +90,19 @@ def test_the_unmutated_documents_load() -> None:
     assert isinstance(load(BASE_CONFIG, BASE_FLOW), AppConfig)
 
 
+def test_webhook_mode_is_configured_in_the_telegram_section() -> None:
+    webhook = {"url": "https://bot.example.org", "port": 8443, "path": "/hook/"}
+    config = load({**BASE_CONFIG, "telegram": {"webhook": webhook}}, BASE_FLOW)
+    assert isinstance(config, AppConfig) and config.webhook is not None
+    assert (config.webhook.url, config.webhook.listen, config.webhook.path) == (
+        "https://bot.example.org",
+        "127.0.0.1",
+        "hook",
+    )
+    refused = load({**BASE_CONFIG, "telegram": {"webhook": {"url": "http://bot.example.org"}}}, BASE_FLOW)
+    assert isinstance(refused, ConfigError) and "only to https://" in str(refused)
+
+
 @PROPERTY_SETTINGS
 @given(path=PATHS, value=VALUES)
 def test_any_change_to_the_config_loads_or_fails_cleanly(path: list[str | int], value: Any) -> None:
