@@ -2,13 +2,16 @@
 
     python bot.py [run] [--config config.yaml]   run the bot (token from TELEGRAM_BOT_TOKEN)
     python bot.py check [--config config.yaml]   validate the config and flows, print a summary
+    python bot.py backup PATH [--config ...]     copy the database to PATH while the bot keeps running
     python bot.py demo [--lang fi|sv|en]         the real bot against a local Telegram simulator, no token needed
     python bot.py try FLOW [--lang fi|sv|en]     answer a flow (an id or a .yaml path) in the terminal, see the digest
 
 Wiring, in order: load config (one clear error and exit code 2 when it is wrong) → build the PTB `Application`
-(base URL configurable, so a self-hosted Bot API server or the simulator work) → at start-up open storage, build the
-domain services, publish the command menus, start the outbox sender and arm the schedule timer → register the
-handlers → poll.
+(base URL configurable, so a self-hosted Bot API server or the simulator work; sends paced under Telegram's flood
+limits) → at start-up take the database lock, open storage, build the domain services, publish the command menus,
+start the outbox sender and arm the schedule timer and the retention purge → register the handlers → poll (or
+receive webhooks) until SIGTERM or Ctrl-C, then stop in order: finish the updates and the messages in flight, close
+the database, release the lock.
 """
 
 from __future__ import annotations
@@ -18,13 +21,18 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
+import sqlite3
 import sys
 import time
+import tomllib
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from pathlib import Path
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.error import InvalidToken
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from checkins.config import AppConfig, load_config
 from checkins.digest_service import DigestService
@@ -39,21 +47,46 @@ from checkins.rounds import RoundService
 from checkins.scheduler import ScheduleService
 from checkins.settings import SettingsService
 from checkins.storage import Store
+from checkins.storage.lock import DatabaseInUse, DatabaseLock
 from checkins.terminal import find_flow, read_stdin_line
 from checkins.terminal import run as run_in_terminal
 from checkins.yamlsource import ConfigError
-from handlers import answering, errors, joining, personal_data, processes, replies, schedule, settings, supervisor
+from handlers import (
+    answering,
+    errors,
+    joining,
+    personal_data,
+    processes,
+    receiving,
+    replies,
+    schedule,
+    settings,
+    supervisor,
+)
 from handlers.context import SERVICES_KEY, KierrosContext, Services
 from handlers.delivery import OutboxSender
 from handlers.menus import publish_menus
+from handlers.pacing import FloodPacer
+from handlers.receiving import Poller
 
 log = logging.getLogger("kierros")
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent / "config.yaml"
+ROOT = Path(__file__).resolve().parent
+DEFAULT_CONFIG = ROOT / "config.yaml"
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 BASE_URL_ENV = "TELEGRAM_API_BASE_URL"
-SENDER_TASK_KEY = "outbox_sender"
+WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
+SENDER_KEY = "outbox_sender"
+SENDER_TASK_KEY = "outbox_sender_task"
+LOCK_KEY = "database_lock"
 PURGE_INTERVAL_SECONDS = 3600
+MODE_KEY = "mode"
+POLL_TIMEOUT = 10
+
+
+def version() -> str:
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        return str(tomllib.load(file)["project"]["version"])
 
 
 class TokenMask(logging.Filter):
@@ -89,7 +122,12 @@ def configure_logging(token: str) -> None:
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
     config: AppConfig = application.bot_data["config"]
-    store = await Store.open(application.bot_data.get("storage_path", config.storage_path))
+    storage_path = application.bot_data.get("storage_path", config.storage_path)
+    lock = DatabaseLock(storage_path)
+    lock.acquire()
+    application.bot_data[LOCK_KEY] = lock
+    store = await Store.open(storage_path)
+    await store.forget_old_updates(time.time())
     translator = Translator.load()
     outbox = Outbox(store)
     clock: Callable[[], float] = application.bot_data["clock"]
@@ -111,6 +149,9 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         digests,
     )
     await publish_menus(application.bot, config, translator)
+    sender = OutboxSender(application.bot, store, outbox, time.time, membership.mark_unreachable)
+    application.bot_data[SENDER_KEY] = sender
+    application.bot_data[SENDER_TASK_KEY] = asyncio.create_task(sender.run(), name="outbox-sender")
     assert application.job_queue is not None
     application.job_queue.run_repeating(
         _purge,
@@ -119,14 +160,27 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         name="retention-purge",
         job_kwargs={"misfire_grace_time": None},
     )
-    sender = OutboxSender(application.bot, store, outbox, time.time)
-    application.bot_data[SENDER_TASK_KEY] = asyncio.create_task(sender.run(), name="outbox-sender")
     schedule.start_timer(application)
-    log.info(
-        "Kierros started as @%s: %d groups, %d flows",
-        application.bot.username,
-        len(config.groups),
-        len(config.flows),
+    log.info("%s", await startup_summary(application))
+
+
+async def startup_summary(application: Application) -> str:  # type: ignore[type-arg]
+    """One line: version, mode, groups, open rounds and when the outbox next has something to do."""
+    services: Services = application.bot_data[SERVICES_KEY]
+    config = services.config
+    async with services.store.transaction() as store:
+        open_groups = [group_id for group_id in config.groups if await store.open_round(group_id) is not None]
+        pending, next_due = await store.outbox_summary()
+    if next_due is None:
+        due = "nothing due"
+    elif next_due <= time.time():
+        due = f"{pending} message(s) due now"
+    else:
+        due = f"{pending} message(s), next at {datetime.fromtimestamp(next_due, config.timezone):%Y-%m-%d %H:%M:%S}"
+    return (
+        f"Kierros {version()} started as @{application.bot.username} "
+        f"({application.bot_data.get(MODE_KEY, 'polling')}): {len(config.groups)} group(s) "
+        f"({', '.join(config.groups)}), open rounds: {', '.join(open_groups) or 'none'}; next due: {due}"
     )
 
 
@@ -139,14 +193,17 @@ async def _purge(context: KierrosContext) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    sender: OutboxSender | None = application.bot_data.pop(SENDER_KEY, None)
     task: asyncio.Task[None] | None = application.bot_data.pop(SENDER_TASK_KEY, None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    if sender is not None and task is not None:
+        await sender.stop()
+        await task
     services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
     if services is not None:
         await services.store.close()
+    lock: DatabaseLock | None = application.bot_data.pop(LOCK_KEY, None)
+    if lock is not None:
+        lock.release()
 
 
 def build_application(
@@ -165,11 +222,12 @@ def build_application(
         ApplicationBuilder()
         .token(token)
         .context_types(ContextTypes(context=KierrosContext))
-        # The outbox retries on its own, so the limiter only paces (Telegram: ~30 msg/s, 20/min per group).
-        .rate_limiter(AIORateLimiter(max_retries=0))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
+    if config.flood_limits:
+        # Paces every send and edit under Telegram's limits; the outbox itself retries what still fails.
+        builder = builder.rate_limiter(FloodPacer())
     api_base = base_url or config.api_base_url
     if api_base:
         builder = builder.base_url(api_base).base_file_url(api_base.replace("/bot", "/file/bot", 1))
@@ -179,6 +237,7 @@ def build_application(
     if storage_path is not None:
         application.bot_data["storage_path"] = storage_path
 
+    receiving.register(application)
     joining.register(application)
     supervisor.register(application)
     personal_data.register(application)
@@ -193,23 +252,55 @@ def build_application(
 
 
 @contextlib.asynccontextmanager
-async def running(application: Application) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """Run an application (polling) inside an existing event loop — for the demo and the tests."""
-    # run_polling() calls the post_init/post_shutdown hooks itself; here we call them as it would.
+async def running(
+    application: Application,  # type: ignore[type-arg]
+    poll_timeout: int = 1,
+) -> AsyncIterator[asyncio.Task[None]]:
+    """Run an application with polling inside an existing event loop; yields the polling task."""
     await application.initialize()
-    if application.post_init is not None:
-        await application.post_init(application)
-    await application.start()
-    assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES)
     try:
-        yield application
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.start()
+    except BaseException:
+        await _shut_down(application)
+        raise
+    # A webhook left over from webhook mode would make every getUpdates fail.
+    await application.bot.delete_webhook()
+    poller = Poller(application, timeout=poll_timeout)
+    polling = asyncio.create_task(poller.run(), name="polling")
+    try:
+        yield polling
     finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
-        if application.post_shutdown is not None:
-            await application.post_shutdown(application)
+        await poller.stop()
+        with contextlib.suppress(InvalidToken):
+            await polling
+        if application.running:
+            await application.stop()
+        await _shut_down(application)
+
+
+async def _shut_down(application: Application) -> None:  # type: ignore[type-arg]
+    await application.shutdown()
+    if application.post_shutdown is not None:
+        await application.post_shutdown(application)
+
+
+async def serve(application: Application) -> int:  # type: ignore[type-arg]
+    """Poll until SIGTERM or SIGINT, then shut down gracefully."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stop.set)
+    async with running(application, poll_timeout=POLL_TIMEOUT) as polling:
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait({polling, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if polling.done() and polling.exception() is not None:
+            log.error("polling stopped: %s", type(polling.exception()).__name__)
+            return 1
+    log.info("Kierros stopped")
+    return 0
 
 
 def _load_or_exit(path: Path) -> AppConfig:
@@ -266,14 +357,62 @@ def command_run(config_path: Path) -> int:
         return 1
     configure_logging(token)
     application = build_application(config, token, base_url=os.environ.get(BASE_URL_ENV) or None)
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        if config.webhook is None:
+            return asyncio.run(serve(application))
+        return run_webhook(application, config)
+    except DatabaseInUse as error:
+        print(f"Not started: {error}", file=sys.stderr)
+        return 1
+
+
+def run_webhook(application: Application, config: AppConfig) -> int:  # type: ignore[type-arg]
+    webhook = config.webhook
+    assert webhook is not None
+    secret = os.environ.get(WEBHOOK_SECRET_ENV, "").strip()
+    if not secret:
+        print(f"Webhook mode needs a secret: set {WEBHOOK_SECRET_ENV} (1–256 characters A-Z, a-z, 0-9, _ and -).")
+        return 1
+    application.bot_data[MODE_KEY] = f"webhook on {webhook.listen}:{webhook.port}"
+    application.run_webhook(
+        listen=webhook.listen,
+        port=webhook.port,
+        url_path=webhook.path,
+        webhook_url=f"{webhook.url.rstrip('/')}/{webhook.path}",
+        secret_token=secret,
+        allowed_updates=Update.ALL_TYPES,
+    )
+    return 0
+
+
+def command_backup(config_path: Path, target: Path) -> int:
+    """Copy the database with SQLite's online backup API: consistent, even while the bot is writing."""
+    config = _load_or_exit(config_path)
+    if not config.storage_path.exists():
+        print(f"No database at {config.storage_path}", file=sys.stderr)
+        return 1
+    if target.exists():
+        print(f"{target} exists already; choose a new file name", file=sys.stderr)
+        return 1
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(config.storage_path)
+    copy = sqlite3.connect(target)
+    try:
+        with copy:
+            source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+    print(f"Backed up {config.storage_path} to {target}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description="Kierros check-in bot for work supervision")
-    parser.add_argument("command", nargs="?", default="run", choices=("run", "check", "demo", "try"))
-    parser.add_argument("flow", nargs="?", help="try: a flow id from the config's flows, or a flow file's path")
+    parser.add_argument("command", nargs="?", default="run", choices=("run", "check", "backup", "demo", "try"))
+    parser.add_argument(
+        "target", nargs="?", help="backup: the file to write; try: a flow id from the config's flows, or a flow file"
+    )
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="path to config.yaml")
     parser.add_argument(
         "--lang", choices=LANGUAGES, help="demo: the people's language (default fi); try: default the flow's"
@@ -284,12 +423,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--round must be 1 or more")
     if arguments.command == "check":
         return command_check(arguments.config)
+    if arguments.command == "backup":
+        if arguments.target is None:
+            parser.error("backup needs a target file: python bot.py backup PATH")
+        return command_backup(arguments.config, Path(arguments.target))
     if arguments.command == "demo":
         from demo import run_demo
 
         return asyncio.run(run_demo(arguments.lang or "fi"))
     if arguments.command == "try":
-        return command_try(arguments.config, arguments.flow, arguments.lang, arguments.round)
+        return command_try(arguments.config, arguments.target, arguments.lang, arguments.round)
     return command_run(arguments.config)
 
 

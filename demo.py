@@ -35,10 +35,13 @@ def write_demo_config(
     flow: str = "pre_session",
     extra: str = "",
     flows_dir: Path = FLOWS_DIR,
+    flood_limits: bool = False,
 ) -> AppConfig:
     """A config with one supervisor and one group, stored in `folder` (as a real deployment would have it).
 
-    `extra` is more top-level YAML (e.g. a `privacy:` section) for tests that need it."""
+    `extra` is more top-level YAML (e.g. a `privacy:` section) for tests that need it. Flood limits are off by
+    default: the simulator enforces none unless a test asks for them.
+    """
     path = folder / "config.yaml"
     path.write_text(
         textwrap.dedent(
@@ -46,6 +49,7 @@ def write_demo_config(
             timezone: Europe/Helsinki
             default_language: {language}
             storage: {{path: kierros.sqlite3}}
+            telegram: {{flood_limits: {"true" if flood_limits else "false"}}}
             flows_dir: {flows_dir}
             supervisors:
               - {{user_id: {SUPERVISOR_ID}, name: Sanna Supervisor, language: {language}}}

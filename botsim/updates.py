@@ -65,6 +65,13 @@ class UpdateQueue:
             self._changes.notify()
         return update
 
+    def redeliver(self, update: dict[str, Any]) -> None:
+        """Serve an already confirmed update again, first in line — what Telegram does when a bot crashed before
+        its confirmation arrived (or a webhook reply was lost)."""
+        self._updates.appendleft(update)
+        self._delivered_upto = min(self._delivered_upto, update["update_id"] - 1)
+        self._changes.notify()
+
     def pending(self) -> int:
         """Updates not yet returned by any getUpdates call."""
         return sum(1 for u in self._updates if u["update_id"] > self._delivered_upto)

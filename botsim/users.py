@@ -337,7 +337,11 @@ class SimUser(_ChatView):
             "chat": self.chat.chat,
             "from": self.to_dict(),
             "date": int(time.time()),
-            "old_chat_member": {"status": old, "user": self._sim.bot_user},
+            "old_chat_member": {
+                "status": old,
+                "user": self._sim.bot_user,
+                **({"until_date": 0} if old == "kicked" else {}),
+            },
             "new_chat_member": {
                 "status": new,
                 "user": self._sim.bot_user,

@@ -22,6 +22,9 @@ from typing import Any
 
 from checkins.flows import Flow, Question, QuestionType
 
+# Zero-width and direction marks: a text made of only these looks empty, so it is not an answer.
+INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u2060\u202a\u202b\u202c\u202d\u202e\ufeff \t\n"
+
 
 class Status(StrEnum):
     ANSWERING = "answering"
@@ -262,7 +265,7 @@ def _answering(flow: Flow, progress: Progress, action: Action) -> Progress | Rej
         if question.type is not QuestionType.TEXT:
             return Rejection.NEEDS_BUTTON
         text = action.text.strip()
-        if not text:
+        if not text.strip(INVISIBLE):
             return Rejection.EMPTY
         if len(text) > question.max_length:
             return Rejection.TOO_LONG

@@ -122,6 +122,16 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class WebhookConfig:
+    """Receive updates by webhook instead of polling; the secret token comes from TELEGRAM_WEBHOOK_SECRET."""
+
+    url: str
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    path: str = "telegram"
+
+
+@dataclass(frozen=True)
 class AppConfig:
     source: Path
     timezone: ZoneInfo
@@ -134,6 +144,9 @@ class AppConfig:
     flows: Mapping[str, Flow]
     privacy: PrivacySettings = PrivacySettings()
     quiet_hours: QuietHours = DEFAULT_QUIET_HOURS
+    # Pace sends under Telegram's flood limits; off only for a local Bot API server without limits.
+    flood_limits: bool = True
+    webhook: WebhookConfig | None = None
 
     def supervisor_groups(self, user_id: int) -> tuple[GroupConfig, ...]:
         return tuple(group for group in self.groups.values() if group.supervisor_id == user_id)
@@ -178,6 +191,8 @@ def load_config(path: Path) -> AppConfig:
         flows=MappingProxyType(flows),
         quiet_hours=read_quiet_hours(root, "quiet_hours", DEFAULT_QUIET_HOURS) or DEFAULT_QUIET_HOURS,
         privacy=_privacy(root),
+        flood_limits=root.section("telegram").get("flood_limits", bool, True),
+        webhook=_webhook(root),
     )
 
 
@@ -237,11 +252,28 @@ def _storage_path(root: Node) -> Path:
 
 def _api_base_url(root: Node) -> str | None:
     telegram = root.section("telegram")
-    telegram.reject_unknown_keys(("api_base_url",))
+    telegram.reject_unknown_keys(("api_base_url", "flood_limits", "webhook"))
     url = telegram.get("api_base_url", str, None)
     if url is not None and not url.startswith(("http://", "https://")):
         raise telegram.error(f"must start with http:// or https:// (got '{url}')", "api_base_url")
     return url
+
+
+def _webhook(root: Node) -> WebhookConfig | None:
+    telegram = root.section("telegram")
+    if telegram.optional("webhook") is None:
+        return None
+    webhook = telegram.section("webhook")
+    webhook.reject_unknown_keys(("url", "listen", "port", "path"))
+    url = webhook.require("url", str)
+    if not url.startswith("https://"):
+        raise webhook.error(f"Telegram delivers webhooks only to https:// addresses (got '{url}')", "url")
+    return WebhookConfig(
+        url=url,
+        listen=webhook.get("listen", str, "127.0.0.1"),
+        port=webhook.get("port", int, 8443, minimum=1, maximum=65535),
+        path=webhook.get("path", str, "telegram").strip("/"),
+    )
 
 
 def _flows(root: Node) -> dict[str, Flow]:

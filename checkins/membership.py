@@ -3,7 +3,9 @@
 An invite token is random (`secrets`), stored with its group and expiry, and revocable; it is the only way into a
 group. `register` records a person on first contact with the language Telegram reports (or the configured default);
 `join` checks a token, adds the member and queues their welcome (checkins/onboarding.py), and — when a round is
-already open — invites them to it at once.
+already open — invites them to it at once. When Telegram refuses to deliver to a member (blocked, chat deleted),
+`mark_unreachable` stops their messages and tells each of their supervisors how many members cannot be reached — a
+count, never who; `reconnect` (their next `/start`) makes them reachable again and sends their open questions anew.
 `supervised_group` is the single access check for supervisor commands: it answers None both for a stranger and for
 a supervisor naming someone else's group, so a refusal reveals nothing about other groups.
 """
@@ -13,14 +15,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from html import escape
 
 from checkins.config import AppConfig, GroupConfig, GroupMode
 from checkins.i18n import normalise_language
 from checkins.onboarding import GroupOverview, welcome_screen
 from checkins.rounds import RoundService
+from checkins.screens import Screen
 from checkins.storage import MemberRow, Store
 
 SECONDS_PER_DAY = 86_400
+# Several members found unreachable in one fan-out make one notice with the final count, not one each.
+UNREACHABLE_NOTICE_DELAY = 5.0
 
 
 @dataclass(frozen=True)
@@ -53,11 +59,19 @@ class JoinResult:
 
 
 class MembershipService:
-    def __init__(self, config: AppConfig, store: Store, rounds: RoundService, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        config: AppConfig,
+        store: Store,
+        rounds: RoundService,
+        clock: Callable[[], float],
+        notice_delay: float | None = None,
+    ) -> None:
         self.config = config
         self.store = store
         self.rounds = rounds
         self.clock = clock
+        self.notice_delay = UNREACHABLE_NOTICE_DELAY if notice_delay is None else notice_delay
 
     def language_of(self, person: Person) -> str:
         supervisor = self.config.supervisors.get(person.telegram_user_id)
@@ -119,6 +133,49 @@ class MembershipService:
             opened = await self.rounds.join_open_round(group.id, member)
         self.rounds.outbox.wake()
         return JoinResult(JoinOutcome.JOINED, member.language, group, opened)
+
+    async def mark_unreachable(self, telegram_user_id: int) -> None:
+        """Telegram refused to deliver to this chat: drop what waits for it and tell the supervisors a count."""
+        async with self.store.transaction() as store:
+            await store.drop_pending_for_chat(telegram_user_id)
+            member = await store.member_by_telegram_id(telegram_user_id)
+            if member is None or not member.reachable:
+                return
+            await store.set_reachable(member.id, False)
+            for group_id in await store.member_group_ids(member.id):
+                group = self.config.groups.get(group_id)
+                if group is not None:
+                    await self._notify_unreachable(store, group)
+        self.rounds.outbox.wake()
+
+    async def _notify_unreachable(self, store: Store, group: GroupConfig) -> None:
+        count = sum(1 for member in await store.group_members(group.id) if not member.reachable)
+        supervisor = self.config.supervisors[group.supervisor_id]
+        catalog = self.rounds.translator.for_language(supervisor.language)
+        text = catalog.ngettext(
+            "{count} member of {group} cannot be reached: they may have blocked the bot. "
+            "Their questions continue when they send /start to the bot again.",
+            "{count} members of {group} cannot be reached: they may have blocked the bot. "
+            "Their questions continue when they send /start to the bot again.",
+            count,
+        ).format(count=count, group=group.name)
+        await self.rounds.outbox.notice(
+            supervisor.user_id, Screen(escape(text)), f"unreachable:{group.id}", self.clock() + self.notice_delay
+        )
+
+    async def reconnect(self, person: Person) -> int | None:
+        """A member who could not be reached sent /start: reachable again, open questions resent.
+
+        Returns how many open check-ins were resent, or None when the person was not an unreachable member.
+        """
+        async with self.store.transaction() as store:
+            member = await store.member_by_telegram_id(person.telegram_user_id)
+            if member is None or member.reachable:
+                return None
+            member = await self._upsert(store, person)
+            resent = await self.rounds.resend_open_questions(member)
+        self.rounds.outbox.wake()
+        return resent
 
     async def create_invite(self, group: GroupConfig) -> str:
         expires_at = self.clock() + self.config.invite_expiry_days * SECONDS_PER_DAY

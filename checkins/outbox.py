@@ -2,9 +2,10 @@
 
 Nothing in the domain sends to Telegram directly. `Outbox.send`, `edit`, `send_photo` and `send_document` write a
 row in the caller's open transaction, so a message exists exactly when the state change that caused it was committed;
-a `dedupe` key makes a repeated attempt (a timer firing twice, a retried command) a no-op. The sender in
-`handlers/delivery.py` delivers rows in order per chat and records Telegram's message id, which later edits refer to
-through the row's id.
+a `dedupe` key makes a repeated attempt (a timer firing twice, a retried command) a no-op. A `bulk` message (a round's
+fan-out) waits behind interactive ones, so a member answering is not held up by a fan-out to everyone else; a
+`notice` about a topic replaces a still-waiting notice about the same topic. The sender in `handlers/delivery.py`
+delivers rows in order per chat and records Telegram's message id, which later edits refer to through the row's id.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from checkins.screens import Screen
 from checkins.storage import Store
+from checkins.storage.outbox import PRIORITY_BULK, PRIORITY_INTERACTIVE
 
 
 def _payload(screen: Screen) -> dict[str, Any]:
@@ -40,9 +42,14 @@ class Outbox:
     def wake(self) -> None:
         self._wakeup.set()
 
-    async def send(self, chat_id: int, screen: Screen, dedupe: str | None = None) -> int | None:
+    async def send(self, chat_id: int, screen: Screen, dedupe: str | None = None, *, bulk: bool = False) -> int | None:
         """Queue a new message; returns the outbox id later edits can refer to."""
-        return await self._store.enqueue(chat_id, "message", _payload(screen), dedupe)
+        priority = PRIORITY_BULK if bulk else PRIORITY_INTERACTIVE
+        return await self._store.enqueue(chat_id, "message", _payload(screen), dedupe, priority)
+
+    async def notice(self, chat_id: int, screen: Screen, topic: str, not_before: float) -> None:
+        """Queue a notice about `topic` at `not_before`; until it is sent, a newer notice replaces its text."""
+        await self._store.enqueue_topic(chat_id, topic, _payload(screen), not_before)
 
     async def edit(self, chat_id: int, screen: Screen, message_id: int | None, edit_of: int | None) -> None:
         """Queue an edit of a message known by its Telegram id or by the outbox row that sent it."""

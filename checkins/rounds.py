@@ -147,11 +147,11 @@ class RoundService:
         round_row = await self.store.create_round(group.id, flow_id, self.clock())
         await self.store.set_paused_count(round_row.id, paused)
         for member in members:
-            await self._invite_to_round(round_row, member)
+            await self._invite_to_round(round_row, member, bulk=True)
         await announce_round(self.store, self.outbox, self.translator, self.config, group, round_row)
         return round_row
 
-    async def _invite_to_round(self, round_row: RoundRow, member: MemberRow) -> None:
+    async def _invite_to_round(self, round_row: RoundRow, member: MemberRow, *, bulk: bool) -> None:
         """Add a member to an open round and queue the intro and first question (once, whatever happens)."""
         flow = self.config.member_flow(round_row.group_id, round_row.flow_id)
         assert flow is not None
@@ -163,9 +163,13 @@ class RoundService:
             f"<b>{escape(flow.title.get(member.language))}</b> · {escape(group.name)}\n\n"
             f"{escape(flow.intro.get(member.language))}"
         )
-        await self.outbox.send(member.telegram_user_id, Screen(intro), dedupe=f"intro:{round_row.id}:{member.id}")
+        await self.outbox.send(
+            member.telegram_user_id, Screen(intro), dedupe=f"intro:{round_row.id}:{member.id}", bulk=bulk
+        )
         progress = Progress.start(flow, round_row.number)
-        await self._show(round_row, member, flow, progress, catalog, dedupe=f"first:{round_row.id}:{member.id}")
+        await self._show(
+            round_row, member, flow, progress, catalog, dedupe=f"first:{round_row.id}:{member.id}", bulk=bulk
+        )
 
     async def join_open_round(self, group_id: str, member: MemberRow) -> bool:
         """A member who joins (or resumes) while rounds are open gets them too (inside the caller's transaction)."""
@@ -174,9 +178,21 @@ class RoundService:
         joined = False
         for round_row in await self.store.open_rounds_of_group(group_id):
             if await self.store.participant(round_row.id, member.id) is None:
-                await self._invite_to_round(round_row, member)
+                await self._invite_to_round(round_row, member, bulk=False)
                 joined = True
         return joined
+
+    async def resend_open_questions(self, member: MemberRow) -> int:
+        """Send a member their current screen in every open round they have not submitted (caller's transaction)."""
+        resent = 0
+        for round_row in await self.store.open_rounds_of_member(member.id):
+            loaded = await self._load(round_row, member)
+            if loaded is None or loaded[1].status is Status.SUBMITTED:
+                continue
+            flow, progress = loaded
+            await self._show(round_row, member, flow, progress, self._catalog(member))
+            resent += 1
+        return resent
 
     # --- answering ---------------------------------------------------------------------------------------------
 
@@ -208,7 +224,7 @@ class RoundService:
         self.outbox.wake()
         return None
 
-    async def write(self, telegram_user_id: int, text: str) -> str | None:
+    async def write(self, telegram_user_id: int, text: str, message_id: int | None = None) -> str | None:
         """A text message from a member. Returns a direct reply when the text could not be used."""
         async with self.store.transaction() as store:
             member = await store.member_by_telegram_id(telegram_user_id)
@@ -230,9 +246,57 @@ class RoundService:
             result = apply(flow, progress, action)
             if isinstance(result, Rejection):
                 return rejection_text(result, flow, progress, catalog)
+            if message_id is not None:
+                question_id = flow.questions[progress.cursor].id
+                await store.remember_written(round_row.id, member.id, message_id, question_id)
             await self._after(round_row, member, flow, progress, result, action, catalog, None)
         self.outbox.wake()
         return None
+
+    async def edit_written(self, telegram_user_id: int, message_id: int, text: str) -> str | None:
+        """A member edited a message that answered a question: update the draft while it can still change.
+
+        Returns what to tell the member: that the answer was updated, or why it was not.
+        """
+        async with self.store.transaction() as store:
+            member = await store.member_by_telegram_id(telegram_user_id)
+            if member is None:
+                return None
+            catalog = self._catalog(member)
+            not_changed = catalog.gettext(
+                "Editing that message did not change your answers: it is not an answer to an open check-in."
+            )
+            written = await store.written_answer(member.id, message_id)
+            round_row = await store.round_by_id(written[0]) if written else None
+            loaded = await self._load(round_row, member) if round_row is not None and round_row.is_open else None
+            if written is None or round_row is None or loaded is None:
+                return not_changed
+            flow, progress = loaded
+            if progress.status is Status.SUBMITTED:
+                return catalog.gettext(
+                    "Your answers are already submitted, so the edit did not change them. "
+                    "Press “Change my answers” to edit them."
+                )
+            question = next((q for q in flow.questions if q.id == written[1]), None)
+            if question is None or question.id not in progress.answers:
+                return not_changed
+            at_question = progress.at(Status.ANSWERING, flow.questions.index(question))
+            result = apply(flow, at_question, WriteText(text))
+            if isinstance(result, Rejection):
+                return rejection_text(result, flow, at_question, catalog)
+            value = result.answers.get(question.id)
+            await store.set_draft(round_row.id, member.id, question.id, value)
+            if progress.status is Status.REVIEW:
+                participant = await store.participant(round_row.id, member.id)
+                updated = replace(progress, answers={**progress.answers, question.id: value})
+                preview = await self._preview(round_row, flow, updated, catalog)
+                screen = review_screen(flow, round_row.id, updated, catalog, preview=preview)
+                prompt_ref = participant.prompt_outbox_id if participant else None
+                await self.outbox.edit(member.telegram_user_id, screen, None, prompt_ref)
+        self.outbox.wake()
+        return catalog.gettext("Your answer to “{question}” was updated.").format(
+            question=question.text.get(member.language)
+        )
 
     async def not_text(self, telegram_user_id: int) -> str | None:
         """A sticker, photo, voice message or file: tell the member what is expected instead."""
@@ -369,13 +433,14 @@ class RoundService:
         progress: Progress,
         catalog: Catalog,
         dedupe: str | None = None,
+        bulk: bool = False,
     ) -> None:
         if progress.status is Status.ANSWERING:
             screen = question_screen(flow, round_row.id, progress, catalog)
         else:
             preview = await self._preview(round_row, flow, progress, catalog)
             screen = review_screen(flow, round_row.id, progress, catalog, preview=preview)
-        ref = await self.outbox.send(member.telegram_user_id, screen, dedupe=dedupe)
+        ref = await self.outbox.send(member.telegram_user_id, screen, dedupe=dedupe, bulk=bulk)
         await self._save(round_row, member, progress, ref)
 
     async def _save(self, round_row: RoundRow, member: MemberRow, progress: Progress, prompt_ref: int | None) -> None:
@@ -437,6 +502,7 @@ class RoundService:
                 member.telegram_user_id,
                 Screen(escape(notice)),
                 dedupe=f"closed:{round_row.id}:{member.id}",
+                bulk=True,
             )
         attributed = (
             await self._individual_answers(round_row, participants) if group.mode is GroupMode.INDIVIDUAL else None

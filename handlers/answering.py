@@ -2,7 +2,7 @@
 
 Each handler reads the update, hands it to `RoundService` and shows the short notice it returns; the next question
 and every edit come from the outbox. Callback queries are always answered, with a toast when the press was stale,
-forged or refused.
+forged or refused. Editing a message that answered a question updates that answer while the round is open.
 """
 
 from __future__ import annotations
@@ -48,7 +48,20 @@ async def text_answer(update: Update, context: KierrosContext) -> None:
     services = context.services
     if await services.replies.take_text(user.id, message.text):
         return
-    reply = await services.rounds.write(user.id, message.text) or await _how_to_join(update, services)
+    reply = await services.rounds.write(user.id, message.text, message.message_id) or await _how_to_join(
+        update, services
+    )
+    if reply:
+        await message.reply_text(escape(reply), parse_mode=ParseMode.HTML)
+
+
+async def edited_answer(update: Update, context: KierrosContext) -> None:
+    """A member edited one of their text messages: update that answer if the round still allows it."""
+    message = update.edited_message
+    user = update.effective_user
+    if message is None or user is None or message.text is None:
+        return
+    reply = await context.services.rounds.edit_written(user.id, message.message_id, message.text)
     if reply:
         await message.reply_text(escape(reply), parse_mode=ParseMode.HTML)
 
@@ -82,6 +95,9 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(button_pressed))
     application.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(private & filters.TEXT & filters.UpdateType.MESSAGE, text_answer))
+    application.add_handler(
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND & filters.UpdateType.EDITED_MESSAGE, edited_answer)
+    )
     application.add_handler(
         MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL, not_text)
     )

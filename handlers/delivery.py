@@ -1,12 +1,24 @@
 """The outbox sender: delivers queued messages, edits, photos and documents to Telegram, in order per chat, and
 survives faults.
 
-One long-running task. Each pass takes the oldest pending item of every chat (so a chat's messages keep their order
-even while one of them backs off), sends them concurrently across chats, and records the outcome: sent (with
-Telegram's message id, for later edits), retry later (network errors, timeouts, 5xx, 429 after `retry_after`), or
-failed (a 400 that retrying cannot fix; 403 marks the member unreachable and drops their pending messages). Logs name
-the item and the error class, never the text. An item is sent at most once unless Telegram's reply to a successful
-send is lost on the way back; then it is sent again, which is the one duplicate this design allows.
+One long-running task keeps up to `concurrency` deliveries going, at most one per chat, so a chat's messages keep
+their order while other chats proceed (the pacer in `handlers/pacing.py` spaces them under Telegram's limits). Each
+item is marked in flight the moment its request goes out (after any wait for the pacer), then its outcome is
+recorded (deliveries committed in groups, to keep the time between Telegram's reply and the commit short):
+
+- sent: Telegram's message id is kept for later edits;
+- retry later: network errors, timeouts and 5xx (for as long as it takes: soon after a lone failure, with
+  exponential backoff up to 30 s during an outage), 429 (after exactly `retry_after`); other unexpected errors a
+  few times, then failed;
+- failed: a 400 that retrying cannot fix (logged by item id and Telegram's error category, never the text);
+- unreachable: 403 (blocked, never started) or "chat not found" → the member is marked unreachable, their pending
+  messages are dropped and the supervisor is told how many members cannot be reached (see `MembershipService`).
+
+Trouble is logged when it starts and when it ends, not once per failed request. `stop()` lets the requests in
+flight finish. An item is sent at most once — unless Telegram executed a request but its reply never arrived (a
+dropped connection, or the process killed between Telegram's reply and the database commit): such an item is still
+pending and is sent again, the one duplicate this design allows. Items that were in flight when the previous
+process stopped are counted and logged at start-up.
 """
 
 from __future__ import annotations
@@ -15,8 +27,8 @@ import asyncio
 import base64
 import contextlib
 import logging
-from collections.abc import Callable
-from typing import Any
+import random
+from collections.abc import Awaitable, Callable
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
@@ -24,12 +36,24 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from checkins.outbox import Outbox
 from checkins.storage import OutboxItem, Store
+from checkins.storage.outbox import PRIORITY_BULK
+from handlers.common import TroubleLog
+from handlers.pacing import Turn, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
-BATCH = 64
-MAX_BACKOFF = 60.0
+CONCURRENCY = 32
+FIRST_BACKOFF = 0.5
+MAX_BACKOFF = 30.0
+MAX_ATTEMPTS_UNEXPECTED = 8
 IDLE_WAIT = 30.0
+STOP_GRACE = 10.0
+# 400s that mean "the chat is gone", which is the same as a 403 for us.
+UNREACHABLE_400 = ("chat not found", "user not found", "peer_id_invalid")
+# 400s that mean an edit is no longer needed.
+EDIT_NOT_NEEDED = ("message is not modified", "message to edit not found", "message can't be edited")
+
+OnUnreachable = Callable[[int], Awaitable[None]]
 
 
 def _markup(rows: list[list[list[str]]]) -> InlineKeyboardMarkup | None:
@@ -45,75 +69,176 @@ def _button(text: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=data)
 
 
-def _retry_seconds(error: RetryAfter) -> float:
-    value: Any = error.retry_after
-    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
+def _category(error: TelegramError) -> str:
+    """Telegram's error without details that might quote the message ("Can't parse entities", not the offset)."""
+    return error.message.split(":", 1)[0][:80]
 
 
 class OutboxSender:
-    def __init__(self, bot: Bot, store: Store, outbox: Outbox, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        store: Store,
+        outbox: Outbox,
+        clock: Callable[[], float],
+        on_unreachable: OnUnreachable,
+        *,
+        concurrency: int = CONCURRENCY,
+    ) -> None:
         self._bot = bot
         self._store = store
         self._outbox = outbox
         self._clock = clock
-        self._network_down = False
+        self._on_unreachable = on_unreachable
+        self._concurrency = concurrency
+        self._trouble = TroubleLog("outbox delivery", clock, log)
+        # PTB refuses rate-limiter arguments when no rate limiter is installed (flood limits off).
+        self._paced = getattr(bot, "rate_limiter", None) is not None
+        self._sent: list[tuple[int, int | None]] = []
+        self._recording = asyncio.Lock()
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._stopping = False
 
     async def run(self) -> None:
-        """Deliver forever; cancel the task to stop (the item in flight is finished or left pending)."""
-        while True:
-            self._outbox.wakeup.clear()
-            async with self._store.transaction() as store:
-                items = await store.due_outbox(self._clock(), BATCH)
-                next_time = None if items else await store.next_outbox_time()
-            if items:
-                await asyncio.gather(*(asyncio.shield(self._deliver(item)) for item in items))
-                continue
-            timeout = IDLE_WAIT if next_time is None else max(0.0, next_time - self._clock())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._outbox.wakeup.wait(), timeout)
+        """Deliver until `stop()`; the requests in flight then finish before this returns."""
+        async with self._store.transaction() as store:
+            resent = await store.clear_in_flight()
+        if resent:
+            log.warning(
+                "outbox: %d item(s) were in flight when the bot last stopped; they are sent again "
+                "(a duplicate if Telegram had already received them)",
+                resent,
+            )
+        try:
+            while not self._stopping:
+                self._outbox.wakeup.clear()
+                try:
+                    timeout = await self._start_due()
+                except Exception:
+                    log.exception("outbox: cannot read the queue; trying again shortly")
+                    timeout = FIRST_BACKOFF
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._outbox.wakeup.wait(), timeout)
+        finally:
+            await self._finish_in_flight()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._outbox.wake()
+
+    async def _start_due(self) -> float | None:
+        """Start delivering what is due; returns how long to wait for more (None: until woken)."""
+        free = self._concurrency - len(self._in_flight)
+        if free <= 0:
+            return None
+        async with self._store.transaction() as store:
+            now = self._clock()
+            await store.drop_pending_for_unreachable()
+            items = await store.due_outbox(now, free, frozenset(self._in_flight))
+            next_time = await store.next_outbox_time()
+        for item in items:
+            task = asyncio.create_task(self._deliver(item), name=f"outbox-{item.id}")
+            self._in_flight[item.chat_id] = task
+            task.add_done_callback(lambda _, chat=item.chat_id: self._done(chat))
+        if next_time is None:
+            return IDLE_WAIT
+        # Due items of chats still busy come back when their delivery finishes (which wakes this loop). `now` is the
+        # time the query used: an item that fell due since then is "not yet due" here, so it is waited for briefly.
+        return min(IDLE_WAIT, next_time - now) if next_time > now else None
+
+    def _done(self, chat_id: int) -> None:
+        self._in_flight.pop(chat_id, None)
+        self._outbox.wake()
+
+    async def _finish_in_flight(self) -> None:
+        tasks = list(self._in_flight.values())
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=STOP_GRACE)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     async def _deliver(self, item: OutboxItem) -> None:
         try:
             message_id = await self._send(item)
         except RetryAfter as error:
-            await self._retry(item, _retry_seconds(error), "rate limited")
+            seconds = retry_after_seconds(error)
+            self._trouble.failed(f"Telegram asked to wait {seconds:.0f} s")
+            await self._retry(item, seconds)
         except Forbidden:
-            log.warning("outbox item %s: chat cannot be reached (403); its pending messages are dropped", item.id)
-            async with self._store.transaction() as store:
-                await store.mark_failed(item.id)
-                await store.drop_pending_for_chat(item.chat_id)
-                member = await store.member_by_telegram_id(item.chat_id)
-                if member is not None:
-                    await store.set_reachable(member.id, False)
+            await self._unreachable(item)
         except BadRequest as error:
-            if "message is not modified" in error.message:
-                await self._record(item, None)
-                return
-            log.error("outbox item %s (%s) refused by Telegram: %s", item.id, item.kind, type(error).__name__)
-            async with self._store.transaction() as store:
-                await store.mark_failed(item.id)
-        except (NetworkError, TelegramError) as error:
-            backoff = min(MAX_BACKOFF, 2.0 ** min(item.attempts, 6))
-            await self._retry(item, backoff, type(error).__name__)
+            await self._refused(item, error)
+        except NetworkError as error:
+            self._trouble.failed(type(error).__name__)
+            await self._retry(item, self._backoff(item))
+        except TelegramError as error:
+            self._trouble.failed(type(error).__name__)
+            if item.attempts + 1 >= MAX_ATTEMPTS_UNEXPECTED:
+                log.error("outbox item %s (%s) given up after %d attempts", item.id, item.kind, item.attempts + 1)
+                await self._fail(item)
+            else:
+                await self._retry(item, self._backoff(item))
         else:
-            self._recovered()
-            await self._record(item, message_id)
+            self._trouble.succeeded()
+            await self._record_sent(item.id, message_id)
 
-    async def _record(self, item: OutboxItem, message_id: int | None) -> None:
-        async with self._store.transaction() as store:
-            await store.mark_sent(item.id, message_id)
+    async def _record_sent(self, outbox_id: int, message_id: int | None) -> None:
+        """Commit deliveries in groups: whoever gets the lock records everything delivered meanwhile. Every moment
+        between Telegram's reply and this commit is a moment a crash would cause a duplicate."""
+        self._sent.append((outbox_id, message_id))
+        async with self._recording:
+            if not self._sent:
+                return
+            batch, self._sent = self._sent, []
+            async with self._store.transaction() as store:
+                for sent_id, sent_message_id in batch:
+                    await store.mark_sent(sent_id, sent_message_id)
 
-    async def _retry(self, item: OutboxItem, delay: float, reason: str) -> None:
-        if not self._network_down:
-            log.warning("outbox: delivery failing (%s); retrying with backoff", reason)
-            self._network_down = True
+    def _turn(self, item: OutboxItem) -> dict[str, Turn]:
+        async def mark_in_flight() -> None:
+            async with self._store.transaction() as store:
+                await store.mark_in_flight([item.id])
+
+        return {"rate_limit_args": Turn(item.priority == PRIORITY_BULK, mark_in_flight)}
+
+    async def _mark_in_flight_unpaced(self, item: OutboxItem) -> None:
+        if not self._paced:
+            async with self._store.transaction() as store:
+                await store.mark_in_flight([item.id])
+
+    def _backoff(self, item: OutboxItem) -> float:
+        # During an outage each item backs off further with every attempt; a lone failure among successes (the odd
+        # 5xx or dropped connection) is retried soon, however often that one item was unlucky before.
+        delay = (
+            min(MAX_BACKOFF, FIRST_BACKOFF * 2.0 ** min(item.attempts, 10)) if self._trouble.outage else FIRST_BACKOFF
+        )
+        return delay * random.uniform(0.8, 1.2)
+
+    async def _retry(self, item: OutboxItem, delay: float) -> None:
         async with self._store.transaction() as store:
             await store.mark_retry(item.id, self._clock() + delay)
 
-    def _recovered(self) -> None:
-        if self._network_down:
-            log.info("outbox: delivery works again")
-            self._network_down = False
+    async def _fail(self, item: OutboxItem) -> None:
+        async with self._store.transaction() as store:
+            await store.mark_failed(item.id)
+
+    async def _unreachable(self, item: OutboxItem) -> None:
+        log.warning("outbox item %s: the chat cannot be reached; its pending messages are dropped", item.id)
+        await self._on_unreachable(item.chat_id)
+
+    async def _refused(self, item: OutboxItem, error: BadRequest) -> None:
+        reason = error.message.lower()
+        if any(phrase in reason for phrase in UNREACHABLE_400):
+            await self._unreachable(item)
+            return
+        self._trouble.succeeded()
+        if item.kind == "edit" and any(phrase in reason for phrase in EDIT_NOT_NEEDED):
+            await self._record_sent(item.id, None)
+            return
+        log.error("outbox item %s (%s) refused by Telegram: %s", item.id, item.kind, _category(error))
+        await self._fail(item)
 
     async def _send_file(self, item: OutboxItem) -> int:
         """A photo or a document: the bytes travel base64-encoded in the row until Telegram has them."""
@@ -128,13 +253,16 @@ class OutboxSender:
             return await self._send_file(item)
         payload = item.payload
         markup = _markup(payload.get("keyboard", []))
+        turn = self._turn(item) if self._paced else {}
         if item.kind == "message":
+            await self._mark_in_flight_unpaced(item)
             sent = await self._bot.send_message(
                 item.chat_id,
                 payload["text"],
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,
                 disable_web_page_preview=True,
+                **turn,
             )
             return sent.message_id
         message_id = payload.get("message_id")
@@ -144,6 +272,7 @@ class OutboxSender:
         if message_id is None:
             # The message to edit was never delivered; there is nothing on screen to change.
             return None
+        await self._mark_in_flight_unpaced(item)
         await self._bot.edit_message_text(
             payload["text"],
             chat_id=item.chat_id,
@@ -151,5 +280,6 @@ class OutboxSender:
             parse_mode=ParseMode.HTML,
             reply_markup=markup,
             disable_web_page_preview=True,
+            **turn,
         )
         return message_id

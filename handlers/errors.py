@@ -1,6 +1,8 @@
 """The last-resort error handler and the group-chat guard.
 
 Errors are logged by class and update id only — never the update's content, which may hold answer text or names.
+An update Telegram delivered a second time (`AlreadyHandled`) is noted quietly; one that failed because the
+database was busy is handed back to the poller to be handled again.
 In a group chat the bot ignores everything except a command addressed to it, which gets a pointer to the private
 chat: answers never belong in a group.
 """
@@ -8,13 +10,16 @@ chat: answers never belong in a group.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from html import escape
 
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, MessageHandler, filters
 
+from checkins.storage import AlreadyHandled
 from handlers.context import KierrosContext
+from handlers.receiving import mark_for_retry
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +28,13 @@ async def on_error(update: object, context: KierrosContext) -> None:
     """Log a failed update without its content."""
     update_id = update.update_id if isinstance(update, Update) else None
     error = context.error
+    if isinstance(error, AlreadyHandled):
+        log.info("update %s was delivered again; it was already handled", update_id)
+        return
+    if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+        log.warning("update %s: the database is busy; it is handled again shortly", update_id)
+        mark_for_retry(context.application, update)
+        return
     log.error(
         "update %s failed: %s",
         update_id,

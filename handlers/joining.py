@@ -3,16 +3,18 @@
 `/start <token>` joins a group through an invite link; the welcome (what the bot is, who sees what, that it is not
 a crisis service, and a "How is my data handled?" button) is queued by the domain so it cannot overtake a round's
 first question. `/start` without a token shows a supervisor their groups and how to invite, a member their groups,
-and anyone else how to join; an unknown, expired or revoked token gets a helpful explanation.
+and anyone else how to join; an unknown, expired or revoked token gets a helpful explanation. A member who had
+blocked the bot is reachable again after `/start` and gets their open questions anew; blocking the bot
+(`my_chat_member`) marks them unreachable at once.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from telegram import Update
+from telegram import ChatMember, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, filters
 
 from checkins.membership import JoinOutcome
 from checkins.onboarding import PRIVACY_CALLBACK, privacy_button, privacy_text, supervisor_overview
@@ -52,6 +54,14 @@ async def start(update: Update, context: KierrosContext) -> None:
         await message.reply_text(escape(text), parse_mode=ParseMode.HTML)
         return
     catalog = await catalog_for_sender(update, services)
+    resent = await services.membership.reconnect(person)
+    if resent is not None:
+        if resent:
+            text = catalog.gettext("Welcome back! Your open check-in questions follow.")
+        else:
+            text = catalog.gettext("Welcome back! I will message you when the next check-in opens.")
+        await message.reply_text(escape(text), parse_mode=ParseMode.HTML)
+        return
     if services.membership.is_supervisor(person.telegram_user_id):
         await services.membership.register(person)
         await publish_supervisor_menu(
@@ -115,6 +125,15 @@ async def privacy_pressed(update: Update, context: KierrosContext) -> None:
     await context.bot.send_message(query.from_user.id, privacy_text(catalog), parse_mode=ParseMode.HTML)
 
 
+async def bot_blocked(update: Update, context: KierrosContext) -> None:
+    """A person blocked the bot in their private chat: nothing can reach them until they /start again."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != change.chat.PRIVATE:
+        return
+    if change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT):
+        await context.services.membership.mark_unreachable(change.chat.id)
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("start", start, filters=private))
@@ -122,3 +141,4 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("privacy", privacy, filters=private))
     # Before the answering handlers' catch-all for buttons.
     application.add_handler(CallbackQueryHandler(privacy_pressed, pattern=f"^{PRIVACY_CALLBACK}$"))
+    application.add_handler(ChatMemberHandler(bot_blocked, ChatMemberHandler.MY_CHAT_MEMBER))

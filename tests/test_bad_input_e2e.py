@@ -62,6 +62,8 @@ def write_two_group_config(folder: Path) -> AppConfig:
             default_language: en
             storage: {{path: kierros.sqlite3}}
             flows_dir: {CLASSIC_FLOWS}
+            # The simulator enforces no flood limits here, so the bot need not pace itself.
+            telegram: {{flood_limits: false}}
             supervisors:
               - {{user_id: {SUPERVISOR_ID}, name: Sanna Supervisor, language: en}}
               - {{user_id: {OTHER_SUPERVISOR_ID}, name: Olli Other, language: en}}

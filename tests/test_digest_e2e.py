@@ -133,6 +133,7 @@ timezone: Europe/Helsinki
 default_language: en
 storage: {{path: kierros.sqlite3}}
 flows_dir: flows
+telegram: {{flood_limits: false}}
 supervisors:
   - {{user_id: {SUPERVISOR_ID}, name: Sanna Supervisor, language: en}}
 groups:

@@ -107,3 +107,9 @@ async def test_retention_unlinks_then_deletes(sim: BotApiSimulator, bot: BotRunn
     async with store.transaction():
         assert (await store.dump_tables())["answers"] == []
     assert report.answers_deleted > 0
+
+
+async def test_the_retention_purge_is_armed_at_start(bot: BotRunner) -> None:
+    assert bot.application.job_queue is not None
+    [job] = bot.application.job_queue.get_jobs_by_name("retention-purge")
+    assert job.next_t is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from botsim.models import SimMessage
 from botsim.server import BotApiSimulator
 from botsim.users import SimUser
@@ -49,6 +51,12 @@ def file_text(sim: BotApiSimulator, message: SimMessage) -> str:
     data = sim.files[message.document["file_id"]].data
     assert data is not None
     return data.decode("utf-8")
+
+
+async def latest_report(sim: BotApiSimulator, supervisor: SimUser) -> str:
+    """The text of the latest printable report the supervisor received (HTML entities decoded), waiting for it."""
+    report = await supervisor.wait_for_message(lambda m: m.document is not None, timeout=30)
+    return html.unescape(file_text(sim, report))
 
 
 async def close_and_read_digest(sim: BotApiSimulator, supervisor: SimUser) -> str:

@@ -48,6 +48,8 @@ def calendar_config(folder: Path) -> AppConfig:
             default_language: en
             storage: {{path: kierros.sqlite3}}
             flows_dir: {FLOWS_DIR}
+            # The simulator enforces no flood limits here, so the bot need not pace itself.
+            telegram: {{flood_limits: false}}
             quiet_hours: {{start: "21:00", end: "08:00"}}
             supervisors:
               - {{user_id: {SUPERVISOR_ID}, name: Sanna Supervisor, language: en}}

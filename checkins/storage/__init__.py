@@ -1,11 +1,12 @@
 """SQLite storage: the one place with SQL. `Store` combines the connection (`base.Database`) with one query mixin
-per concern (members, rounds, outbox, replies, groups, schedule, settings, digests); schema versions live in
-`migrations/`, applied in order at start."""
+per concern (members, rounds, outbox, written answers, replies, groups, schedule, settings, digests); schema versions
+live in `migrations/`, applied in order at start."""
 
 from __future__ import annotations
 
-from checkins.storage.base import Database
+from checkins.storage.base import AlreadyHandled, Database, handling_update
 from checkins.storage.digests import DigestQueries
+from checkins.storage.edits import WrittenAnswerQueries
 from checkins.storage.groups import GroupQueries
 from checkins.storage.members import MemberQueries, MemberRow
 from checkins.storage.outbox import OutboxItem, OutboxQueries
@@ -19,6 +20,7 @@ class Store(
     MemberQueries,
     RoundQueries,
     OutboxQueries,
+    WrittenAnswerQueries,
     ReplyQueries,
     GroupQueries,
     ScheduleQueries,
@@ -30,6 +32,7 @@ class Store(
 
 
 __all__ = [
+    "AlreadyHandled",
     "GroupChatRow",
     "MemberRow",
     "MemberSettings",
@@ -40,4 +43,5 @@ __all__ = [
     "RoundRow",
     "ScheduledRoundRow",
     "Store",
+    "handling_update",
 ]

@@ -6,19 +6,45 @@ access goes through `async with store.transaction():`, which serialises this pro
 (`BEGIN IMMEDIATE`), commits on success and rolls back on any exception — so an answer and the messages it triggers
 are committed together or not at all. The query mixins in this package share `Queries`' helpers; every statement is
 parameterised.
+
+While a Telegram update is being handled (`handling_update(update_id)`, set by the edge for each update), the first
+transaction that changes anything also records the update id, atomically with the change; a later transaction for
+an update already recorded raises `AlreadyHandled`. So an update Telegram delivers twice changes state once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
 import aiosqlite
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+HANDLED_UPDATES_KEPT_SECONDS = 7 * 86_400
+
+
+class AlreadyHandled(Exception):
+    """The update being handled already changed state once (Telegram delivered it again)."""
+
+
+@dataclass
+class _UpdateClaim:
+    update_id: int
+    recorded: bool = False
+
+
+_handling: ContextVar[_UpdateClaim | None] = ContextVar("handling_update", default=None)
+
+
+def handling_update(update_id: int | None) -> None:
+    """Mark the current task as handling this update (None: no update, e.g. the outbox sender)."""
+    _handling.set(_UpdateClaim(update_id) if update_id is not None else None)
 
 
 class Queries:
@@ -56,6 +82,8 @@ class Database(Queries):
         # Deleted answers are overwritten on disk, not just unlinked.
         await connection.execute("PRAGMA secure_delete=ON")
         await connection.execute("PRAGMA busy_timeout=5000")
+        # With WAL, NORMAL loses nothing when the process dies; only a power cut may lose the last commits.
+        await connection.execute("PRAGMA synchronous=NORMAL")
         store = cls(connection)
         await store._migrate()
         return store
@@ -83,14 +111,37 @@ class Database(Queries):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Self]:
+        claim = _handling.get()
+        unclaimed = claim is not None and not claim.recorded
+        recorded = False
         async with self._lock:
             await self._db.execute("BEGIN IMMEDIATE")
             try:
+                if (
+                    claim is not None
+                    and unclaimed
+                    and await self._one("SELECT 1 FROM handled_updates WHERE update_id = ?", (claim.update_id,))
+                ):
+                    raise AlreadyHandled(claim.update_id)
+                changes_before = self._db.total_changes
                 yield self
+                if claim is not None and unclaimed and self._db.total_changes != changes_before:
+                    await self._run(
+                        "INSERT INTO handled_updates (update_id, handled_at) VALUES (?, ?)",
+                        (claim.update_id, time.time()),
+                    )
+                    recorded = True
             except BaseException:
                 await self._db.execute("ROLLBACK")
                 raise
             await self._db.execute("COMMIT")
+        if claim is not None and recorded:
+            claim.recorded = True
+
+    async def forget_old_updates(self, now: float) -> None:
+        """Telegram re-delivers an update for at most a day; a week of ids is plenty to recognise repeats."""
+        async with self.transaction():
+            await self._run("DELETE FROM handled_updates WHERE handled_at < ?", (now - HANDLED_UPDATES_KEPT_SECONDS,))
 
     async def dump_tables(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every table: for confidentiality tests that inspect what a database reader would see."""

@@ -1,4 +1,5 @@
-"""Queries for the durable outbox: queue, take what is due (oldest first per chat), record the outcome."""
+"""Queries for the durable outbox: queue, take what is due (oldest first per chat, a member's own replies before
+bulk fan-outs), mark what is in flight, record the outcome, and coalesce notices by topic."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from typing import Any
 
 from checkins.storage.base import Queries
 
+# A member waiting for their next question goes before a fan-out to everyone.
+PRIORITY_INTERACTIVE = 1
+PRIORITY_BULK = 0
+
 
 @dataclass(frozen=True)
 class OutboxItem:
@@ -16,57 +21,104 @@ class OutboxItem:
     kind: str
     payload: dict[str, Any]
     attempts: int
+    priority: int = PRIORITY_INTERACTIVE
 
 
 class OutboxQueries(Queries):
     # --- outbox ------------------------------------------------------------------------------------------------
 
     async def enqueue(
-        self, chat_id: int, kind: str, payload: dict[str, Any], dedupe_key: str | None = None
+        self,
+        chat_id: int,
+        kind: str,
+        payload: dict[str, Any],
+        dedupe_key: str | None = None,
+        priority: int = PRIORITY_INTERACTIVE,
     ) -> int | None:
         """Queue a message; returns its id, or None when a message with the same dedupe key already exists."""
         async with self._db.execute(
-            "INSERT OR IGNORE INTO outbox (chat_id, kind, payload, dedupe_key) VALUES (?, ?, ?, ?)",
-            (chat_id, kind, json.dumps(payload, ensure_ascii=False), dedupe_key),
+            "INSERT OR IGNORE INTO outbox (chat_id, kind, payload, dedupe_key, priority) VALUES (?, ?, ?, ?, ?)",
+            (chat_id, kind, json.dumps(payload, ensure_ascii=False), dedupe_key, priority),
         ) as cursor:
             return cursor.lastrowid if cursor.rowcount else None
 
-    async def due_outbox(self, now: float, limit: int) -> list[OutboxItem]:
+    async def enqueue_topic(self, chat_id: int, topic: str, payload: dict[str, Any], not_before: float) -> None:
+        """Queue a message about `topic`, or update the text of one still waiting (a notice that coalesces)."""
+        await self._run(
+            "INSERT INTO outbox (chat_id, kind, payload, topic, not_before) VALUES (?, 'message', ?, ?, ?) "
+            "ON CONFLICT (chat_id, topic) WHERE state = 'pending' AND topic IS NOT NULL "
+            "DO UPDATE SET payload = excluded.payload",
+            (chat_id, json.dumps(payload, ensure_ascii=False), topic, not_before),
+        )
+
+    async def due_outbox(self, now: float, limit: int, busy_chats: frozenset[int] = frozenset()) -> list[OutboxItem]:
+        """The oldest pending item of each chat that is due, interactive first; chats in `busy_chats` are skipped."""
         rows = await self._all(
-            # An item waits while an earlier item of its chat is backing off, so a chat's messages stay in order.
-            "SELECT id, chat_id, kind, payload, attempts FROM outbox AS item "
+            # An item waits while an earlier item of its chat is pending, so a chat's messages stay in order.
+            "SELECT id, chat_id, kind, payload, attempts, priority FROM outbox AS item "
             "WHERE state = 'pending' AND not_before <= ? AND NOT EXISTS (SELECT 1 FROM outbox AS earlier "
             "WHERE earlier.chat_id = item.chat_id AND earlier.state = 'pending' AND earlier.id < item.id) "
-            "ORDER BY id LIMIT ?",
-            (now, limit),
+            "ORDER BY priority DESC, id LIMIT ?",
+            (now, limit + len(busy_chats)),
         )
-        return [OutboxItem(row[0], row[1], row[2], json.loads(row[3]), row[4]) for row in rows]
+        items = [OutboxItem(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5]) for row in rows]
+        return [item for item in items if item.chat_id not in busy_chats][:limit]
 
     async def next_outbox_time(self) -> float | None:
-        row = await self._one("SELECT MIN(not_before) FROM outbox WHERE state = 'pending'")
+        """When the next item that heads its chat's queue is due (an item behind another waits for that one)."""
+        row = await self._one(
+            "SELECT MIN(not_before) FROM outbox AS item WHERE state = 'pending' AND NOT EXISTS (SELECT 1 "
+            "FROM outbox AS earlier WHERE earlier.chat_id = item.chat_id AND earlier.state = 'pending' "
+            "AND earlier.id < item.id)"
+        )
         return float(row[0]) if row and row[0] is not None else None
+
+    async def outbox_summary(self) -> tuple[int, float | None]:
+        """How many items are pending, and when the first of them is due."""
+        row = await self._one("SELECT COUNT(*), MIN(not_before) FROM outbox WHERE state = 'pending'")
+        return (int(row[0]), None if row[1] is None else float(row[1])) if row else (0, None)
 
     async def outbox_message_id(self, outbox_id: int) -> int | None:
         row = await self._one("SELECT message_id FROM outbox WHERE id = ?", (outbox_id,))
         return int(row[0]) if row and row[0] is not None else None
 
+    async def mark_in_flight(self, outbox_ids: list[int]) -> None:
+        """Set just before the requests go out: after a crash these are the items Telegram may already have."""
+        await self._db.executemany("UPDATE outbox SET in_flight = 1 WHERE id = ?", [(i,) for i in outbox_ids])
+
+    async def clear_in_flight(self) -> int:
+        """At start-up: how many pending items were in flight when the last process stopped (they are sent again)."""
+        return await self._run("UPDATE outbox SET in_flight = 0 WHERE in_flight = 1 AND state = 'pending'")
+
     async def mark_sent(self, outbox_id: int, message_id: int | None) -> None:
         # The text is no longer needed once Telegram has it: keep only what later edits refer to.
         await self._run(
-            "UPDATE outbox SET state = 'sent', payload = NULL, message_id = ? WHERE id = ?",
+            "UPDATE outbox SET state = 'sent', payload = NULL, in_flight = 0, message_id = ? WHERE id = ?",
             (message_id, outbox_id),
         )
 
     async def mark_retry(self, outbox_id: int, not_before: float) -> None:
         await self._run(
-            "UPDATE outbox SET attempts = attempts + 1, not_before = ? WHERE id = ?", (not_before, outbox_id)
+            "UPDATE outbox SET attempts = attempts + 1, in_flight = 0, not_before = ? WHERE id = ?",
+            (not_before, outbox_id),
         )
 
     async def mark_failed(self, outbox_id: int) -> None:
-        await self._run("UPDATE outbox SET state = 'failed', payload = NULL WHERE id = ?", (outbox_id,))
+        await self._run("UPDATE outbox SET state = 'failed', payload = NULL, in_flight = 0 WHERE id = ?", (outbox_id,))
 
     async def drop_pending_for_chat(self, chat_id: int) -> int:
         return await self._run(
-            "UPDATE outbox SET state = 'failed', payload = NULL WHERE chat_id = ? AND state = 'pending'",
+            "UPDATE outbox SET state = 'failed', payload = NULL, in_flight = 0 WHERE chat_id = ? AND state = 'pending'",
             (chat_id,),
         )
+
+    async def drop_pending_for_unreachable(self) -> int:
+        """Messages queued for members who cannot be reached are dropped; /start brings their questions back."""
+        return await self._run(
+            "UPDATE outbox SET state = 'failed', payload = NULL, in_flight = 0 WHERE state = 'pending' "
+            "AND chat_id IN (SELECT telegram_user_id FROM members WHERE reachable = 0)"
+        )
+
+    async def outbox_counts(self) -> dict[str, int]:
+        rows = await self._all("SELECT state, COUNT(*) FROM outbox GROUP BY state")
+        return {row[0]: int(row[1]) for row in rows}

@@ -1,0 +1,163 @@
+"""Receiving updates: long polling that confirms an update only after it was handled, and each update once.
+
+PTB's own updater confirms a batch of updates (by asking for the next offset) as soon as it has fetched it, before
+the handlers ran; a crash then loses those updates — a member's answer among them. `Poller` asks for the next
+offset only after every update of the batch was handled, so after a crash Telegram delivers the unhandled ones
+again. What makes that safe is `remember_update` (registered first): storage records each update that changed
+something in the same transaction as the change, and a repeat raises `AlreadyHandled` instead of changing it twice.
+
+Within a batch, each person's updates are handled in order, different people's concurrently, so one member's reply
+waiting for Telegram's per-chat limit does not hold up everyone else. An update that failed only because the
+database was busy is handled again after a short pause. When the Bot API cannot be reached, polling backs off
+(up to `MAX_BACKOFF`) and says so once, and once more when it works again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from telegram import Update
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, TypeHandler
+
+from checkins.storage import handling_update
+from handlers.common import TroubleLog
+from handlers.context import KierrosContext
+from handlers.pacing import retry_after_seconds
+
+log = logging.getLogger(__name__)
+
+RETRY_KEY = "updates_to_retry"
+FIRST_BACKOFF = 0.5
+MAX_BACKOFF = 10.0
+BUSY_RETRIES = 5
+
+
+async def remember_update(update: Update, context: KierrosContext) -> None:
+    """Before any handler: storage transactions from here on belong to this update (see `handling_update`)."""
+    handling_update(update.update_id)
+
+
+def mark_for_retry(application: Application, update: object) -> None:  # type: ignore[type-arg]
+    """The error handler's way to say: this update failed only because the database was busy."""
+    if isinstance(update, Update):
+        application.bot_data.setdefault(RETRY_KEY, set()).add(update.update_id)
+
+
+def _lane(update: Update) -> int:
+    """Updates from one person (or chat) are handled in order; others may run at the same time."""
+    if update.effective_user is not None:
+        return update.effective_user.id
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    return update.update_id
+
+
+class Poller:
+    def __init__(
+        self,
+        application: Application,  # type: ignore[type-arg]
+        *,
+        timeout: int = 10,
+        allowed_updates: list[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._application = application
+        self._timeout = timeout
+        self._allowed_updates = allowed_updates if allowed_updates is not None else list(Update.ALL_TYPES)
+        self._offset = 0
+        self._stop = asyncio.Event()
+        self._trouble = TroubleLog("polling", clock, log)
+
+    async def run(self) -> None:
+        """Poll until `stop()`; the batch being handled is finished first. Raises on an invalid token."""
+        backoff = FIRST_BACKOFF
+        while not self._stop.is_set():
+            try:
+                updates = await self._fetch()
+            except InvalidToken:
+                raise
+            except RetryAfter as error:
+                self._trouble.failed(type(error).__name__)
+                await self._pause(retry_after_seconds(error))
+                continue
+            except (NetworkError, Conflict, TelegramError) as error:
+                self._trouble.failed(type(error).__name__)
+                await self._pause(backoff)
+                backoff = min(MAX_BACKOFF, backoff * 2)
+                continue
+            except Exception as error:
+                # An update PTB cannot parse must not end polling; it is logged (by PTB) and retried.
+                self._trouble.failed(type(error).__name__)
+                await self._pause(MAX_BACKOFF)
+                continue
+            if updates is None:
+                break
+            self._trouble.succeeded()
+            backoff = FIRST_BACKOFF
+            if updates:
+                await self._handle_batch(updates)
+                self._offset = updates[-1].update_id + 1
+        await self._confirm()
+
+    async def stop(self) -> None:
+        self._stop.set()
+
+    async def _fetch(self) -> tuple[Update, ...] | None:
+        """The next batch, or None when stopped while waiting."""
+        poll = asyncio.ensure_future(
+            self._application.bot.get_updates(
+                offset=self._offset, timeout=self._timeout, allowed_updates=self._allowed_updates
+            )
+        )
+        stopped = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait({poll, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+        if not poll.done():
+            poll.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TelegramError):
+                await poll
+            return None
+        return poll.result()
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+
+    async def _confirm(self) -> None:
+        """Tell Telegram the last batch was handled, so the next start does not see it again."""
+        if not self._offset:
+            return
+        with contextlib.suppress(TelegramError):
+            await self._application.bot.get_updates(offset=self._offset, timeout=0, limit=1)
+
+    async def _handle_batch(self, updates: tuple[Update, ...]) -> None:
+        lanes: dict[int, list[Update]] = {}
+        for update in updates:
+            lanes.setdefault(_lane(update), []).append(update)
+        await asyncio.gather(*(self._handle_lane(lane) for lane in lanes.values()))
+
+    async def _handle_lane(self, lane: list[Update]) -> None:
+        for update in lane:
+            await self._handle(update)
+
+    async def _handle(self, update: Update) -> None:
+        retry: set[int] = self._application.bot_data.setdefault(RETRY_KEY, set())
+        for attempt in range(BUSY_RETRIES):
+            await self._application.process_update(update)
+            if update.update_id not in retry:
+                return
+            retry.discard(update.update_id)
+            await asyncio.sleep(FIRST_BACKOFF * 2**attempt)
+        log.error("update %s dropped: the database stayed busy", update.update_id)
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.add_handler(TypeHandler(Update, remember_update), group=-1)

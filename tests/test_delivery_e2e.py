@@ -1,0 +1,122 @@
+"""The outbox sender against the simulator: Telegram's flood limits, a 30% failure rate, and members who cannot
+be reached — with the real bot over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot import build_application, running
+from botsim import BotApiSimulator, FaultPlan, RateLimits
+from botsim.users import SimUser
+from checkins import membership
+from demo import MemberDriver
+from tests.crowd import PatientDriver, seed_members, supervisor_id, write_crowd_config
+from tests.test_round_e2e import latest_report
+
+
+@contextlib.asynccontextmanager
+async def bot_for(
+    config_folder: Path, sim: BotApiSimulator, groups: int, per_group: int, *, flood_limits: bool
+) -> AsyncIterator[dict[str, list[SimUser]]]:
+    config = write_crowd_config(config_folder, groups, flood_limits=flood_limits)
+    members = await seed_members(config, sim, per_group)
+    async with running(build_application(config, sim.token, base_url=sim.base_url)):
+        yield members
+
+
+def first_questions(user: SimUser) -> list[str]:
+    return [m.content for m in user.messages if m.content.startswith("Question 1/3") or "Energy?" in m.content]
+
+
+async def open_all(sim: BotApiSimulator, groups: int) -> list[SimUser]:
+    supervisors = [sim.users[supervisor_id(g)] for g in range(groups)]
+    await asyncio.gather(*(s.send_command("open", f"g{g}") for g, s in enumerate(supervisors)))
+    return supervisors
+
+
+async def test_opening_many_rounds_at_once_stays_under_telegrams_limits(tmp_path: Path) -> None:
+    async with BotApiSimulator(rate_limits=RateLimits()) as sim:
+        async with bot_for(tmp_path, sim, groups=8, per_group=8, flood_limits=True) as members:
+            await open_all(sim, 8)
+            everyone = [user for users in members.values() for user in users]
+            # A member answering during the fan-out gets the next question before the fan-out is over.
+            early = MemberDriver(members["g0"][0])
+            await early.screen(timeout=15)
+            await early.act("v3")
+            answered_at = sim.stats.per_method["sendMessage"]
+            for user in everyone:
+                await user.wait_for_message(lambda m: "Question 1/3" in m.content, timeout=30, after=0)
+            await sim.wait_idle(timeout=30)
+        assert sim.stats.too_many_requests == 0
+        assert answered_at < 8 * 8 * 2
+        for user in everyone:
+            assert len([m for m in user.messages if "Three quick questions" in m.content]) == 1
+            assert len([m for m in user.messages if "Question 1/3" in m.content]) == 1
+
+
+async def test_every_prompt_arrives_once_despite_thirty_percent_failures(tmp_path: Path) -> None:
+    async with BotApiSimulator() as sim:
+        async with bot_for(tmp_path, sim, groups=2, per_group=12, flood_limits=False) as members:
+            sim.faults = FaultPlan(
+                seed=7,
+                error_500_rate=0.08,
+                error_502_rate=0.07,
+                drop_rate=0.1,
+                drop_after_rate=0.05,
+                methods=("sendMessage", "editMessageText"),
+            )
+            supervisors = await open_all(sim, 2)
+            everyone = [user for users in members.values() for user in users]
+            drivers = [PatientDriver(user) for user in everyone]
+            await asyncio.gather(*(driver.screen(timeout=30) for driver in drivers))
+            # Every member answers and submits through the same faults.
+            await asyncio.gather(
+                *(d.answer(["v4", f"text:answer of {d.user.user_id}", "v1"]) for d in drivers[:12]),
+            )
+            await asyncio.gather(*(d.submit() for d in drivers[:12]))
+            sim.faults = FaultPlan()
+            await supervisors[0].send_command("close", "g0")
+            await supervisors[0].wait_for_message(lambda m: "answered" in m.content, timeout=30)
+            await sim.wait_idle(timeout=30)
+        injected = sim.stats.faults
+        assert sum(injected.values()) >= 20
+        duplicates = 0
+        for user in everyone:
+            intros = [m for m in user.messages if "Three quick questions" in m.content]
+            assert intros, f"{user.user_id} got no intro"
+            duplicates += len(intros) - 1
+            duplicates += max(0, len([m for m in user.messages if "Question 1/3" in m.content]) - 1)
+        # The one allowed duplicate: Telegram executed the send but its reply was lost.
+        assert duplicates <= injected["drop_after"]
+        digest = "\n".join(m.content for m in supervisors[0].messages if "answered" in m.content)
+        assert "12 of 12 answered" in digest
+        report = await latest_report(sim, supervisors[0])
+        for driver in drivers[:12]:
+            assert report.count(f"answer of {driver.user.user_id}") == 1
+
+
+async def test_blocked_members_are_counted_for_the_supervisor_and_come_back_with_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(membership, "UNREACHABLE_NOTICE_DELAY", 0.5)
+    async with BotApiSimulator() as sim, bot_for(tmp_path, sim, groups=1, per_group=4, flood_limits=False) as members:
+        first, second, *_ = members["g0"]
+        first.block()  # Telegram tells the bot (my_chat_member)
+        second.blocked = True  # the bot only learns from the 403 when it sends
+        (supervisor,) = await open_all(sim, 1)
+        notice = await supervisor.wait_for_message(lambda m: "cannot be reached" in m.content, timeout=10)
+        await sim.wait_idle()
+        assert not first.messages and not second.messages
+        latest = [m.content for m in supervisor.messages if "cannot be reached" in m.content][-1]
+        assert latest.startswith("2 members of Group 0 cannot be reached")
+        for user in (first, second):
+            assert user.first_name not in notice.content and str(user.user_id) not in latest
+
+        await second.send_command("start")
+        await second.wait_for_message(lambda m: "Welcome back" in m.content)
+        await MemberDriver(second).screen()
