@@ -12,10 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
+from checkins.closing import CloseResult
 from checkins.config import AppConfig, GroupConfig
 from checkins.i18n import Catalog, Translator
 from checkins.outbox import Outbox
-from checkins.rounds import CloseResult, RoundService
+from checkins.rounds import RoundService
 from checkins.screens import Screen
 from checkins.storage import Store
 

@@ -18,10 +18,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from checkins.calendars import localize, session_key
+from checkins.closing import CloseOutcome
 from checkins.config import AppConfig, GroupConfig
 from checkins.i18n import Translator
 from checkins.outbox import Outbox
-from checkins.rounds import CloseOutcome, OpenOutcome, RoundService
+from checkins.rounds import OpenOutcome, RoundService
 from checkins.schedule import (
     Action,
     CalendarEnding,
