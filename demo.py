@@ -60,6 +60,10 @@ def write_demo_config(
                 flow: {flow}
                 min_responses: {min_responses}
                 redact_names: [Liisa Laine]
+                goals:
+                  - {{id: roles, text: {{fi: Roolit ja vastuut selkeytyvät, sv: Roller och ansvar klarnar,
+                     en: Clearer roles and responsibilities}}}}
+                  - {{id: coping, text: {{fi: Jaksaminen paranee, sv: Orken blir bättre, en: Better coping at work}}}}
             """
         )
         + extra,

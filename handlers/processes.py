@@ -20,7 +20,8 @@ from checkins.membership import JoinOutcome
 from checkins.processes import consent_text
 from handlers.common import catalog_for_sender, sender
 from handlers.context import KierrosContext
-from handlers.supervisor import close_group, invite_link, open_group, target_group
+from handlers.schedule import show_schedule
+from handlers.supervisor import close_group, invite_link, open_group, send_digest, target_group
 
 CONSENT_PREFIX = "cs:"
 
@@ -76,6 +77,8 @@ async def groups_overview(update: Update, context: KierrosContext) -> None:
     title = catalog.gettext("Your groups")
     lines = [f"<b>{escape(title)}</b>"]
     invite = catalog.gettext("Invite")
+    schedule = catalog.gettext("Schedule")
+    last_digest = catalog.gettext("Last digest")
     rows = []
     for row in await services.processes.overview(user.id):
         mode = catalog.gettext("individual") if row.group.mode is GroupMode.INDIVIDUAL else catalog.gettext("group")
@@ -99,6 +102,12 @@ async def groups_overview(update: Update, context: KierrosContext) -> None:
                 InlineKeyboardButton(f"{row.group.id}: {toggle[1]}", callback_data=f"gr:{toggle[0]}:{row.group.id}"),
             ]
         )
+        rows.append(
+            [
+                InlineKeyboardButton(f"{row.group.id}: {schedule}", callback_data=f"gr:schedule:{row.group.id}"),
+                InlineKeyboardButton(f"{row.group.id}: {last_digest}", callback_data=f"gr:digest:{row.group.id}"),
+            ]
+        )
     await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows))
 
 
@@ -113,7 +122,13 @@ async def overview_action(update: Update, context: KierrosContext) -> None:
     if target is None:
         return
     group, catalog = target
-    handler = {"invite": invite_link, "open": open_group, "close": close_group}[action]
+    handler = {
+        "invite": invite_link,
+        "open": open_group,
+        "close": close_group,
+        "schedule": show_schedule,
+        "digest": send_digest,
+    }[action]
     await handler(update, context, group, catalog)
 
 
@@ -169,5 +184,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(consent_answer, pattern=rf"^{CONSENT_PREFIX}(y:[\w-]{{8,64}}|n)$"))
     application.add_handler(CommandHandler("groups", groups_overview, filters=private))
     application.add_handler(CommandHandler("finish", finish, filters=private))
-    application.add_handler(CallbackQueryHandler(overview_action, pattern=r"^gr:(invite|open|close):[a-z0-9_-]{1,32}$"))
+    application.add_handler(
+        CallbackQueryHandler(overview_action, pattern=r"^gr:(invite|open|close|schedule|digest):[a-z0-9_-]{1,32}$")
+    )
     application.add_handler(CallbackQueryHandler(finish_answer, pattern=r"^fin:[a-z0-9_-]{0,32}$"))

@@ -82,7 +82,11 @@ async def schedule_command(update: Update, context: KierrosContext) -> None:
     target = await target_group(update, context, "schedule")
     if target is None:
         return
-    group, catalog = target
+    await show_schedule(update, context, *target)
+
+
+async def show_schedule(update: Update, context: KierrosContext, group: GroupConfig, catalog: Catalog) -> None:
+    """The group's next sessions with each round's times (also the overview's Schedule button)."""
     if group.calendar is None:
         text = catalog.gettext("{group} has no calendar: its rounds open only with /open {id}.")
         await _reply(update, escape(text.format(group=group.name, id=group.id)))

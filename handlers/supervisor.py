@@ -158,10 +158,15 @@ async def resend_digest(update: Update, context: KierrosContext) -> None:
         usage = catalog.gettext("Usage: /digest {id} [round number], e.g. /digest {id} 3").format(id=group.id)
         await _reply(update, usage)
         return
+    await send_digest(update, context, group, catalog, int(argument) if argument else None)
+
+
+async def send_digest(
+    update: Update, context: KierrosContext, group: GroupConfig, catalog: Catalog, round_number: int | None = None
+) -> None:
+    """Queue a closed round's digest again (the latest by default) and say what happens."""
     # Keyed by the update, so Telegram delivering the same command twice sends the digest once.
-    result = await context.services.digests.resend_digest(
-        group, int(argument) if argument else None, dedupe=f"resend:{update.update_id}"
-    )
+    result = await context.services.digests.resend_digest(group, round_number, dedupe=f"resend:{update.update_id}")
     texts = {
         DigestOutcome.QUEUED: catalog.gettext("The digest of round {number} follows."),
         DigestOutcome.NO_ROUNDS: catalog.gettext("{group} has no closed rounds yet."),

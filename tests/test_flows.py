@@ -77,7 +77,7 @@ BUNDLED_FLOWS = {
     "pre_session": ["energy", "went_well", "difficult", "bring", "topic_area", "urgency"],
     "post_session": ["takeaway", "next_step", "useful", "heard", "on_topic", "goal_progress"],
     "wellbeing_pulse": ["energy", "workload", "support", "would_help"],
-    "interim_evaluation": ["eval_trust", "eval_wellbeing", "eval_skills", "eval_roles", "eval_change"],
+    "interim_evaluation": ["eval_goals", "eval_trust", "eval_wellbeing", "eval_skills", "eval_roles", "eval_change"],
 }
 
 
@@ -95,7 +95,8 @@ def test_bundled_flows_use_conditions_and_rotation_where_they_help() -> None:
     assert flows["post_session"].question("goal_progress").every == 3
     assert flows["wellbeing_pulse"].question("would_help").show_if == Condition("energy", ConditionKind.AT_MOST, (2,))
     evaluation = flows["interim_evaluation"]
-    for question in evaluation.questions[:4]:
+    assert evaluation.questions[0].type is QuestionType.GOALS
+    for question in evaluation.questions[1:5]:
         assert question.type is QuestionType.SCALE
         assert question.min_label is not None and question.min_label.get("fi") == "täysin eri mieltä"
     assert evaluation.question("eval_trust").text.get("sv") == (

@@ -132,6 +132,10 @@ async def test_supervisors_see_only_their_own_groups(sim: BotApiSimulator, runne
     assert "School" not in overview.content
     await sanna.press("gr:open:ward", message_id=overview.message_id)
     await sanna.wait_for_message(lambda m: "Round opened for Ward Five" in m.content)
+    await sanna.press("gr:schedule:ward", message_id=overview.message_id)
+    await sanna.wait_for_message(lambda m: "has no calendar" in m.content)
+    await sanna.press("gr:digest:ward", message_id=overview.message_id)
+    await sanna.wait_for_message(lambda m: "has no closed rounds yet" in m.content)
     await olli.press_data(overview.message_id, "gr:close:ward")
     await olli.wait_for_message(lambda m: "no group called" in m.content)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 import textwrap
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -400,11 +401,7 @@ def test_the_readme_calendar_example_is_valid(tmp_path: Path) -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Calendar and round timelines", 1)[1]
     example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
-    flows = tmp_path / "flows"
-    flows.mkdir()
-    shipped = (Path(__file__).resolve().parent.parent / "flows" / "pre_session.yaml").read_text(encoding="utf-8")
-    for flow_id in ("pre_session", "after_session", "interim_evaluation"):
-        (flows / f"{flow_id}.yaml").write_text(shipped.replace("id: pre_session", f"id: {flow_id}"), "utf-8")
+    shutil.copytree(Path(__file__).resolve().parent.parent / "flows", tmp_path / "flows")
     (tmp_path / "config.yaml").write_text(example, encoding="utf-8")
 
     config = load_config(tmp_path / "config.yaml")
@@ -415,7 +412,7 @@ def test_the_readme_calendar_example_is_valid(tmp_path: Path) -> None:
     assert [s.strftime("%m-%d") for s in sessions] == [
         "08-18", "09-01", "09-15", "09-29", "10-13", "11-10", "11-24", "12-08",
     ]  # fmt: skip
-    assert [t.flow_id for t in group.rounds] == ["pre_session", "after_session", "interim_evaluation"]
+    assert [t.flow_id for t in group.rounds] == ["pre_session", "post_session", "interim_evaluation"]
     assert config.quiet_hours == QuietHours(time(21, 0), time(8, 0), weekends=True)
     assert config.group_quiet_hours(group) == QuietHours(time(20, 0), time(7, 30))
 
