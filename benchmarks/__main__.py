@@ -6,8 +6,9 @@
     python -m benchmarks --json results.json   also write the figures, targets and machine details as JSON
     python -m benchmarks --profile prof/       also profile each scenario with cProfile (slows every figure down)
 
-Progress goes to stderr, the table to stdout. The exit code is 0 whether or not targets are met: the figures are
-for people to read and compare (see docs/benchmarks.md), not a test.
+Progress (and each scenario's rows as it finishes) goes to stderr, the table to stdout. The exit code is 0 whether or
+not targets are met — the figures are for people to read and compare (see docs/benchmarks.md), not a test — and 1
+when a scenario could not run at all (it is named under the table; the other scenarios still run).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import logging
 import pstats
 import sys
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,14 +135,23 @@ def _save_profile(profiler: cProfile.Profile, stem: Path) -> None:
     stem.with_suffix(".txt").write_text(text.getvalue(), encoding="utf-8")
 
 
-async def run(scenarios: list[Scenario], sizes: Sizes, profile_dir: Path | None) -> list[Result]:
+async def run(scenarios: list[Scenario], sizes: Sizes, profile_dir: Path | None) -> tuple[list[Result], dict[str, str]]:
+    """Every scenario in turn; one that fails is reported and the others still run."""
     results: list[Result] = []
+    errors: dict[str, str] = {}
     for scenario in scenarios:
         print(f"[{scenario.number}] {scenario.name}: {scenario.about} …", file=sys.stderr, flush=True)
         started = time.monotonic()
-        results += await _run(scenario, sizes, profile_dir)
+        try:
+            rows = await _run(scenario, sizes, profile_dir)
+        except Exception as error:  # one broken scenario must not lose the figures of the others
+            traceback.print_exc()
+            errors[scenario.name] = f"{type(error).__name__}: {error}"
+            continue
+        results += rows
+        print(table(rows), file=sys.stderr)
         print(f"[{scenario.number}] done in {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
-    return results
+    return results, errors
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,9 +172,11 @@ def main(argv: list[str] | None = None) -> int:
     details = machine()
     sizes = QUICK if arguments.quick else FULL
     started = time.time()
-    results = asyncio.run(run(scenarios, sizes, arguments.profile))
+    results, errors = asyncio.run(run(scenarios, sizes, arguments.profile))
     print(f"Kierros benchmarks{' (quick)' if arguments.quick else ''} — {machine_line(details)}")
     print(table(results))
+    for name, error in errors.items():
+        print(f"scenario {name} failed: {error}")
     if arguments.json is not None:
         document = {
             "quick": arguments.quick,
@@ -171,9 +184,10 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": time.time() - started,
             "machine": details,
             "results": [result.to_json() for result in results],
+            "errors": errors,
         }
         arguments.json.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return 0
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@ press counts as answered when the simulator stores the member's next question. T
 (`benchmarks.baseline_bot`) gets the same presses on its own question and counts when it has stored its reply.
 Latency is press → that message, on the simulator's clock; throughput is presses over first press → last reply.
 
+A press also counts as unacknowledged when its callback query was not answered while Telegram still takes the
+answer (the simulator, like Telegram, refuses it after 15 s): the button then shows no response.
+
 Both are measured twice: without pacing (what the bot itself can do) and with the pacing each has against
 Telegram's limits — Kierros as configured in bot.py, the baseline with PTB's `AIORateLimiter`. Kierros sends two
 rate-limited messages per press (the answered question is edited, the next one is sent) where the baseline sends
@@ -39,6 +42,7 @@ class Presses:
     count: int
     seconds: float  # first press → last reply
     latencies: list[float]
+    unacknowledged: int  # presses whose callback query was not answered in time (Telegram: about 15 s)
 
     @property
     def per_second(self) -> float:
@@ -59,10 +63,14 @@ async def press_all(sim: BotApiSimulator, presses: list[Press], timeout: float) 
     """Press every button at once; wait until each presser has received one new message; time it."""
     expected = sim.stats.bot_messages + len(presses)
     marks: list[tuple[SimUser, int, float]] = []
+    acknowledged = {press.user.user_id: len(press.user.callback_answers) for press in presses}
     for press in presses:
         marks.append((press.user, len(press.user.chat.events), sim.clock()))
         await press.user.press_data(press.message_id, press.data)
     await wait_until(sim, lambda: sim.stats.bot_messages >= expected, timeout)
+    # Answers to callback queries may still be on their way: wait for the bot to settle before counting them.
+    await sim.wait_idle(timeout=timeout)
+    unacknowledged = sum(len(press.user.callback_answers) == acknowledged[press.user.user_id] for press in presses)
     latencies, replies = [], []
     for user, seen, pressed in marks:
         new = [index for index in range(seen, len(user.chat.events)) if user.chat.events[index][0] == "new"]
@@ -70,7 +78,7 @@ async def press_all(sim: BotApiSimulator, presses: list[Press], timeout: float) 
             raise RuntimeError(f"user {user.user_id} received {len(new)} new messages after one press")
         replies.append(user.chat.event_times[new[0]])
         latencies.append(replies[-1] - pressed)
-    return Presses(len(presses), max(replies) - marks[0][2], latencies)
+    return Presses(len(presses), max(replies) - marks[0][2], latencies, unacknowledged)
 
 
 def _scale_press(user: SimUser) -> Press:
@@ -147,6 +155,13 @@ async def answers(members: int) -> list[Result]:
                 ours.percentile(99),
                 " s",
                 baseline=theirs.percentile(99),
+                details=details,
+            ),
+            Result(
+                name,
+                f"presses not acknowledged within 15 s{label}",
+                ours.unacknowledged,
+                baseline=theirs.unacknowledged,
                 details=details,
             ),
         ]

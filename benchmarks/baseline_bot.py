@@ -1,19 +1,21 @@
 """The yardstick for answers per second: the smallest sensible PTB bot that takes a scale answer.
 
-It asks "How is your energy?" with five buttons; a press stores the value in SQLite (aiosqlite, WAL, one commit per
-answer — durable, like Kierros), acknowledges the press and sends the next question (HTML, five buttons, as a survey
-bot's next screen would be). No flows, no outbox, no state machine: what any survey bot built on python-telegram-bot
-must at least do per answer. `pacing=True` gives it PTB's `AIORateLimiter`, the pacing
-a bot needs against Telegram's real limits.
+It asks "How is your energy?" with five buttons. A press is acknowledged at once, its value stored in SQLite
+(aiosqlite, WAL, one commit per answer — durable, like Kierros), and the next question sent (HTML, five buttons, as a
+survey bot's next screen would be). No flows, no outbox, no state machine: what any survey bot built on
+python-telegram-bot must at least do per answer. `pacing=True` gives it PTB's `AIORateLimiter`, the pacing a bot
+needs against Telegram's real limits.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes
 
 QUESTION = "How is your energy?"
@@ -28,10 +30,13 @@ def question_markup() -> InlineKeyboardMarkup:
 
 
 async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Store the pressed value, acknowledge the press, reply."""
+    """Acknowledge the press, store the pressed value, reply."""
     query = update.callback_query
     if query is None or not query.data or not query.data.startswith("v"):
         return
+    # Telegram refuses an answer after about 15 s; the value is still stored and the reply still sent.
+    with contextlib.suppress(BadRequest):
+        await query.answer()
     value = int(query.data[1:])
     database: aiosqlite.Connection = context.bot_data[DATABASE_KEY]
     await database.execute(
@@ -39,7 +44,6 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         (query.from_user.id, value),
     )
     await database.commit()
-    await query.answer()
     await context.bot.send_message(
         query.from_user.id, NEXT_QUESTION.format(value=value), parse_mode=ParseMode.HTML, reply_markup=question_markup()
     )

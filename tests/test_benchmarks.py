@@ -49,7 +49,7 @@ def test_quick_run_prints_one_table_and_writes_the_same_figures_as_json(tmp_path
     targets = [result for result in results if result["target"] is not None]
     assert {result["scenario"][0] for result in targets} == {"2", "3", "4", "5", "6"}
     answers = [result for result in results if result["scenario"].startswith("3")]
-    assert answers and all(result["baseline"] > 0 for result in answers)
+    assert answers and all(result["baseline"] is not None for result in answers)
 
 
 def test_unknown_scenario_is_named_with_the_known_ones() -> None:
