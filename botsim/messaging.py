@@ -118,6 +118,8 @@ def store_bot_message(
     stored = StoredMessage(data, from_bot=True, source=source, parse_mode=parse_mode)
     chat.messages[message_id] = stored
     chat.events.append(("new", stored.snapshot()))
+    chat.event_times.append(sim.clock())
+    sim.stats.bot_messages += 1
     chat.changed.notify()
     return stored
 
@@ -126,6 +128,8 @@ def _apply_edit(sim: BotApiSimulator, chat: ChatState, stored: StoredMessage, da
     stored.data = data
     stored.edited = True
     chat.events.append(("edit", stored.snapshot()))
+    chat.event_times.append(sim.clock())
+    sim.stats.bot_edits += 1
     chat.changed.notify()
 
 

@@ -199,6 +199,8 @@ class ChatState:
     next_message_id: int = 1
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     events: list[tuple[str, SimMessage]] = field(default_factory=list)
+    # When each entry of `events` happened, on the simulator's clock (for latency measurements).
+    event_times: list[float] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
     keyboard: dict[str, Any] | None = None
     changed: Broadcast = field(default_factory=lambda: Broadcast(), repr=False, compare=False)
@@ -232,6 +234,9 @@ class SimStats:
     faults: Counter[str] = field(default_factory=Counter)
     updates_enqueued: int = 0
     updates_delivered: int = 0
+    # Bot messages stored in chats (sends of any kind) and edits applied: what actually reached users.
+    bot_messages: int = 0
+    bot_edits: int = 0
 
 
 class Broadcast:

@@ -227,6 +227,22 @@ async def test_edit_and_delete(sim: BotApiSimulator, bot: Bot) -> None:
         await bot.delete_message(user.user_id, sent.message_id)
 
 
+async def test_delivered_messages_are_counted_and_timed_on_the_simulator_clock() -> None:
+    ticks = iter(range(100, 200))
+    async with BotApiSimulator(clock=lambda: float(next(ticks))) as sim, make_bot(sim) as client:
+        user = sim.user(1006, "Veera")
+        user.started = True
+        sent = await client.send_message(user.user_id, "one")
+        await client.edit_message_text("one, edited", user.user_id, sent.message_id)
+        with pytest.raises(BadRequest):
+            await client.edit_message_text("one, edited", user.user_id, sent.message_id)  # not modified: no event
+        await client.send_message(user.user_id, "two")
+        assert (sim.stats.bot_messages, sim.stats.bot_edits) == (2, 1)
+        assert [kind for kind, _ in user.chat.events] == ["new", "edit", "new"]
+        times = user.chat.event_times
+        assert len(times) == 3 and times == sorted(times) and times[0] >= 100
+
+
 async def test_get_updates_offset_semantics(sim: BotApiSimulator, bot: Bot) -> None:
     user = sim.user(1006, "Leo", language_code="sv")
     first = await user.send_text("/start abc")

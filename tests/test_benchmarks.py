@@ -1,0 +1,84 @@
+"""The benchmark runner: `python -m benchmarks --quick` runs every quick scenario end to end and reports in both forms.
+
+No timing is asserted — the figures depend on the machine. What must hold is that each scenario ran against the
+real bot and produced its rows, that the table and the JSON agree, and the arithmetic of ratios and targets.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.report import Result, Target, growth_exponent, table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_run_prints_one_table_and_writes_the_same_figures_as_json(tmp_path: Path) -> None:
+    output = tmp_path / "results.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--json", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    lines = completed.stdout.splitlines()
+    assert lines[0].startswith("Kierros benchmarks (quick) — ") and "CPU(s)" in lines[0]
+    assert lines[1].split() == ["scenario", "figure", "value", "baseline", "/", "target", "ratio", "pass"]
+
+    document = json.loads(output.read_text(encoding="utf-8"))
+    assert document["quick"] is True
+    assert document["machine"]["nproc"] >= 1 and document["machine"]["python"]
+    results = document["results"]
+    # Scenario 1 waits on Telegram's pace by definition (over a minute): never part of a quick run.
+    assert sorted({result["scenario"][0] for result in results}) == ["2", "3", "4", "5", "6"]
+    assert len(lines) == 3 + len(results)
+    for result, line in zip(results, lines[3:], strict=True):
+        assert line.startswith(result["scenario"]) and result["figure"] in line
+        assert math.isfinite(result["value"]) and result["value"] >= 0
+        verdict = {True: "PASS", False: "FAIL", None: "info"}[result["passed"]]
+        assert line.endswith(verdict)
+    targets = [result for result in results if result["target"] is not None]
+    assert {result["scenario"][0] for result in targets} == {"2", "3", "4", "5", "6"}
+    answers = [result for result in results if result["scenario"].startswith("3")]
+    assert answers and all(result["baseline"] is not None for result in answers)
+
+
+def test_unknown_scenario_is_named_with_the_known_ones() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--scenario", "nonsense"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode != 0
+    assert "unknown scenario 'nonsense'" in completed.stderr and "3 answers" in completed.stderr
+
+
+def test_ratio_is_to_the_baseline_when_there_is_one_else_to_the_target() -> None:
+    throughput = Result("3", "answers/s", 60.0, "/s", baseline=100.0, target=Target(">=", 0.7, of_ratio=True))
+    assert throughput.ratio == pytest.approx(0.6)
+    assert throughput.passed is False
+    digest = Result("4", "build", 0.25, " s", target=Target("<", 0.5))
+    assert digest.ratio == pytest.approx(0.5)
+    assert digest.passed is True
+    info = Result("5", "peak", 90.0, " MB")
+    assert info.ratio is None and info.passed is None
+    assert "≥ 0.7× baseline" in table([throughput]) and "FAIL" in table([throughput])
+
+
+def test_growth_exponent_is_one_for_linear_cost_and_two_for_quadratic() -> None:
+    assert growth_exponent([(1, 2.0), (10, 20.0), (100, 200.0)]) == pytest.approx(1.0)
+    assert growth_exponent([(10, 1.0), (100, 100.0)]) == pytest.approx(2.0)
+    # The worst step counts: linear and then quadratic is quadratic.
+    assert growth_exponent([(1, 1.0), (10, 10.0), (100, 1000.0)]) == pytest.approx(2.0)
