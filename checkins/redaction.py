@@ -14,6 +14,7 @@ Text is normalised first (see `normalise`); spans refer to, and the redacted tex
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -186,6 +187,12 @@ def _compile_name(core: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![^\W\d])@?{core}{_END}", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=128)
+def _cached_name_patterns(names: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """Compiling a group's name patterns costs far more than using them; a group's names rarely change."""
+    return _name_patterns(names)
+
+
 def _name_patterns(names: Iterable[str]) -> tuple[re.Pattern[str], ...]:
     cores: dict[str, None] = {}  # an ordered set of regexes
     for raw in names:
@@ -248,7 +255,7 @@ class Redactor:
     @classmethod
     def for_names(cls, names: Iterable[str]) -> Redactor:
         """Names: first, last and full names, usernames with or without @, names listed in the config."""
-        return cls(_name_patterns(names))
+        return cls(_cached_name_patterns(tuple(dict.fromkeys(str(name) for name in names))))
 
     @classmethod
     def for_people(cls, people: Iterable[tuple[str | None, ...]], extra_names: Iterable[str] = ()) -> Redactor:
