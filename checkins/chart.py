@@ -17,6 +17,7 @@ import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from checkins.formatting import format_number
 from checkins.i18n import Catalog
@@ -46,7 +47,8 @@ def _distribution(axes: Axes, section: ScaleSection, catalog: Catalog) -> None:
     label = catalog.gettext("mean {mean}").format(mean=format_number(mean, catalog.language))
     axes.text(mean, max(counts) * 1.02 + 0.05, f" {label}", color=MEAN_COLOUR, va="bottom", fontsize=14)
     axes.set_xticks(points)
-    axes.set_yticks(range(0, max(counts) + 1))
+    # Whole numbers, at most five: one tick per count drew (and laid out) hundreds of labels for a large group.
+    axes.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
     axes.set_ylim(0, max(counts) * 1.3 + 0.5)
     axes.set_title(_title(question.text.get(catalog.language)), loc="left")
 

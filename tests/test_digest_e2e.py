@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 from pathlib import Path
 
@@ -62,8 +63,10 @@ async def test_supervisor_receives_message_then_chart_then_report(sim: BotApiSim
     report = file_text(sim, document)
     html5lib.HTMLParser(strict=True).parse(report)
     assert report.count("member0: a family thanked us") == 1
+    # The embedded chart's base64 may hold any four characters, "2001" too: look only at the text around it.
+    text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", report)
     for uid_name in ("Maija", "Pekka", "2001"):
-        assert uid_name not in report and uid_name not in message.content
+        assert uid_name not in text and uid_name not in message.content
 
 
 async def test_below_the_threshold_only_the_message_is_sent(sim: BotApiSimulator, bot: BotRunner) -> None:
