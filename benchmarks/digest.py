@@ -5,15 +5,13 @@ whose every member answered every question for 20 rounds: the statistics each cl
 the history the trends are drawn from, and the last round's free-text answers — some with colleagues' names, phone
 numbers and addresses in them — are what the digest quotes. Timed as `DigestService` does it: the redactor built
 from the group's names, `build_summary`, the compact message and the printable report. The chart (matplotlib) is
-timed on its own; the report is rendered without it. Each figure is the median of several runs. "Names not compiled
-yet" empties Python's regular-expression cache first: the redactor compiles one pattern per name, and in a
-deployment with more names than that cache holds (512 patterns, about 150 members) every digest starts that way.
+timed on its own; the report is rendered without it. Each figure is the median of several runs. "Names not indexed
+yet" empties the redactor's cache of name indexes first, as for a group's first digest after a start.
 """
 
 from __future__ import annotations
 
 import random
-import re
 import statistics
 import time
 from collections.abc import Callable
@@ -29,7 +27,7 @@ from checkins.digest import render_compact
 from checkins.flows import Flow, LocalText, Option, ProctorFunction, Question, QuestionType
 from checkins.goals import Goal, expand_goals
 from checkins.i18n import Catalog, Translator
-from checkins.redaction import Redactor
+from checkins.redaction import Redactor, name_index
 from checkins.report import render_report
 from checkins.stats import RoundRecord, Thresholds, round_statistics
 from checkins.summary import DigestSource, Summary, build_summary
@@ -151,11 +149,11 @@ def build_digest(group: Group, catalog: Catalog) -> tuple[Summary, str, str]:
 
 
 def median_seconds(work: Callable[[], object], repeats: int, *, cold: bool = False) -> float:
-    """The median time of `work`; `cold` empties the regular-expression cache before each run."""
+    """The median time of `work`; `cold` empties the cache of name indexes before each run."""
     timings = []
     for _ in range(repeats):
         if cold:
-            re.purge()
+            name_index.cache_clear()
         start = time.perf_counter()
         work()
         timings.append(time.perf_counter() - start)
@@ -178,7 +176,7 @@ def chart_seconds(respondents: int, rounds: int, repeats: int) -> float:
 
 def digest(large: int, small: int, rounds: int, repeats: int) -> list[Result]:
     """Scenario 4: a large group and an ordinary one, each built as the first digest for these names (cold: the
-    redactor compiles a pattern per name) and, for the ordinary group, again with the patterns still cached (warm)."""
+    redactor indexes the names first) and, for the ordinary group, again with its name index cached (warm)."""
     name = "4 digest"
     shape = f"× 10 q, {rounds} rounds"
     results = []
@@ -186,7 +184,7 @@ def digest(large: int, small: int, rounds: int, repeats: int) -> list[Result]:
         details = {"respondents": respondents, "questions": 10, "rounds": rounds}
         for cold in kinds:
             build = build_seconds(respondents, rounds, repeats if respondents == large else repeats * 10, cold=cold)
-            label = "names not compiled yet" if cold else "names compiled"
+            label = "names not indexed yet" if cold else "names indexed"
             results.append(
                 Result(name, f"{respondents:,} respondents {shape}: build, {label}", build, " s",
                        target=Target("<", bound), details=details | {"cold": cold})

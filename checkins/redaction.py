@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from checkins.name_matching import END, NameIndex, NameRule
+
 
 class RedactionKind(StrEnum):
     NAME = "name"
@@ -55,10 +57,8 @@ def normalise(text: str) -> str:
 # match, the number would keep the address from ending at "fi"), the neighbour would leak, and a second pass - now
 # seeing "]" - would find it, so redaction would not be idempotent.
 
-# Ends a match: a final digit may not be followed by a digit, anything else not by a letter.
-_END = r"(?:(?<=[0-9])(?![0-9])|(?<![0-9])(?![^\W\d]))"
 
-_MENTION = re.compile(rf"@[A-Za-z][A-Za-z0-9_]{{3,31}}{_END}")
+_MENTION = re.compile(rf"@[A-Za-z][A-Za-z0-9_]{{3,31}}{END}")
 # The local part is at most 64 characters (as in RFC 5321), which keeps trying every start linear.
 _EMAIL = re.compile(
     r"(?:(?<![^\W\d])[^\W\d]|(?<![0-9])[0-9])[\w.+-]{0,63}@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![^\W\d])"
@@ -85,7 +85,7 @@ _PHONE = re.compile(  # after a country code an area code may be one digit: +46 
 )
 _IDENTITY_CODE = re.compile(
     r"(?<![0-9])([0-9]{2})([0-9]{2})([0-9]{2})([-+A-FU-Y])[0-9]{3}"
-    rf"[0-9A-FHJ-NPR-Y]{_END}",
+    rf"[0-9A-FHJ-NPR-Y]{END}",
     re.IGNORECASE,
 )
 _CENTURY = {"+": 1800, **dict.fromkeys("-UVWXY", 1900), **dict.fromkeys("ABCDEF", 2000)}
@@ -114,87 +114,18 @@ def _identity_code_end(match: re.Match[str]) -> int | None:
     return match.end() if 1 <= day <= days else None
 
 
-# Finnish endings, with both vowel-harmony variants everywhere rather than working out the harmony: an extra
-# alternative costs nothing, a missed one leaks a name. Case endings (genitive, partitive, the locative cases,
-# essive, translative, abessive, comitative, illative, and the plurals people use for families: Virtaset,
-# Virtasille), then possessive suffixes, then clitics (-kin, -kaan, -han, -pa, -ko, colloquial -s).
-_CASE = (
-    r"(?:n|[aä]|t[aä]|lle|lt[aä]|ll[aä]|st[aä]|ss[aä]|n[aä]|ksi|kse|tt[aä]|ineen|ine|h?[aeiouyäö]n|seen"
-    r"|t|ten|den|en|ille|ilt[aä]|ill[aä]|ist[aä]|iss[aä]|ien|in[aä]|ihin|i[aä])"
-)
-_POSS = r"(?:ni|si|ns[aä]|mme|nne|[aeiouyäö]n)"
-_CLITIC = r"(?:kin|k[aä][aä]n|h[aä]n|p[aä]|k[oö]|s)"
-_ENDINGS = rf"(?:{_CASE}{_POSS}?{_CLITIC}?|{_POSS}{_CLITIC}?|{_CLITIC})"
-# The weak grade only appears before the endings that close the syllable: Pekan, Pekalle, but Pekkaa, Pekkaan;
-# this keeps Antti's weak stem from taking "antia" (the partitive of the word "anti").
-_WEAK_ENDINGS = rf"(?:(?:n|ll[aä]|lt[aä]|lle|ss[aä]|st[aä]|ksi|tt[aä]|t){_POSS}?{_CLITIC}?)"
-# Plural forms built on the stem without its last vowel: Maija → Maijineen, Maijoille, Pekka → Pekkojen.
-_PLURAL_CASE = r"(?:neen|ne|lle|lt[aä]|ll[aä]|st[aä]|ss[aä]|hin|den|tten|en|n[aä]|ksi|t[aä]|[aä])"
-_PLURAL = rf"(?:(?:[oöe]?i{_PLURAL_CASE}|[oö]j(?:en|[aä])){_POSS}?{_CLITIC}?)"
-# Swedish/English genitive (Annas is already the clitic -s) and the colon Finnish puts before the ending of a
-# foreign-looking word or handle (Jean:lle, @maija_m:n).
-_FOREIGN = r"(?:['’]s?|:[^\W\d_]{1,10})"
-_VOWELS = "aeiouyäöå"
-# Regular consonant gradation of the last syllable (strong → weak): Pekka → Pekan, Antti → Antin, Ranta → Rannan.
-_GRADATION = (
-    *(("kk", "k"), ("pp", "p"), ("tt", "t")),
-    *(("nt", "nn"), ("nk", "ng"), ("mp", "mm"), ("lt", "ll"), ("rt", "rr")),
-)
-# Name particles that alone identify nobody; they stay part of the full-name pattern.
+# Name particles that alone identify nobody; they stay part of the full name.
 _NAME_PUNCTUATION = '.,;:!?()[]{}"“”«»'
 _PARTICLES = frozenset({"af", "av", "da", "de", "del", "den", "der", "di", "du", "la", "le", "van", "von"})
 
 
-def _inflected(word: str) -> str:
-    """Regex for one name word with its inflected forms; derived stems only ever match with an ending.
-
-    Trade-off: matching is case-insensitive and a name is scrubbed wherever it stands as a whole word, in any
-    of its forms, because chat text is often written in lower case. So the name "Anna" also removes the verb
-    "anna" and "Aino" the word "ainoa"; we accept the lost words over a leaked name. Derived stems never
-    match bare ("Anti" of Antti would eat the word "anti"), only with an ending.
-    """
-    base = re.escape(word)
-    if len(word) <= 2 or not word.isalpha():  # very short names, handles and O'Brien: as written
-        return rf"(?:{base}{_FOREIGN}?)"
-    lower = word.lower()
-    derived: list[str] = []
-    weak = plural = ""
-    if lower.endswith("nen") and len(word) > 4:  # Virtanen → Virtasen, Virtasta, Virtasille
-        derived += [word[:-3] + "se", word[:-3] + "s", word[:-3] + "si"]
-    elif lower[-1] not in _VOWELS:  # Kristian → Kristianin; Tobias → Tobiaksen
-        derived.append(word + "i")
-        if lower.endswith("s"):
-            derived.append(word[:-1] + "kse")
-    else:
-        body = lower[:-1]
-        strong = next((pair for pair in _GRADATION if body.endswith(pair[0])), None)
-        if strong and len(word) >= 4:
-            weak = re.escape(word[: len(body) - 2] + strong[1] + word[-1]) + _WEAK_ENDINGS
-        if len(word) >= 4:
-            plural = re.escape(word[:-1]) + _PLURAL
-    alternatives = [rf"{base}(?:{_ENDINGS}|{_FOREIGN})?", *(re.escape(d) + _ENDINGS for d in derived), weak, plural]
-    return "(?:" + "|".join(filter(None, alternatives)) + ")"
-
-
-def _name_word(word: str) -> str:
-    # Hyphenated names inflect only at the end: Anna-Liisan.
-    head, hyphen, tail = word.rpartition("-")
-    return re.escape(head + hyphen) + _inflected(tail) if hyphen and tail else _inflected(word)
-
-
-def _compile_name(core: str) -> re.Pattern[str]:
-    # Whole words, by class: "2Maija", "Maija2" and "matti80x" hit, "xMaija" and "matti801" do not.
-    return re.compile(rf"(?<![^\W\d])@?{core}{_END}", re.IGNORECASE)
-
-
 @functools.lru_cache(maxsize=128)
-def _cached_name_patterns(names: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    """Compiling a group's name patterns costs far more than using them; a group's names rarely change."""
-    return _name_patterns(names)
+def name_index(names: tuple[str, ...]) -> NameIndex:
+    """A group's names rarely change, and the same digest is built again when it is re-sent."""
+    return NameIndex(_name_rules(names))
 
 
-def _name_patterns(names: Iterable[str]) -> tuple[re.Pattern[str], ...]:
-    cores: dict[str, None] = {}  # an ordered set of regexes
+def _name_rules(names: Iterable[str]) -> Iterator[NameRule]:
     for raw in names:
         words = [w.strip(_NAME_PUNCTUATION).lstrip("@") for w in normalise(str(raw)).split()]
         # One letter identifies nobody, and the name "A" would take every English "a" with it.
@@ -202,13 +133,11 @@ def _name_patterns(names: Iterable[str]) -> tuple[re.Pattern[str], ...]:
         for word in words:
             if len(words) > 1 and word.lower() in _PARTICLES:
                 continue
-            cores[_name_word(word)] = None
+            yield NameRule.for_word(word)
             if "-" in word and word.replace("-", "").isalpha():  # Anna-Liisa is also called Liisa
-                cores.update(dict.fromkeys(_inflected(p) for p in word.split("-") if p and p.lower() not in _PARTICLES))
-        if len(words) > 1:  # the full name as one finding: "Maija Meikäläisen" → one placeholder
-            core = r"\s+".join([*(re.escape(w) for w in words[:-1]), _name_word(words[-1])])
-            cores[core] = None
-    return tuple(map(_compile_name, cores))
+                yield from (NameRule.for_hyphen_part(p) for p in word.split("-") if p and p.lower() not in _PARTICLES)
+        if len(words) > 1:
+            yield NameRule.for_full_name(words)
 
 
 def _scan(
@@ -250,12 +179,12 @@ def _resolve(candidates: Iterable[Finding]) -> list[Finding]:
 class Redactor:
     """Built once per group & digest from the names to scrub."""
 
-    name_patterns: tuple[re.Pattern[str], ...] = field(default=(), repr=False)
+    names: NameIndex = field(default_factory=lambda: NameIndex(()), repr=False)
 
     @classmethod
     def for_names(cls, names: Iterable[str]) -> Redactor:
         """Names: first, last and full names, usernames with or without @, names listed in the config."""
-        return cls(_cached_name_patterns(tuple(dict.fromkeys(str(name) for name in names))))
+        return cls(name_index(tuple(dict.fromkeys(str(name) for name in names))))
 
     @classmethod
     def for_people(cls, people: Iterable[tuple[str | None, ...]], extra_names: Iterable[str] = ()) -> Redactor:
@@ -283,9 +212,8 @@ class Redactor:
             yield RedactionKind.PHONE, start, end
         for match in _MENTION.finditer(text):
             yield RedactionKind.MENTION, match.start(), match.end()
-        for pattern in self.name_patterns:
-            for match in pattern.finditer(text):
-                yield RedactionKind.NAME, match.start(), match.end()
+        for start, end in self.names.spans(text):
+            yield RedactionKind.NAME, start, end
 
     def findings(self, text: str) -> list[Finding]:
         """What `redact` would replace: (kind, start, end) in `normalise(text)`, in order, never overlapping."""
