@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import tempfile
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 
 from botsim.models import SimMessage
@@ -84,6 +84,8 @@ def is_screen(message: SimMessage) -> bool:
 class MemberDriver:
     """Plays one person in the simulator by pressing the bot's buttons through their action codes."""
 
+    patience = 10.0  # seconds to wait for the bot's next message
+
     def __init__(self, user: SimUser) -> None:
         self.user = user
 
@@ -99,11 +101,19 @@ class MemberDriver:
         if code[0] in "tpEP":
             # Toggles and the review's edit and privacy lists redraw the same message in place.
             return await self.user.wait_for_message(lambda m: m.message_id == current.message_id and m.edited)
-        return await self.screen()
+        return await self._moved_on(current, self.screen())
 
     async def write(self, text: str) -> SimMessage:
+        current = self.current_screen()
         await self.user.send_text(text)
-        return await self.screen()
+        return await self._moved_on(current, self.screen())
+
+    async def _moved_on(self, left: SimMessage, arrival: Awaitable[SimMessage]) -> SimMessage:
+        """The next screen, once the screen left behind was also marked as answered (the bot sends the next
+        question first and tidies the old one after it)."""
+        arrived = await arrival
+        await self.user.wait_for_message(lambda m: m.message_id == left.message_id and m.edited, self.patience)
+        return arrived
 
     def current_screen(self) -> SimMessage:
         for message in reversed(self.user.messages):
@@ -123,7 +133,7 @@ class MemberDriver:
         assert _has_code(current, "S"), "not on the review screen"
         data = next(b.data for b in current.flat_buttons if b.data.endswith(":S"))
         await self.user.press(data, message_id=current.message_id)
-        return await self.user.wait_for_message(lambda m: _has_code(m, "R"))
+        return await self._moved_on(current, self.user.wait_for_message(lambda m: _has_code(m, "R")))
 
 
 MEMBERS = (

@@ -4,6 +4,7 @@ Nothing in the domain sends to Telegram directly. `Outbox.send`, `edit`, `send_p
 row in the caller's open transaction, so a message exists exactly when the state change that caused it was committed;
 a `dedupe` key makes a repeated attempt (a timer firing twice, a retried command) a no-op. A `bulk` message (a round's
 fan-out) waits behind interactive ones, so a member answering is not held up by a fan-out to everyone else; a
+`tidy` edit (marking the question just answered) waits behind other members' next questions, and a
 `notice` about a topic replaces a still-waiting notice about the same topic. The sender in `handlers/delivery.py`
 delivers rows in order per chat and records Telegram's message id, which later edits refer to through the row's id.
 """
@@ -16,7 +17,7 @@ from typing import Any
 
 from checkins.screens import Screen
 from checkins.storage import Store
-from checkins.storage.outbox import PRIORITY_BULK, PRIORITY_INTERACTIVE
+from checkins.storage.outbox import PRIORITY_BULK, PRIORITY_INTERACTIVE, PRIORITY_TIDY
 
 
 def _payload(screen: Screen) -> dict[str, Any]:
@@ -51,12 +52,15 @@ class Outbox:
         """Queue a notice about `topic` at `not_before`; until it is sent, a newer notice replaces its text."""
         await self._store.enqueue_topic(chat_id, topic, _payload(screen), not_before)
 
-    async def edit(self, chat_id: int, screen: Screen, message_id: int | None, edit_of: int | None) -> None:
-        """Queue an edit of a message known by its Telegram id or by the outbox row that sent it."""
+    async def edit(
+        self, chat_id: int, screen: Screen, message_id: int | None, edit_of: int | None, *, tidy: bool = False
+    ) -> None:
+        """Queue an edit of a message known by its Telegram id or by the outbox row that sent it. A `tidy` edit
+        (a screen the member has left) waits behind every member's next screen, not behind fan-outs."""
         if message_id is None and edit_of is None:
             return
         payload = _payload(screen) | {"message_id": message_id, "edit_of": edit_of}
-        await self._store.enqueue(chat_id, "edit", payload)
+        await self._store.enqueue(chat_id, "edit", payload, priority=PRIORITY_TIDY if tidy else PRIORITY_INTERACTIVE)
 
     async def send_photo(
         self, chat_id: int, image: bytes, filename: str, caption_html: str, dedupe: str | None = None

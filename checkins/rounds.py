@@ -391,27 +391,24 @@ class RoundService(RoundClosing):
             else:
                 text = answered_text(flow, before, after.answers.get(question.id), catalog)
                 await self.store.set_draft(round_row.id, member.id, question.id, after.answers.get(question.id))
-            await self.outbox.edit(chat, Screen(text), message_id, prompt_ref)
         elif before.status is Status.REVIEW:
-            await self.outbox.edit(chat, Screen(review_summary_text(flow, before, catalog)), message_id, prompt_ref)
+            text = review_summary_text(flow, before, catalog)
         else:
-            await self.outbox.edit(
-                chat,
-                Screen(catalog.gettext("Your answers are open for changes again.")),
-                message_id,
-                prompt_ref,
-            )
+            text = catalog.gettext("Your answers are open for changes again.")
         if isinstance(action, Submit):
             await self._submit(round_row, member, flow, after)
             ref = await self.outbox.send(chat, submitted_screen(round_row.id, after, catalog))
             await self._save(round_row, member, after, ref)
-            return
-        if isinstance(action, Reopen):
-            for question_id, value in after.answers.items():
-                await self.store.set_draft(
-                    round_row.id, member.id, question_id, value, private=question_id in after.private
-                )
-        await self._show(round_row, member, flow, after, catalog)
+        else:
+            if isinstance(action, Reopen):
+                for question_id, value in after.answers.items():
+                    await self.store.set_draft(
+                        round_row.id, member.id, question_id, value, private=question_id in after.private
+                    )
+            await self._show(round_row, member, flow, after, catalog)
+        # The screen just left is marked after the next one is queued: a chat's items go out in order, so the member
+        # gets their next question first, and when many answer at once these edits wait behind everyone's.
+        await self.outbox.edit(chat, Screen(text), message_id, prompt_ref, tidy=True)
 
     async def _show(
         self,

@@ -29,6 +29,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
@@ -54,6 +55,7 @@ UNREACHABLE_400 = ("chat not found", "user not found", "peer_id_invalid")
 EDIT_NOT_NEEDED = ("message is not modified", "message to edit not found", "message can't be edited")
 
 OnUnreachable = Callable[[int], Awaitable[None]]
+T = TypeVar("T")
 
 
 def _markup(rows: list[list[list[str]]]) -> InlineKeyboardMarkup | None:
@@ -67,6 +69,46 @@ def _button(text: str, data: str) -> InlineKeyboardButton:
     if data.startswith("https://"):
         return InlineKeyboardButton(text, url=data)
     return InlineKeyboardButton(text, callback_data=data)
+
+
+class BatchedWrites(Generic[T]):
+    """Writes that many deliveries make at once, committed together: `write` returns once its value is committed,
+    by this caller or by one that took it along, and raises if that commit failed. A transaction per delivery made
+    the bookkeeping, not Telegram, the limit on how fast a fan-out goes out."""
+
+    def __init__(self, store: Store, apply: Callable[[Store, list[T]], Awaitable[None]]) -> None:
+        self._store = store
+        self._apply = apply
+        self._batch: list[T] = []
+        self._committed: asyncio.Future[None] | None = None
+        self._lock = asyncio.Lock()
+
+    async def write(self, value: T) -> None:
+        if self._committed is None:
+            self._committed = asyncio.get_running_loop().create_future()
+        committed = self._committed
+        self._batch.append(value)
+        async with self._lock:
+            if committed is self._committed:  # nobody has taken this batch yet: commit it
+                batch, self._batch, self._committed = self._batch, [], None
+                try:
+                    async with self._store.transaction() as store:
+                        await self._apply(store, batch)
+                except Exception as error:
+                    committed.set_exception(error)
+                    committed.exception()  # retrieved here; the others waiting on it raise it too
+                    raise
+                committed.set_result(None)
+        await committed
+
+
+async def _mark_sent(store: Store, batch: list[tuple[int, int | None]]) -> None:
+    for outbox_id, message_id in batch:
+        await store.mark_sent(outbox_id, message_id)
+
+
+async def _mark_in_flight(store: Store, batch: list[int]) -> None:
+    await store.mark_in_flight(batch)
 
 
 def _category(error: TelegramError) -> str:
@@ -94,8 +136,8 @@ class OutboxSender:
         self._trouble = TroubleLog("outbox delivery", clock, log)
         # PTB refuses rate-limiter arguments when no rate limiter is installed (flood limits off).
         self._paced = getattr(bot, "rate_limiter", None) is not None
-        self._sent: list[tuple[int, int | None]] = []
-        self._recording = asyncio.Lock()
+        self._sent = BatchedWrites(store, _mark_sent)
+        self._in_flight_marks = BatchedWrites(store, _mark_in_flight)
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._stopping = False
 
@@ -148,7 +190,10 @@ class OutboxSender:
 
     def _done(self, chat_id: int) -> None:
         self._in_flight.pop(chat_id, None)
-        self._outbox.wake()
+        # Reading the queue costs three queries: refill when half the slots are free, not after every delivery
+        # (a chat whose delivery just finished is likelier to have its next item due, so it is not waited on long).
+        if len(self._in_flight) <= self._concurrency // 2:
+            self._outbox.wake()
 
     async def _finish_in_flight(self) -> None:
         tasks = list(self._in_flight.values())
@@ -185,28 +230,15 @@ class OutboxSender:
             await self._record_sent(item.id, message_id)
 
     async def _record_sent(self, outbox_id: int, message_id: int | None) -> None:
-        """Commit deliveries in groups: whoever gets the lock records everything delivered meanwhile. Every moment
-        between Telegram's reply and this commit is a moment a crash would cause a duplicate."""
-        self._sent.append((outbox_id, message_id))
-        async with self._recording:
-            if not self._sent:
-                return
-            batch, self._sent = self._sent, []
-            async with self._store.transaction() as store:
-                for sent_id, sent_message_id in batch:
-                    await store.mark_sent(sent_id, sent_message_id)
+        """Every moment between Telegram's reply and this commit is a moment a crash would cause a duplicate."""
+        await self._sent.write((outbox_id, message_id))
 
     def _turn(self, item: OutboxItem) -> dict[str, Turn]:
-        async def mark_in_flight() -> None:
-            async with self._store.transaction() as store:
-                await store.mark_in_flight([item.id])
-
-        return {"rate_limit_args": Turn(item.priority == PRIORITY_BULK, mark_in_flight)}
+        return {"rate_limit_args": Turn(item.priority == PRIORITY_BULK, lambda: self._in_flight_marks.write(item.id))}
 
     async def _mark_in_flight_unpaced(self, item: OutboxItem) -> None:
         if not self._paced:
-            async with self._store.transaction() as store:
-                await store.mark_in_flight([item.id])
+            await self._in_flight_marks.write(item.id)
 
     def _backoff(self, item: OutboxItem) -> float:
         # During an outage each item backs off further with every attempt; a lone failure among successes (the odd

@@ -92,6 +92,7 @@ class PatientDriver(MemberDriver):
     takes a second copy of the screen they just answered — the duplicate a lost reply causes — for what it is."""
 
     acted_on: str | None = None
+    patience = 30.0
 
     async def act(self, code: str) -> SimMessage:
         self.acted_on = self.current_screen().content

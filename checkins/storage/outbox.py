@@ -1,5 +1,5 @@
-"""Queries for the durable outbox: queue, take what is due (oldest first per chat, a member's own replies before
-bulk fan-outs), mark what is in flight, record the outcome, and coalesce notices by topic."""
+"""Queries for the durable outbox: queue, take what is due (oldest first per chat; a member's own replies before
+tidying edits, those before bulk fan-outs), mark what is in flight, record the outcome, coalesce notices by topic."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from typing import Any
 
 from checkins.storage.base import Queries
 
-# A member waiting for their next question goes before a fan-out to everyone.
-PRIORITY_INTERACTIVE = 1
+# A member waiting for their next question goes first; tidying the screen they left (marking the question they
+# answered) next; a fan-out to everyone last.
+PRIORITY_INTERACTIVE = 2
+PRIORITY_TIDY = 1
 PRIORITY_BULK = 0
 
 
@@ -45,10 +47,11 @@ class OutboxQueries(Queries):
     async def enqueue_topic(self, chat_id: int, topic: str, payload: dict[str, Any], not_before: float) -> None:
         """Queue a message about `topic`, or update the text of one still waiting (a notice that coalesces)."""
         await self._run(
-            "INSERT INTO outbox (chat_id, kind, payload, topic, not_before) VALUES (?, 'message', ?, ?, ?) "
+            "INSERT INTO outbox (chat_id, kind, payload, topic, not_before, priority) "
+            "VALUES (?, 'message', ?, ?, ?, ?) "
             "ON CONFLICT (chat_id, topic) WHERE state = 'pending' AND topic IS NOT NULL "
             "DO UPDATE SET payload = excluded.payload",
-            (chat_id, json.dumps(payload, ensure_ascii=False), topic, not_before),
+            (chat_id, json.dumps(payload, ensure_ascii=False), topic, not_before, PRIORITY_INTERACTIVE),
         )
 
     async def due_outbox(self, now: float, limit: int, busy_chats: frozenset[int] = frozenset()) -> list[OutboxItem]:

@@ -1,0 +1,77 @@
+"""The outbox queue's order and the sender's batched bookkeeping, against a real SQLite database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from checkins.outbox import Outbox
+from checkins.screens import Screen
+from checkins.storage import Store
+from handlers.delivery import BatchedWrites
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(tmp_path / "queue.sqlite3")
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+async def due_chats(store: Store, limit: int = 10) -> list[int]:
+    async with store.transaction() as queries:
+        return [item.chat_id for item in await queries.due_outbox(1e12, limit)]
+
+
+async def test_next_questions_go_before_tidying_edits_and_those_before_a_fan_out(store: Store) -> None:
+    outbox = Outbox(store)
+    async with store.transaction():
+        await outbox.send(1, Screen("round opened"), bulk=True)
+        await outbox.edit(2, Screen("answered: 3"), message_id=10, edit_of=None, tidy=True)
+        await outbox.send(3, Screen("next question"))
+    assert await due_chats(store) == [3, 2, 1]
+    assert await due_chats(store, limit=1) == [3]
+
+
+async def test_a_chat_keeps_its_order_whatever_the_priority(store: Store) -> None:
+    outbox = Outbox(store)
+    async with store.transaction():
+        await outbox.send(1, Screen("next question"))
+        await outbox.edit(1, Screen("answered: 3"), message_id=10, edit_of=None, tidy=True)
+        await outbox.send(2, Screen("round opened"), bulk=True)
+        await outbox.send(2, Screen("question 1"), bulk=True)
+    async with store.transaction() as queries:
+        due = await queries.due_outbox(1e12, 10)
+    assert [(item.chat_id, item.payload["text"]) for item in due] == [(1, "next question"), (2, "round opened")]
+
+
+async def test_batched_writes_commit_together_and_each_writer_waits_for_its_commit(store: Store) -> None:
+    commits: list[list[int]] = []
+
+    async def mark(queries: Store, batch: list[int]) -> None:
+        await queries.mark_in_flight(batch)
+        commits.append(batch)
+
+    outbox = Outbox(store)
+    async with store.transaction():
+        ids = [await outbox.send(chat, Screen("hello")) for chat in range(1, 6)]
+    writes = BatchedWrites(store, mark)
+    await asyncio.gather(*(writes.write(outbox_id) for outbox_id in ids if outbox_id is not None))
+    assert sorted(i for batch in commits for i in batch) == sorted(ids)
+    assert len(commits) < len(ids)  # the first write commits alone, the rest queued behind it together
+    async with store.transaction() as queries:
+        assert await queries.clear_in_flight() == len(ids)
+
+
+async def test_a_failed_batch_fails_every_write_in_it(store: Store) -> None:
+    async def refuse(queries: Store, batch: list[int]) -> None:
+        raise RuntimeError(f"disk full while writing {len(batch)}")
+
+    writes = BatchedWrites(store, refuse)
+    results = await asyncio.gather(*(writes.write(n) for n in range(4)), return_exceptions=True)
+    assert all(isinstance(result, RuntimeError) for result in results)
