@@ -374,6 +374,7 @@ def run_webhook(application: Application, config: AppConfig) -> int:  # type: ig
         print(f"Webhook mode needs a secret: set {WEBHOOK_SECRET_ENV} (1–256 characters A-Z, a-z, 0-9, _ and -).")
         return 1
     application.bot_data[MODE_KEY] = f"webhook on {webhook.listen}:{webhook.port}"
+    application.bot_data[receiving.WEBHOOK_KEY] = True
     application.run_webhook(
         listen=webhook.listen,
         port=webhook.port,

@@ -90,6 +90,7 @@ async def set_webhook(sim: BotApiSimulator, params: Params) -> Any:
     sim.updates.set_allowed(params.json("allowed_updates"))
     sim.webhook_url = url
     sim.updates.webhook_active = bool(url)
+    await sim.push_webhook(params.str("secret_token") or None)
     return True
 
 
@@ -99,6 +100,7 @@ async def delete_webhook(sim: BotApiSimulator, params: Params) -> Any:
         sim.updates.drop_all()
     sim.webhook_url = ""
     sim.updates.webhook_active = False
+    await sim.push_webhook(None)
     return True
 
 

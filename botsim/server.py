@@ -27,6 +27,7 @@ from botsim.models import ApiError, Broadcast, CallbackRecord, SimStats, StoredF
 from botsim.updates import UpdateQueue
 from botsim.users import SimGroupChat, SimUser
 from botsim.validation import Params, normalize_params
+from botsim.webhook import WebhookPusher
 
 __all__ = ["DEFAULT_TOKEN", "BotApiSimulator"]
 
@@ -92,6 +93,9 @@ class BotApiSimulator:
         self.short_descriptions: dict[str, str] = {}
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.webhook_url = ""
+        # Where posts to the registered webhook URL go (the TLS proxy's upstream); None: a webhook is only stored.
+        self.webhook_forward_to: str | None = None
+        self.webhook: WebhookPusher | None = None
         self._file_counter = itertools.count(1)
         self._callback_counter = itertools.count(1)
         self._in_flight = 0
@@ -117,8 +121,19 @@ class BotApiSimulator:
         self._host = host
         self._port = int(runner.addresses[0][1])
 
+    async def push_webhook(self, secret: str | None) -> None:
+        """(Re)start posting updates to the webhook, or stop when none is set (see `botsim.webhook`)."""
+        if self.webhook is not None:
+            await self.webhook.stop()
+            self.webhook = None
+        if self.webhook_url and self.webhook_forward_to:
+            self.webhook = WebhookPusher(self.updates, self.webhook_forward_to, secret)
+            self.webhook.start()
+
     async def stop(self) -> None:
         """Release waiting long polls and shut the server down."""
+        if self.webhook is not None:
+            await self.webhook.stop()
         self.updates.closing = True
         self.changes.notify()
         if self._runner is not None:

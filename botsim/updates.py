@@ -72,6 +72,21 @@ class UpdateQueue:
         self._delivered_upto = min(self._delivered_upto, update["update_id"] - 1)
         self._changes.notify()
 
+    async def next_for_webhook(self) -> dict[str, Any]:
+        """The oldest unconfirmed update, once there is one (webhook delivery posts them in order)."""
+        await self._changes.wait_until(lambda: self._updates[0] if self._updates else None)
+        update = self._updates[0]
+        if update["update_id"] > self._delivered_upto:
+            self._stats.updates_delivered += 1
+            self._delivered_upto = update["update_id"]
+        return update
+
+    def confirm_webhook(self, update: dict[str, Any]) -> None:
+        """The bot answered 2xx to the post of `update`: it is done."""
+        if self._updates and self._updates[0] is update:
+            self._updates.popleft()
+            self._changes.notify()
+
     def pending(self) -> int:
         """Updates not yet returned by any getUpdates call."""
         return sum(1 for u in self._updates if u["update_id"] > self._delivered_upto)

@@ -26,8 +26,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
+import itertools
 import logging
 import random
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
@@ -134,6 +137,7 @@ class OutboxSender:
         self._on_unreachable = on_unreachable
         self._concurrency = concurrency
         self._trouble = TroubleLog("outbox delivery", clock, log)
+        self._busy = TroubleLog("outbox bookkeeping (database busy)", clock, log)
         # PTB refuses rate-limiter arguments when no rate limiter is installed (flood limits off).
         self._paced = getattr(bot, "rate_limiter", None) is not None
         self._sent = BatchedWrites(store, _mark_sent)
@@ -156,6 +160,9 @@ class OutboxSender:
                 self._outbox.wakeup.clear()
                 try:
                     timeout = await self._start_due()
+                except sqlite3.OperationalError as error:
+                    self._busy.failed(type(error).__name__)
+                    timeout = FIRST_BACKOFF
                 except Exception:
                     log.exception("outbox: cannot read the queue; trying again shortly")
                     timeout = FIRST_BACKOFF
@@ -205,33 +212,49 @@ class OutboxSender:
         await asyncio.gather(*pending, return_exceptions=True)
 
     async def _deliver(self, item: OutboxItem) -> None:
+        record: Callable[[], Awaitable[None]]
         try:
             message_id = await self._send(item)
+        except sqlite3.OperationalError as error:
+            # Busy before the request went out (marking it in flight): nothing was sent, the next pass takes it.
+            self._busy.failed(type(error).__name__)
+            return
         except RetryAfter as error:
             seconds = retry_after_seconds(error)
             self._trouble.failed(f"Telegram asked to wait {seconds:.0f} s")
-            await self._retry(item, seconds)
+            record = functools.partial(self._retry, item, seconds)
         except Forbidden:
-            await self._unreachable(item)
+            record = functools.partial(self._unreachable, item)
         except BadRequest as error:
-            await self._refused(item, error)
+            record = functools.partial(self._refused, item, error)
         except NetworkError as error:
             self._trouble.failed(type(error).__name__)
-            await self._retry(item, self._backoff(item))
+            record = functools.partial(self._retry, item, self._backoff(item))
         except TelegramError as error:
             self._trouble.failed(type(error).__name__)
             if item.attempts + 1 >= MAX_ATTEMPTS_UNEXPECTED:
                 log.error("outbox item %s (%s) given up after %d attempts", item.id, item.kind, item.attempts + 1)
-                await self._fail(item)
+                record = functools.partial(self._fail, item)
             else:
-                await self._retry(item, self._backoff(item))
+                record = functools.partial(self._retry, item, self._backoff(item))
         else:
             self._trouble.succeeded()
-            await self._record_sent(item.id, message_id)
+            # Every moment between Telegram's reply and this commit is a moment a crash would cause a duplicate.
+            record = functools.partial(self._sent.write, (item.id, message_id))
+        await self._until_recorded(record)
 
-    async def _record_sent(self, outbox_id: int, message_id: int | None) -> None:
-        """Every moment between Telegram's reply and this commit is a moment a crash would cause a duplicate."""
-        await self._sent.write((outbox_id, message_id))
+    async def _until_recorded(self, record: Callable[[], Awaitable[None]]) -> None:
+        """Record an outcome, waiting out a busy database: a sent message left unrecorded would be sent again.
+        The chat's next item waits meanwhile, so its messages keep their order."""
+        for attempt in itertools.count():
+            try:
+                await record()
+            except sqlite3.OperationalError as error:
+                self._busy.failed(type(error).__name__)
+                await asyncio.sleep(min(MAX_BACKOFF, FIRST_BACKOFF * 2.0**attempt))
+            else:
+                self._busy.succeeded()
+                return
 
     def _turn(self, item: OutboxItem) -> dict[str, Turn]:
         return {"rate_limit_args": Turn(item.priority == PRIORITY_BULK, lambda: self._in_flight_marks.write(item.id))}
@@ -267,7 +290,7 @@ class OutboxSender:
             return
         self._trouble.succeeded()
         if item.kind == "edit" and any(phrase in reason for phrase in EDIT_NOT_NEEDED):
-            await self._record_sent(item.id, None)
+            await self._sent.write((item.id, None))
             return
         log.error("outbox item %s (%s) refused by Telegram: %s", item.id, item.kind, _category(error))
         await self._fail(item)

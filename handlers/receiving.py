@@ -8,7 +8,8 @@ something in the same transaction as the change, and a repeat raises `AlreadyHan
 
 Within a batch, each person's updates are handled in order, different people's concurrently, so one member's reply
 waiting for Telegram's per-chat limit does not hold up everyone else. An update that failed only because the
-database was busy is handled again after a short pause. When the Bot API cannot be reached, polling backs off
+database was busy is handled again after a short pause (in webhook mode, where PTB has already acknowledged it,
+by putting it back on PTB's update queue). When the Bot API cannot be reached, polling backs off
 (up to `MAX_BACKOFF`) and says so once, and once more when it works again.
 """
 
@@ -33,6 +34,9 @@ from handlers.pacing import retry_after_seconds
 log = logging.getLogger(__name__)
 
 RETRY_KEY = "updates_to_retry"
+# Set in webhook mode, where no poller hands updates back: a busy update goes back on PTB's update queue instead.
+WEBHOOK_KEY = "webhook_mode"
+WEBHOOK_RETRIES_KEY = "webhook_busy_attempts"
 FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 10.0
 BUSY_RETRIES = 5
@@ -45,8 +49,20 @@ async def remember_update(update: Update, context: KierrosContext) -> None:
 
 def mark_for_retry(application: Application, update: object) -> None:  # type: ignore[type-arg]
     """The error handler's way to say: this update failed only because the database was busy."""
-    if isinstance(update, Update):
+    if not isinstance(update, Update):
+        return
+    if not application.bot_data.get(WEBHOOK_KEY):
         application.bot_data.setdefault(RETRY_KEY, set()).add(update.update_id)
+        return
+    # Telegram already has its 200 for a webhook update: handling it again is up to us.
+    attempts: dict[int, int] = application.bot_data.setdefault(WEBHOOK_RETRIES_KEY, {})
+    attempt = attempts.get(update.update_id, 0)
+    if attempt >= BUSY_RETRIES:
+        attempts.pop(update.update_id, None)
+        log.error("update %s dropped: the database stayed busy", update.update_id)
+        return
+    attempts[update.update_id] = attempt + 1
+    asyncio.get_running_loop().call_later(FIRST_BACKOFF * 2**attempt, application.update_queue.put_nowait, update)
 
 
 def _lane(update: Update) -> int:

@@ -3,7 +3,10 @@ flow, and members written straight into the database (joining through invite lin
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 from botsim.models import SimMessage
@@ -110,3 +113,15 @@ class PatientDriver(MemberDriver):
         data = next(b.data for b in current.flat_buttons if b.data.endswith(":S"))
         await self.user.press(data, message_id=current.message_id)
         return await self.user.wait_for_message(lambda m: any(b.data.endswith(":R") for b in m.flat_buttons), 30)
+
+
+@contextlib.contextmanager
+def database_held(path: Path) -> Iterator[None]:
+    """Another process holding the database's write lock (a backup tool, a stuck script) until the block ends."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        yield
+        connection.execute("ROLLBACK")
+    finally:
+        connection.close()

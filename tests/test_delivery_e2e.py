@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from botsim import BotApiSimulator, FaultPlan, RateLimits
 from botsim.users import SimUser
 from checkins import membership
 from demo import MemberDriver
-from tests.crowd import PatientDriver, seed_members, supervisor_id, write_crowd_config
+from tests.crowd import PatientDriver, database_held, seed_members, supervisor_id, write_crowd_config
 from tests.test_round_e2e import latest_report
 
 
@@ -120,3 +121,23 @@ async def test_blocked_members_are_counted_for_the_supervisor_and_come_back_with
         await second.send_command("start")
         await second.wait_for_message(lambda m: "Welcome back" in m.content)
         await MemberDriver(second).screen()
+
+
+async def test_a_delivery_recorded_while_the_database_is_busy_is_not_sent_again(tmp_path: Path) -> None:
+    # Telegram takes a second to answer; the database is locked by someone else in the meantime, for longer than
+    # the bot waits for a lock: the sender must keep trying to record the delivery, not send it again.
+    async with BotApiSimulator(faults=FaultPlan(latency=1.0, methods={"sendMessage"})) as sim:
+        async with bot_for(tmp_path, sim, groups=1, per_group=1, flood_limits=False) as members:
+            (user,) = members["g0"]
+            await sim.users[supervisor_id(0)].send_command("open", "g0")
+            database = sqlite3.connect(tmp_path / "kierros.sqlite3")
+            async with asyncio.timeout(10):
+                while not database.execute("SELECT 1 FROM outbox WHERE in_flight = 1").fetchone():  # noqa: ASYNC110
+                    await asyncio.sleep(0.01)
+            database.close()
+            with database_held(tmp_path / "kierros.sqlite3"):
+                await asyncio.sleep(6.5)
+            await user.wait_for_message(lambda m: "Question 1/3" in m.content, timeout=15, after=0)
+            await sim.wait_idle(timeout=15)
+        assert len([m for m in user.messages if "Three quick questions" in m.content]) == 1
+        assert len([m for m in user.messages if "Question 1/3" in m.content]) == 1

@@ -16,7 +16,7 @@ from botsim import BotApiSimulator
 from botsim.users import SimUser
 from checkins.screens import Screen
 from handlers.context import SERVICES_KEY, Services
-from tests.crowd import PatientDriver, seed_members, supervisor_id, write_crowd_config
+from tests.crowd import PatientDriver, database_held, seed_members, supervisor_id, write_crowd_config
 from tests.test_round_e2e import latest_report
 
 
@@ -64,6 +64,27 @@ async def test_an_update_delivered_again_changes_nothing(sim: BotApiSimulator, t
             "Question 2/3",
             "Question 3/3",
         ]
+
+
+async def test_a_press_that_meets_a_busy_database_is_handled_once_it_frees(
+    sim: BotApiSimulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with one_group(tmp_path, sim, members=1) as (services, (member,)):
+        question = member.current_screen()
+        await sim.wait_idle()
+        with database_held(tmp_path / "kierros.sqlite3"):
+            await member.user.press(question.flat_buttons[3].data, message_id=question.message_id)  # 4
+            await asyncio.sleep(6)  # longer than the bot waits for a lock (5 s)
+            assert member.current_screen().message_id == question.message_id
+        assert "Question 2/3" in (await member.screen()).content
+        assert "the database is busy; it is handled again shortly" in caplog.text
+        assert replies(member.user, "Question 1/3") == 1
+        async with services.store.transaction() as store:
+            round_row = await store.open_round("g0")
+            member_row = await store.member_by_telegram_id(member.user.user_id)
+            assert round_row is not None and member_row is not None
+            drafts, _ = await store.drafts(round_row.id, member_row.id)
+        assert drafts == {"energy": 4}
 
 
 async def test_a_button_pressed_twice_quickly_counts_once(sim: BotApiSimulator, tmp_path: Path) -> None:
