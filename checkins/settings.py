@@ -3,7 +3,8 @@
 `SettingsService` is what `/settings`, `/language`, `/pause` and `/resume` and the settings buttons call. The settings
 message is plain data (`Screen`) with buttons whose callback data starts with `set:`; every press is checked here and
 a forged or unknown one changes nothing. Pausing takes the member out of open rounds they have not submitted in (they
-then count as paused, not as "did not answer"); resuming brings them into the rounds open now.
+then count as paused, not as "did not answer"); resuming, or the pause date coming (`end_expired_pauses`, run by
+the schedule timer), brings them into the rounds open now.
 """
 
 from __future__ import annotations
@@ -111,20 +112,39 @@ class SettingsService:
     async def resume(self, member: MemberRow) -> str:
         """End a pause; rounds open now are sent at once."""
         async with self.store.transaction() as store:
-            settings = await store.member_settings(member.id)
-            await store.set_pause(member.id, False, None)
-            rejoined = 0
-            if settings.is_paused(self.clock()):
-                for round_id in await store.rounds_to_rejoin(member.id):
-                    await store.unpause_in_round(round_id)
-                for group_id in await store.member_group_ids(member.id):
-                    if await self.rounds.join_open_round(group_id, member):
-                        rejoined += 1
+            if (await store.member_settings(member.id)).is_paused(self.clock()):
+                rejoined = await self._end_pause(store, member)
+            else:
+                rejoined = 0
+                await store.set_pause(member.id, False, None)  # clears a pause whose date has passed
         self.rounds.outbox.wake()
         catalog = self.translator.for_language(member.language)
         if rejoined:
             return catalog.gettext("Welcome back! The check-in that is open now follows.")
         return catalog.gettext("Welcome back! You will get the next check-in.")
+
+    async def end_expired_pauses(self) -> int:
+        """A pause until a date ends by itself: those members get the rounds open now, as if they sent /resume.
+        Called by a timer; returns how many pauses ended."""
+        async with self.store.transaction() as store:
+            members = await store.members_whose_pause_ended(self.clock())
+            for member in members:
+                await self._end_pause(store, member)
+        if members:
+            self.rounds.outbox.wake()
+        return len(members)
+
+    async def _end_pause(self, store: Store, member: MemberRow) -> int:
+        """Lift the pause, count the member in again where they were counted as paused and send what is open
+        (inside the caller's transaction); returns in how many groups a round was sent."""
+        await store.set_pause(member.id, False, None)
+        for round_id in await store.rounds_to_rejoin(member.id):
+            await store.unpause_in_round(round_id)
+        rejoined = 0
+        for group_id in await store.member_group_ids(member.id):
+            if await self.rounds.join_open_round(group_id, member):
+                rejoined += 1
+        return rejoined
 
     def _day(self, moment: float, catalog: Catalog) -> str:
         return format_day(datetime.fromtimestamp(moment, self.config.timezone), self.config.timezone, catalog.language)

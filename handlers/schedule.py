@@ -53,10 +53,13 @@ def start_timer(application: Application) -> None:  # type: ignore[type-arg]
 
 
 async def run_schedule(context: KierrosContext) -> None:
-    """The timer's only job: do what is due, then set the alarm for the next due moment."""
+    """The timer's only job: do what is due, then set the alarm for the next due moment. Pauses that ran out end
+    here too (within a sweep of their date), so those members get the rounds open now."""
     done = await context.services.schedule.run_due()
     if done:
         log.info("schedule: %d action(s) carried out", len(done))
+    if ended := await context.services.settings.end_expired_pauses():
+        log.info("schedule: %d pause(s) ended", ended)
     await arm_next(context.application)
 
 

@@ -210,6 +210,24 @@ async def test_paused_members_are_not_asked_and_resume_brings_them_in(harness: H
     assert len(await harness.dedupe_keys("first:")) == 2
 
 
+async def test_a_pause_that_runs_out_brings_the_member_into_the_open_round(harness: Harness) -> None:
+    first, second = await harness.add_members(2)
+    async with harness.store.transaction() as store:
+        member = await store.member_by_id(second)
+    assert member is not None
+    await harness.settings.pause(member, harness.settings.pause_end(helsinki(2026, 3, 23).date()))
+    harness.clock.set(helsinki(2026, 3, 22))
+    await harness.schedule.run_due()
+    assert await harness.settings.end_expired_pauses() == 0  # still paused: not asked
+    assert all(key.endswith(f":{first}") for key in await harness.dedupe_keys("first:"))
+    harness.clock.set(helsinki(2026, 3, 23, 0, 5))
+    assert await harness.settings.end_expired_pauses() == 1
+    assert len(await harness.dedupe_keys("first:")) == 2
+    assert await harness.settings.end_expired_pauses() == 0
+    async with harness.store.transaction() as store:
+        assert not (await store.member_settings(second)).paused
+
+
 async def test_downtime_across_the_close_closes_and_sends_the_digest(harness: Harness) -> None:
     await harness.add_members(2)
     harness.clock.set(helsinki(2026, 3, 22))

@@ -86,6 +86,15 @@ class SettingsQueries(Queries):
             )
         return round_ids
 
+    async def members_whose_pause_ended(self, now: float) -> list[MemberRow]:
+        """Members still marked paused whose pause date has come (nobody has brought them back yet)."""
+        rows = await self._all(
+            f"SELECT {_MEMBER_COLUMNS_M} FROM members AS m JOIN member_settings AS st ON st.member_id = m.id "
+            "WHERE st.paused = 1 AND st.paused_until IS NOT NULL AND st.paused_until <= ?",
+            (now,),
+        )
+        return [_member(row) for row in rows]
+
     async def rounds_to_rejoin(self, member_id: int) -> list[str]:
         """Open rounds of the member's groups they are not part of (they were paused when it opened)."""
         rows = await self._all(
