@@ -184,7 +184,8 @@ class OutboxSender:
             now = self._clock()
             await store.drop_pending_for_unreachable()
             items = await store.due_outbox(now, free, frozenset(self._in_flight))
-            next_time = await store.next_outbox_time()
+            # A full batch means every slot is taken: the next pass comes when one frees, no need to ask when.
+            next_time = now if len(items) == free else await store.next_outbox_time()
         for item in items:
             task = asyncio.create_task(self._deliver(item), name=f"outbox-{item.id}")
             self._in_flight[item.chat_id] = task
