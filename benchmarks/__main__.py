@@ -1,6 +1,6 @@
 """`python -m benchmarks`: run the scenarios against the real bot and the local Bot API simulator, print one table.
 
-    python -m benchmarks                       every scenario at full size (about a quarter of an hour)
+    python -m benchmarks                       every scenario at full size (about ten minutes)
     python -m benchmarks --quick               small sizes, scenario 1 left out: a smoke run for CI
     python -m benchmarks -s answers -s digest  only these scenarios (names or numbers, see --help)
     python -m benchmarks --json results.json   also write the figures, targets and machine details as JSON
