@@ -55,6 +55,8 @@ OVERVIEW_SESSIONS = 5
 class SkipOutcome(StrEnum):
     SKIPPED = "skipped"
     ALREADY_SKIPPED = "already_skipped"
+    UNSKIPPED = "unskipped"
+    NOT_SKIPPED = "not_skipped"
     NO_SESSION = "no_session"
     PAST = "past"
 
@@ -178,8 +180,9 @@ class ScheduleService:
 
     # --- supervisor commands -----------------------------------------------------------------------------------
 
-    async def skip(self, group: GroupConfig, day: date) -> SkipResult:
-        """Cancel the rounds of the group's session on `day` (local date) that have not opened yet."""
+    async def skip(self, group: GroupConfig, day: date, *, undo: bool = False) -> SkipResult:
+        """Cancel the rounds of the group's session on `day` (local date) that have not opened yet; with `undo`,
+        put a skipped session back (its rounds then open as planned, or at once if their time has come)."""
         if group.calendar is None:
             return SkipResult(SkipOutcome.NO_SESSION)
         zone = self.config.group_zone(group)
@@ -192,6 +195,9 @@ class ScheduleService:
             return SkipResult(SkipOutcome.PAST, session_at)
         key = session_key(session_at, zone)
         async with self.store.transaction() as store:
+            if undo:
+                restored = await store.unskip_session(group.id, key)
+                return SkipResult(SkipOutcome.UNSKIPPED if restored else SkipOutcome.NOT_SKIPPED, session_at)
             added = await store.skip_session(group.id, key)
             stored = [await store.scheduled_round(group.id, key, timeline.flow_id) for timeline in group.rounds]
             rounds_open = any(row is not None and row.is_open for row in stored)

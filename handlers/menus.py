@@ -41,6 +41,7 @@ SUPERVISOR_COMMANDS = (
     ("finish", N_("end a supervision process")),
     ("schedule", N_("the next sessions and their rounds")),
     ("skip", N_("skip one session: give its date after the group")),
+    ("unskip", N_("undo /skip: give the group and the date")),
     ("unlink", N_("stop notes in the linked group chat")),
     ("rounds", N_("a group's rounds and how many answered")),
     ("digest", N_("send a round's digest again (add a round number)")),

@@ -1,4 +1,5 @@
-"""The calendar at the Telegram edge: the timer, `/schedule`, `/skip`, and `/link` / `/unlink` of a group chat.
+"""The calendar at the Telegram edge: the timer, `/schedule`, `/skip` and `/unskip`, and `/link` / `/unlink` of a
+group chat.
 
 The timer is PTB's JobQueue (APScheduler) and nothing more: a job with a stable id runs `ScheduleService.run_due`
 and re-arms itself for the next due moment, a periodic sweep (another stable id) catches anything missed, and both
@@ -10,7 +11,6 @@ what is due, which is also the catch-up after downtime.
 from __future__ import annotations
 
 import logging
-from datetime import date
 from html import escape
 
 from telegram import Update
@@ -22,7 +22,7 @@ from checkins.calendars import parse_date
 from checkins.config import GroupConfig
 from checkins.i18n import Catalog
 from checkins.schedule_view import format_moment
-from checkins.scheduler import SkipOutcome
+from checkins.scheduler import SkipOutcome, SkipResult
 from handlers.context import SERVICES_KEY, KierrosContext, Services
 from handlers.supervisor import target_group
 
@@ -99,36 +99,56 @@ async def show_schedule(update: Update, context: KierrosContext, group: GroupCon
 
 async def skip_command(update: Update, context: KierrosContext) -> None:
     """Cancel the rounds of one session: /skip <group> <date>."""
+    await _skip_or_unskip(update, context, undo=False)
+
+
+async def unskip_command(update: Update, context: KierrosContext) -> None:
+    """Put a skipped session back: /unskip <group> <date>."""
+    await _skip_or_unskip(update, context, undo=True)
+
+
+async def _skip_or_unskip(update: Update, context: KierrosContext, *, undo: bool) -> None:
+    command = "unskip" if undo else "skip"
     arguments = list(context.args or [])
     date_text = arguments.pop() if arguments else ""
     context.args = arguments
-    target = await target_group(update, context, "skip")
+    target = await target_group(update, context, command)
     if target is None:
         return
     group, catalog = target
     try:
         day = parse_date(date_text)
     except ValueError:
-        usage = catalog.gettext("Usage: /skip <group> <date>, for example /skip {id} 2026-03-10")
+        if undo:
+            usage = catalog.gettext("Usage: /unskip <group> <date>, for example /unskip {id} 2026-03-10")
+        else:
+            usage = catalog.gettext("Usage: /skip <group> <date>, for example /skip {id} 2026-03-10")
         await _reply(update, escape(usage.format(id=group.id)))
         return
-    await _reply(update, escape(await _skip(context.services, group, day, date_text, catalog)))
+    result = await context.services.schedule.skip(group, day, undo=undo)
+    await _reply(update, escape(_skip_text(context.services, group, result, date_text, catalog)))
     await arm_next(context.application)
 
 
-async def _skip(services: Services, group: GroupConfig, day: date, day_text: str, catalog: Catalog) -> str:
-    result = await services.schedule.skip(group, day)
+def _skip_text(services: Services, group: GroupConfig, result: SkipResult, day_text: str, catalog: Catalog) -> str:
     supervisor = services.config.supervisors[group.supervisor_id]
     zone = services.config.supervisor_zone(supervisor)
     when = format_moment(result.session_at, zone, catalog.language) if result.session_at else day_text
-    if result.outcome is SkipOutcome.NO_SESSION:
-        return catalog.gettext("{group} has no session on {date}. /schedule {id} lists the sessions.").format(
-            group=group.name, date=day_text, id=group.id
-        )
-    if result.outcome is SkipOutcome.PAST:
-        return catalog.gettext("The session on {date} has already started.").format(date=when)
-    if result.outcome is SkipOutcome.ALREADY_SKIPPED:
-        return catalog.gettext("The session on {date} was already skipped.").format(date=when)
+    match result.outcome:
+        case SkipOutcome.NO_SESSION:
+            return catalog.gettext("{group} has no session on {date}. /schedule {id} lists the sessions.").format(
+                group=group.name, date=day_text, id=group.id
+            )
+        case SkipOutcome.PAST:
+            return catalog.gettext("The session on {date} has already started.").format(date=when)
+        case SkipOutcome.ALREADY_SKIPPED:
+            return catalog.gettext("The session on {date} was already skipped.").format(date=when)
+        case SkipOutcome.NOT_SKIPPED:
+            return catalog.gettext("The session on {date} was not skipped.").format(date=when)
+        case SkipOutcome.UNSKIPPED:
+            return catalog.gettext("The session of {group} on {date} is back on: its rounds open as planned.").format(
+                group=group.name, date=when
+            )
     text = catalog.gettext("The session of {group} on {date} is skipped: its rounds will not open.").format(
         group=group.name, date=when
     )
@@ -176,5 +196,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("schedule", schedule_command, filters=private))
     application.add_handler(CommandHandler("skip", skip_command, filters=private))
+    application.add_handler(CommandHandler("unskip", unskip_command, filters=private))
     application.add_handler(CommandHandler("unlink", unlink_command, filters=private))
     application.add_handler(CommandHandler("link", link_command, filters=filters.ChatType.GROUPS))

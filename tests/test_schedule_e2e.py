@@ -2,7 +2,8 @@
 
 Members join, one pauses; the group chat is linked; at the opening time a restart's catch-up opens the round
 (prompts, and a note in the group chat); a reminder reaches only the member who has not submitted; at the close
-the digest arrives once, counting the paused member apart. Also: `/schedule`, `/skip`, `/settings`, `/language`.
+the digest arrives once, counting the paused member apart. Also: `/schedule`, `/skip`, `/unskip`, `/settings`,
+`/language`.
 """
 
 from __future__ import annotations
@@ -175,9 +176,19 @@ async def test_supervisor_sees_and_skips_sessions(
     assert "has no session on 12.3.2031" in (await supervisor.wait_for_message()).content
     await supervisor.send_command("schedule")
     assert "skipped" in (await supervisor.wait_for_message()).content
+    await supervisor.send_command("unskip", f"{GROUP_ID} 11.3.2031")
+    assert "is back on: its rounds open as planned" in (await supervisor.wait_for_message()).content
+    await supervisor.send_command("unskip", f"{GROUP_ID} 2031-03-11")
+    assert "was not skipped" in (await supervisor.wait_for_message()).content
+    await supervisor.send_command("unskip", GROUP_ID)
+    assert "Usage: /unskip" in (await supervisor.wait_for_message()).content
+    await supervisor.send_command("schedule")
+    assert "skipped" not in (await supervisor.wait_for_message()).content
 
     member = sim.user(2001, "Maija", language_code="en")
     await member.send_command("schedule", GROUP_ID)
+    assert "only for supervisors" in (await member.wait_for_message()).content
+    await member.send_command("unskip", f"{GROUP_ID} 2031-03-11")
     assert "only for supervisors" in (await member.wait_for_message()).content
 
     # Linking a group chat: only the supervisor, and a refusal in the shared chat names no group.

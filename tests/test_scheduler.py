@@ -210,6 +210,19 @@ async def test_paused_members_are_not_asked_and_resume_brings_them_in(harness: H
     assert len(await harness.dedupe_keys("first:")) == 2
 
 
+async def test_an_unskipped_session_opens_its_round_even_when_its_time_has_come(harness: Harness) -> None:
+    await harness.add_members(2)
+    group = harness.config.groups["g"]
+    assert (await harness.schedule.skip(group, SESSION.date(), undo=True)).outcome is SkipOutcome.NOT_SKIPPED
+    assert (await harness.schedule.skip(group, SESSION.date())).outcome is SkipOutcome.SKIPPED
+    harness.clock.set(helsinki(2026, 3, 22))
+    assert await harness.schedule.run_due() == []
+    assert (await harness.schedule.skip(group, SESSION.date(), undo=True)).outcome is SkipOutcome.UNSKIPPED
+    assert [type(a).__name__ for a in await harness.schedule.run_due()] == ["OpenRound"]
+    harness.clock.set(SESSION)
+    assert (await harness.schedule.skip(group, SESSION.date(), undo=True)).outcome is SkipOutcome.PAST
+
+
 async def test_a_pause_that_runs_out_brings_the_member_into_the_open_round(harness: Harness) -> None:
     first, second = await harness.add_members(2)
     async with harness.store.transaction() as store:

@@ -92,6 +92,13 @@ class ScheduleQueries(Queries):
         )
         return changed > 0
 
+    async def unskip_session(self, group_id: str, session_key: str) -> bool:
+        """Return False when the session was not skipped."""
+        changed = await self._run(
+            "DELETE FROM skipped_sessions WHERE group_id = ? AND session_key = ?", (group_id, session_key)
+        )
+        return changed > 0
+
     async def skipped_sessions(self) -> set[tuple[str, str]]:
         rows = await self._all("SELECT group_id, session_key FROM skipped_sessions")
         return {(row[0], row[1]) for row in rows}
