@@ -4,7 +4,8 @@ The loop drives the same state machine (checkins/answering.py) and shows the sam
 the bot: each screen's HTML becomes plain text and its buttons are numbered in their rows; typing a number presses
 that button, anything else is a text answer. After Submit it prints how the answers would appear in the
 supervisor's digest — checkins/digest.py with this one respondent and the thresholds relaxed — clearly marked as a
-preview. Input and output are plain callables, so the loop runs the same from stdin or from a test's list of lines.
+preview; "Change my answers" then reopens them, as in the chat. Input and output are plain callables, so the loop
+runs the same from stdin or from a test's list of lines.
 """
 
 from __future__ import annotations
@@ -95,12 +96,8 @@ def _show(screen: Screen, write: Write) -> list[Button]:
     return buttons
 
 
-def walk(flow: Flow, catalog: Catalog, read: ReadLine, write: Write, round_number: int = 1) -> dict[str, Any] | None:
-    """Take a member through the flow; returns the submitted answers, or None when the input ends first."""
-    language = catalog.language
-    write(f"{flow.title.get(language)}\n\n{flow.intro.get(language)}")
-    write(catalog.gettext("Type the number of a button and press Enter. To answer a text question, write your answer."))
-    progress = Progress.start(flow, round_number)
+def walk(flow: Flow, catalog: Catalog, read: ReadLine, write: Write, progress: Progress) -> Progress | None:
+    """Take a member through the flow from `progress` until they submit; None when the input ends first."""
     edit_list = False
     while progress.status is not Status.SUBMITTED:
         write("")
@@ -134,9 +131,25 @@ def walk(flow: Flow, catalog: Catalog, read: ReadLine, write: Write, round_numbe
             write("→ " + plain_text(display_value(question, moved.answers.get(question.id), catalog)))
         edit_list = isinstance(action, ShowEditList)
         progress = moved
-    write("")
-    write(plain_text(submitted_screen(PREVIEW_ROUND_ID, progress, catalog).text))
-    return dict(progress.answers)
+    return progress
+
+
+def _change_answers(flow: Flow, catalog: Catalog, read: ReadLine, write: Write, submitted: Progress) -> Progress | None:
+    """The submitted screen with its "Change my answers" button: the reopened answers, or None when the input ends."""
+    while True:
+        write("")
+        buttons = _show(submitted_screen(PREVIEW_ROUND_ID, submitted, catalog), write)
+        line = read()
+        if line is None:
+            return None
+        typed = line.strip()
+        if typed.isdigit() and 1 <= int(typed) <= len(buttons):
+            action = decode_action(buttons[int(typed) - 1].data.rsplit(":", 1)[1])
+            assert action is not None, "a screen offered a button the state machine cannot read"
+            moved = apply(flow, submitted, action)
+            if not isinstance(moved, Rejection):
+                return moved
+        write(catalog.gettext("There is no button {number}.").format(number=typed))
 
 
 def digest_preview(flow: Flow, answers: Mapping[str, Any], catalog: Catalog, round_number: int = 1) -> str:
@@ -168,17 +181,28 @@ def digest_preview(flow: Flow, answers: Mapping[str, Any], catalog: Catalog, rou
 
 
 def run(flow: Flow, catalog: Catalog, read: ReadLine, write: Write, round_number: int = 1) -> int:
-    """The whole `try` session; the exit code is 0 after a preview and 1 when the input ended before Submit."""
-    answers = walk(flow, catalog, read, write, round_number)
-    if answers is None:
-        write("")
-        write(catalog.gettext("The input ended before the answers were submitted, so there is nothing to preview."))
-        return 1
-    rule = "=" * 72
-    banner = catalog.gettext(
-        "PREVIEW – nothing was sent. This is how these answers would appear in the supervisor's digest. The "
-        "thresholds are relaxed to show one respondent; a real digest shows nothing until enough members answer."
-    )
-    write(f"\n{rule}\n{banner}\n{rule}\n")
-    write(digest_preview(flow, answers, catalog, round_number))
-    return 0
+    """The whole `try` session; the exit code is 0 after a preview and 1 when the input ended before Submit. After
+    each preview the answers can be changed and submitted again, as in the chat, until the input ends."""
+    language = catalog.language
+    write(f"{flow.title.get(language)}\n\n{flow.intro.get(language)}")
+    write(catalog.gettext("Type the number of a button and press Enter. To answer a text question, write your answer."))
+    progress: Progress | None = Progress.start(flow, round_number)
+    previewed = False
+    while progress is not None:
+        submitted = walk(flow, catalog, read, write, progress)
+        if submitted is None:
+            break
+        rule = "=" * 72
+        banner = catalog.gettext(
+            "PREVIEW – nothing was sent. This is how these answers would appear in the supervisor's digest. The "
+            "thresholds are relaxed to show one respondent; a real digest shows nothing until enough members answer."
+        )
+        write(f"\n{rule}\n{banner}\n{rule}\n")
+        write(digest_preview(flow, submitted.answers, catalog, round_number))
+        previewed = True
+        progress = _change_answers(flow, catalog, read, write, submitted)
+    if previewed:
+        return 0
+    write("")
+    write(catalog.gettext("The input ended before the answers were submitted, so there is nothing to preview."))
+    return 1

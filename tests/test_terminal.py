@@ -50,13 +50,34 @@ def test_a_member_walk_with_skip_toggles_edit_and_a_digest_preview() -> None:
     final_review = walk.rsplit("\nYour answers\n", 1)[1]
     assert "4. What would you like to bring to the next session?\n→ (skipped)" in final_review
     assert "What is your topic about?" not in final_review
-    assert "Thank you! Your answers are submitted." in walk
+    assert "Thank you! Your answers are submitted." in preview and "[1] Change my answers" in preview
     assert "Check-in digest: your group, round 1" in preview and "1 of 1 answered" in preview
     assert "How is your energy at work right now? 4.0" in preview and "• Colleagues helped" in preview
     assert "In the printable report, every answer:" in preview
     # A hidden question's earlier answer is dropped, and HTML never reaches the terminal.
     assert "Rotas" not in preview and "What is your topic about?" not in preview
     assert "<b>" not in out and "&amp;" not in out
+
+
+def test_answers_can_be_changed_after_the_preview_and_previewed_again() -> None:
+    lines = [
+        "4",  # energy 4
+        "Colleagues helped",  # went_well
+        "2",  # difficult: Skip
+        "2",  # bring: Skip (so topic_area and urgency are not asked)
+        "1",  # Submit
+        "1",  # Change my answers
+        "2",  # review: Edit
+        "1",  # edit energy…
+        "2",  # …to 2
+        "1",  # Submit again
+    ]
+    result = try_flow("pre_session", "--lang", "en", lines=lines)
+    assert result.returncode == 0, result.stderr
+    first, second = result.stdout.split("PREVIEW – nothing was sent.")[1:]
+    assert "How is your energy at work right now? 4.0" in first
+    assert "Your answers" in first  # the review screen after "Change my answers"
+    assert "How is your energy at work right now? 2.0" in second and "• Colleagues helped" in second
 
 
 def test_a_flow_file_in_finnish_in_a_round_without_the_rotated_question() -> None:
