@@ -95,6 +95,7 @@ class RoundClosing:
             await self._queue_individual_digest(round_row, group, *attributed)
         else:
             await self.digests.record_statistics(round_row, submitted)
+            await self.digests.scrub_texts(round_row)
             await self.digests.queue_digest(group, round_row.number, dedupe=f"digest:{round_row.id}")
         return submitted
 

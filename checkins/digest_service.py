@@ -28,7 +28,7 @@ from checkins.screens import Button, Keyboard, Screen
 from checkins.scrubbing import group_redactor
 from checkins.stats import QuestionStats, RoundRecord, Thresholds, round_statistics
 from checkins.storage import RoundRow, Store
-from checkins.summary import DigestSource, Summary, TextSection, build_summary
+from checkins.summary import DigestSource, Summary, TextSection, build_summary, placeholders
 
 # The digest's reply button; checkins.replies lists the answers behind it.
 REPLY_LIST_PREFIX = "rl:"
@@ -81,6 +81,19 @@ class DigestService:
         await self.store.save_question_stats(
             round_row.id, round_statistics(flow, answers, submitted, thresholds_of(group))
         )
+
+    async def scrub_texts(self, round_row: RoundRow) -> None:
+        """At close, scrub the round's free texts for good (inside the closing transaction). Nobody reads them
+        unscrubbed after close, and a digest sent again later must not depend on who is still a member then: a
+        colleague's name stays out even after they leave the group."""
+        group = self.config.groups[round_row.group_id]
+        flow = self.config.flows.get(round_row.flow_id)
+        if flow is None:
+            return
+        redactor = await group_redactor(self.store, group)
+        marks = placeholders(self.translator.for_language(self.config.supervisors[group.supervisor_id].language))
+        text_ids = [q.id for q in flow.questions if q.type is QuestionType.TEXT]
+        await self.store.rewrite_texts(round_row.id, text_ids, lambda text: redactor.redact(text, marks))
 
     async def _summary(self, group: GroupConfig, round_row: RoundRow, catalog: Catalog) -> Summary | None:
         flow = self.config.flows.get(round_row.flow_id)

@@ -8,9 +8,9 @@ import pytest
 
 from bot import quiet_libraries
 from botsim.server import BotApiSimulator
-from demo import MEMBERS
+from demo import GROUP_ID, MEMBERS
 from tests.conftest import BotRunner, RunnerFactory
-from tests.test_round_e2e import close_and_read_digest, open_round, script, setup_group
+from tests.test_round_e2e import close_and_read_digest, file_text, open_round, script, setup_group
 
 NO_REPLY_WINDOW = "privacy: {reply_window_hours: 0}\n"
 
@@ -93,3 +93,28 @@ async def test_logs_hold_no_answer_text_names_or_token(
     assert sim.token not in logged
     for secret in ("a family thanked us", "too few substitutes", *identities(bot)):
         assert secret not in logged, secret
+
+
+async def test_a_digest_sent_again_keeps_out_a_colleague_who_has_left(sim: BotApiSimulator, bot: BotRunner) -> None:
+    supervisor, members = await setup_group(sim, count=3)
+    await open_round(supervisor, members)
+    for number, member in enumerate(members):
+        steps = script(number)
+        if number == 0:
+            steps[1] = "text:Pekka Virtasen kanssa sujui hyvin"
+        await member.answer(steps)
+        await member.submit()
+    first = await close_and_read_digest(sim, supervisor)
+    assert "kanssa sujui hyvin" in first and "Pekka" not in first and "Virtas" not in first
+
+    pekka = members[1].user  # leaves; the group no longer knows his name
+    await pekka.send_command("leave")
+    choice = await pekka.wait_for_message(lambda m: m.has_button(f"lv:{GROUP_ID}"))
+    await pekka.press(f"lv:{GROUP_ID}", message_id=choice.message_id)
+    await pekka.wait_for_message(lambda m: "You left" in m.content)
+    before = len(supervisor.messages)
+    await supervisor.send_command("digest", f"{GROUP_ID} 1")
+    await supervisor.wait_for_message(lambda m: "answered" in m.content)
+    await sim.wait_idle(timeout=10)
+    again = "\n".join(file_text(sim, m) if m.document else m.content for m in supervisor.messages[before:])
+    assert "kanssa sujui hyvin" in again and "Pekka" not in again and "Virtas" not in again

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from checkins.stats import QuestionStats
 from checkins.storage.base import Queries
@@ -41,6 +41,20 @@ class DigestQueries(Queries):
                 question_id, kind, responses, json.loads(counts), mean, median
             )
         return found
+
+    async def rewrite_texts(self, round_id: str, question_ids: Iterable[str], rewrite: Callable[[str], str]) -> int:
+        """Replace each of the round's free-text answers to these questions by `rewrite(text)`; returns how many
+        changed."""
+        wanted = set(question_ids)
+        rows = await self._all("SELECT id, question_id, value FROM answers WHERE round_id = ?", (round_id,))
+        changed = 0
+        for answer_id, question_id, value in rows:
+            text = json.loads(value)
+            if question_id not in wanted or not isinstance(text, str) or (new := rewrite(text)) == text:
+                continue
+            await self._run("UPDATE answers SET value = ? WHERE id = ?", (json.dumps(new), answer_id))
+            changed += 1
+        return changed
 
     async def round_texts(self, round_id: str, question_ids: Iterable[str]) -> dict[str, list[str]]:
         """A round's free-text answers for these questions, by question, in the random order of their random ids."""
