@@ -62,6 +62,8 @@ def mark_for_retry(application: Application, update: object) -> None:  # type: i
         log.error("update %s dropped: the database stayed busy", update.update_id)
         return
     attempts[update.update_id] = attempt + 1
+    for handled in [key for key in attempts if key < update.update_id - 1000]:  # long since handled or dropped
+        del attempts[handled]
     asyncio.get_running_loop().call_later(FIRST_BACKOFF * 2**attempt, application.update_queue.put_nowait, update)
 
 
