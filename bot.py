@@ -7,67 +7,35 @@
     python bot.py try FLOW [--lang fi|sv|en]     answer a flow (an id or a .yaml path) in the terminal, see the digest
 
 Wiring, in order: load config (one clear error and exit code 2 when it is wrong) → build the PTB `Application`
-(base URL configurable, so a self-hosted Bot API server or the simulator work; sends paced under Telegram's flood
-limits) → at start-up take the database lock, open storage, build the domain services, publish the command menus,
-start the outbox sender and arm the schedule timer and the retention purge → register the handlers → poll (or
-receive webhooks) until SIGTERM or Ctrl-C, then stop in order: finish the updates and the messages in flight, close
-the database, release the lock.
+(handlers/application.py: base URL configurable, so a self-hosted Bot API server or the simulator work; sends paced
+under Telegram's flood limits; at start-up it takes the database lock, opens storage, builds the domain services,
+publishes the command menus, starts the outbox sender and arms the schedule timer and the retention purge) → poll
+(or receive webhooks) until SIGTERM or Ctrl-C, then stop in order: finish the updates and the messages in flight,
+close the database, release the lock.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import signal
 import sqlite3
 import sys
-import time
-import tomllib
-from collections.abc import AsyncIterator, Callable
-from datetime import datetime
 from pathlib import Path
 
 from telegram import Update
-from telegram.error import InvalidToken
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application
 
-from checkins.config import AppConfig, load_config
-from checkins.digest_service import DigestService
+from checkins.config.app import AppConfig, load_config
+from checkins.config.yamlsource import ConfigError
 from checkins.i18n import LANGUAGES, Translator
-from checkins.membership import MembershipService
-from checkins.outbox import Outbox
-from checkins.personal_data import PersonalDataService
-from checkins.processes import ProcessService
-from checkins.replies import ReplyService
-from checkins.retention import purge_expired
-from checkins.rounds import RoundService
-from checkins.scheduler import ScheduleService
-from checkins.settings import SettingsService
-from checkins.storage import Store
-from checkins.storage.lock import DatabaseInUse, DatabaseLock
+from checkins.storage.lock import DatabaseInUse
 from checkins.terminal import find_flow, read_stdin_line
 from checkins.terminal import run as run_in_terminal
-from checkins.yamlsource import ConfigError
-from handlers import (
-    answering,
-    errors,
-    joining,
-    personal_data,
-    processes,
-    receiving,
-    replies,
-    schedule,
-    settings,
-    supervisor,
-)
-from handlers.context import SERVICES_KEY, KierrosContext, Services
-from handlers.delivery import OutboxSender
-from handlers.menus import publish_menus
-from handlers.pacing import FloodPacer
-from handlers.receiving import Poller
+from handlers import receiving
+from handlers.application import MODE_KEY, build_application, running
 
 log = logging.getLogger("kierros")
 
@@ -76,17 +44,7 @@ DEFAULT_CONFIG = ROOT / "config.yaml"
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 BASE_URL_ENV = "TELEGRAM_API_BASE_URL"
 WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
-SENDER_KEY = "outbox_sender"
-SENDER_TASK_KEY = "outbox_sender_task"
-LOCK_KEY = "database_lock"
-PURGE_INTERVAL_SECONDS = 3600
-MODE_KEY = "mode"
 POLL_TIMEOUT = 10
-
-
-def version() -> str:
-    with (ROOT / "pyproject.toml").open("rb") as file:
-        return str(tomllib.load(file)["project"]["version"])
 
 
 class TokenMask(logging.Filter):
@@ -118,172 +76,6 @@ def configure_logging(token: str) -> None:
     quiet_libraries()
     for handler in logging.getLogger().handlers:
         handler.addFilter(TokenMask(token))
-
-
-async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
-    config: AppConfig = application.bot_data["config"]
-    storage_path = application.bot_data.get("storage_path", config.storage_path)
-    lock = DatabaseLock(storage_path)
-    lock.acquire()
-    application.bot_data[LOCK_KEY] = lock
-    store = await Store.open(storage_path)
-    await store.forget_old_updates(time.time())
-    translator = Translator.load()
-    outbox = Outbox(store)
-    clock: Callable[[], float] = application.bot_data["clock"]
-    digests = DigestService(config, store, translator, outbox)
-    rounds = RoundService(config, store, translator, outbox, digests, clock)
-    membership = MembershipService(config, store, rounds, clock)
-    application.bot_data[SERVICES_KEY] = Services(
-        config,
-        store,
-        translator,
-        outbox,
-        rounds,
-        membership,
-        PersonalDataService(config, store, translator, clock),
-        ReplyService(config, store, translator, outbox),
-        ProcessService(config, store, translator, outbox, rounds, clock),
-        SettingsService(config, store, rounds, translator, clock),
-        ScheduleService(config, store, rounds, translator, outbox, clock),
-        digests,
-    )
-    await publish_menus(application.bot, config, translator)
-    sender = OutboxSender(application.bot, store, outbox, time.time, membership.mark_unreachable)
-    application.bot_data[SENDER_KEY] = sender
-    application.bot_data[SENDER_TASK_KEY] = asyncio.create_task(sender.run(), name="outbox-sender")
-    assert application.job_queue is not None
-    application.job_queue.run_repeating(
-        _purge,
-        interval=PURGE_INTERVAL_SECONDS,
-        first=0,
-        name="retention-purge",
-        job_kwargs={"misfire_grace_time": None},
-    )
-    schedule.start_timer(application)
-    log.info("%s", await startup_summary(application))
-
-
-async def startup_summary(application: Application) -> str:  # type: ignore[type-arg]
-    """One line: version, mode, groups, open rounds and when the outbox next has something to do."""
-    services: Services = application.bot_data[SERVICES_KEY]
-    config = services.config
-    async with services.store.transaction() as store:
-        open_groups = [group_id for group_id in config.groups if await store.open_round(group_id) is not None]
-        pending, next_due = await store.outbox_summary()
-    if next_due is None:
-        due = "nothing due"
-    elif next_due <= time.time():
-        due = f"{pending} message(s) due now"
-    else:
-        due = f"{pending} message(s), next at {datetime.fromtimestamp(next_due, config.timezone):%Y-%m-%d %H:%M:%S}"
-    return (
-        f"Kierros {version()} started as @{application.bot.username} "
-        f"({application.bot_data.get(MODE_KEY, 'polling')}): {len(config.groups)} group(s) "
-        f"({', '.join(config.groups)}), open rounds: {', '.join(open_groups) or 'none'}; next due: {due}"
-    )
-
-
-async def _purge(context: KierrosContext) -> None:
-    """Destroy expired links between answers and people, and delete answers past retention."""
-    services = context.services
-    report = await purge_expired(services.store, services.config, services.rounds.clock())
-    if report.rounds_unlinked or report.answers_deleted:
-        log.info("retention: %d rounds unlinked, %d answers deleted", report.rounds_unlinked, report.answers_deleted)
-
-
-async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-    sender: OutboxSender | None = application.bot_data.pop(SENDER_KEY, None)
-    task: asyncio.Task[None] | None = application.bot_data.pop(SENDER_TASK_KEY, None)
-    if sender is not None and task is not None:
-        await sender.stop()
-        await task
-    services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
-    if services is not None:
-        await services.store.close()
-    lock: DatabaseLock | None = application.bot_data.pop(LOCK_KEY, None)
-    if lock is not None:
-        lock.release()
-
-
-def build_application(
-    config: AppConfig,
-    token: str,
-    *,
-    base_url: str | None = None,
-    storage_path: Path | None = None,
-    clock: Callable[[], float] = time.time,
-) -> Application:  # type: ignore[type-arg]
-    """The PTB application with every handler registered; storage opens when it initialises.
-
-    `clock` is what the domain and the schedule take as "now" (tests pass a controllable one).
-    """
-    builder = (
-        ApplicationBuilder()
-        .token(token)
-        .context_types(ContextTypes(context=KierrosContext))
-        .post_init(_post_init)
-        .post_shutdown(_post_shutdown)
-    )
-    if config.flood_limits:
-        # Paces every send and edit under Telegram's limits; the outbox itself retries what still fails.
-        builder = builder.rate_limiter(FloodPacer())
-    api_base = base_url or config.api_base_url
-    if api_base:
-        builder = builder.base_url(api_base).base_file_url(api_base.replace("/bot", "/file/bot", 1))
-    application = builder.build()
-    application.bot_data["config"] = config
-    application.bot_data["clock"] = clock
-    if storage_path is not None:
-        application.bot_data["storage_path"] = storage_path
-
-    receiving.register(application)
-    joining.register(application)
-    supervisor.register(application)
-    personal_data.register(application)
-    replies.register(application)
-    processes.register(application)
-    # Before answering: it ends with catch-alls for unknown commands and button presses.
-    schedule.register(application)
-    settings.register(application)
-    answering.register(application)
-    errors.register(application)
-    return application
-
-
-@contextlib.asynccontextmanager
-async def running(
-    application: Application,  # type: ignore[type-arg]
-    poll_timeout: int = 1,
-) -> AsyncIterator[asyncio.Task[None]]:
-    """Run an application with polling inside an existing event loop; yields the polling task."""
-    await application.initialize()
-    try:
-        if application.post_init is not None:
-            await application.post_init(application)
-        await application.start()
-    except BaseException:
-        await _shut_down(application)
-        raise
-    # A webhook left over from webhook mode would make every getUpdates fail.
-    await application.bot.delete_webhook()
-    poller = Poller(application, timeout=poll_timeout)
-    polling = asyncio.create_task(poller.run(), name="polling")
-    try:
-        yield polling
-    finally:
-        await poller.stop()
-        with contextlib.suppress(InvalidToken):
-            await polling
-        if application.running:
-            await application.stop()
-        await _shut_down(application)
-
-
-async def _shut_down(application: Application) -> None:  # type: ignore[type-arg]
-    await application.shutdown()
-    if application.post_shutdown is not None:
-        await application.post_shutdown(application)
 
 
 async def serve(application: Application) -> int:  # type: ignore[type-arg]

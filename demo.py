@@ -19,7 +19,7 @@ from pathlib import Path
 from botsim.models import SimMessage
 from botsim.server import BotApiSimulator
 from botsim.users import SimUser
-from checkins.config import AppConfig, load_config
+from checkins.config.app import AppConfig, load_config
 
 FLOWS_DIR = Path(__file__).resolve().parent / "flows"
 SUPERVISOR_ID = 1001
@@ -247,7 +247,7 @@ async def join_via_invite(user: SimUser, supervisor: SimUser) -> None:
 
 
 async def run_demo(language: str = "fi") -> int:
-    from bot import build_application, running
+    from handlers.application import build_application, running
 
     with tempfile.TemporaryDirectory(prefix="kierros-demo-") as folder:
         config = write_demo_config(Path(folder), language=language)

@@ -28,10 +28,10 @@ from telegram import Bot
 from benchmarks.baseline_bot import QUESTION, build_baseline, question_markup
 from benchmarks.harness import MEMBER_IDS, Deployment, drain, new_simulator, run_bot, wait_until
 from benchmarks.report import Result, Target
-from bot import running
 from botsim.server import BotApiSimulator
 from botsim.users import SimUser
-from checkins.rounds import OpenOutcome
+from checkins.rounds.service import OpenOutcome
+from handlers.application import running
 
 MEMBERS_PER_GROUP = 10
 PRESSED = "3"

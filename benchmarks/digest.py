@@ -22,15 +22,15 @@ from zoneinfo import ZoneInfo
 
 from benchmarks.harness import people
 from benchmarks.report import Result, Target, growth_exponent
-from checkins.chart import chart_caption, render_chart
-from checkins.digest import render_compact
-from checkins.flows import Flow, LocalText, Option, ProctorFunction, Question, QuestionType
-from checkins.goals import Goal, expand_goals
+from checkins.config.flows import Flow, LocalText, Option, ProctorFunction, Question, QuestionType
+from checkins.config.goals import Goal, expand_goals
+from checkins.digest.chart import chart_caption, render_chart
+from checkins.digest.message import render_compact
+from checkins.digest.report import render_report
+from checkins.digest.stats import RoundRecord, Thresholds, round_statistics
+from checkins.digest.summary import DigestSource, Summary, build_summary
 from checkins.i18n import Catalog, Translator
-from checkins.redaction import Redactor, name_index
-from checkins.report import render_report
-from checkins.stats import RoundRecord, Thresholds, round_statistics
-from checkins.summary import DigestSource, Summary, build_summary
+from checkins.privacy.redaction import Redactor, name_index
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 THRESHOLDS = Thresholds(min_responses=3, text_min_responses=3)

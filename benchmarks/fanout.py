@@ -25,10 +25,10 @@ from telegram.constants import ParseMode
 from benchmarks.harness import MEMBER_IDS, Deployment, drain, new_simulator, run_bot, wait_until
 from benchmarks.report import Result, Target, growth_exponent
 from botsim.limits import RateLimits
-from checkins.digest_service import DigestService
+from checkins.digest.service import DigestService
 from checkins.i18n import Translator
 from checkins.outbox import Outbox
-from checkins.rounds import OpenOutcome, RoundService
+from checkins.rounds.service import OpenOutcome, RoundService
 from checkins.storage import Store
 
 # The flow's intro and its first question.

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot import build_application, running
 from botsim.server import BotApiSimulator
-from checkins.config import AppConfig, load_config
+from checkins.config.app import AppConfig, load_config
 from checkins.storage import Store
+from handlers.application import build_application, running
 from handlers.context import SERVICES_KEY, Services
 
 REPOSITORY = Path(__file__).resolve().parent.parent

@@ -11,6 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_datetime
+from babel.dates import format_skeleton, format_time
 from babel.numbers import format_decimal
 
 LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
@@ -51,3 +52,12 @@ def format_number(value: float, language: str, decimals: int = 1) -> str:
     """A mean or median with a fixed number of decimals: "3,5" in Finnish and Swedish, "3.5" in English."""
     pattern = "0." + "0" * decimals if decimals else "0"
     return format_decimal(round(value, decimals), pattern, locale=_locale(language))
+
+
+def format_day(moment: datetime, zone: ZoneInfo, language: str) -> str:
+    return format_skeleton("yMMMEd", moment, tzinfo=zone, locale=language)
+
+
+def format_moment(moment: datetime, zone: ZoneInfo, language: str) -> str:
+    """A date and time as people of `language` write it, on the clock of `zone`."""
+    return f"{format_day(moment, zone, language)} {format_time(moment, 'short', tzinfo=zone, locale=language)}"

@@ -15,7 +15,7 @@ import asyncio
 import base64
 from typing import Any
 
-from checkins.screens import Screen
+from checkins.messages import Screen
 from checkins.storage import Store
 from checkins.storage.outbox import PRIORITY_BULK, PRIORITY_INTERACTIVE, PRIORITY_TIDY
 

@@ -1,11 +1,11 @@
 """`python bot.py try FLOW`: a flow walked through in the terminal exactly as a member meets it in Telegram.
 
-The loop drives the same state machine (checkins/answering.py) and shows the same screens (checkins/screens.py) as
-the bot: each screen's HTML becomes plain text and its buttons are numbered in their rows; typing a number presses
-that button, anything else is a text answer. After Submit it prints how the answers would appear in the
-supervisor's digest — checkins/digest.py with this one respondent and the thresholds relaxed — clearly marked as a
-preview; "Change my answers" then reopens them, as in the chat. Input and output are plain callables, so the loop
-runs the same from stdin or from a test's list of lines.
+The loop drives the same state machine (checkins/rounds/answering.py) and shows the same screens
+(checkins/rounds/screens.py) as the bot: each screen's HTML becomes plain text and its buttons are numbered in their
+rows; typing a number presses that button, anything else is a text answer. After Submit it prints how the answers
+would appear in the supervisor's digest — checkins/digest/message.py with this one respondent and the thresholds
+relaxed — clearly marked as a preview; "Change my answers" then reopens them, as in the chat. Input and output are
+plain callables, so the loop runs the same from stdin or from a test's list of lines.
 """
 
 from __future__ import annotations
@@ -18,7 +18,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from checkins.answering import (
+from checkins.config.app import load_config
+from checkins.config.flows import Flow, QuestionType, load_flow
+from checkins.config.yamlsource import ConfigError
+from checkins.digest.message import render_compact
+from checkins.digest.stats import RoundRecord, Thresholds, round_statistics
+from checkins.digest.summary import DigestSource, build_summary
+from checkins.i18n import Catalog
+from checkins.messages import Button, Screen, display_value
+from checkins.privacy.redaction import Redactor
+from checkins.rounds.answering import (
     Back,
     Progress,
     Rejection,
@@ -28,24 +37,7 @@ from checkins.answering import (
     apply,
     decode_action,
 )
-from checkins.config import load_config
-from checkins.digest import render_compact
-from checkins.flows import Flow, QuestionType, load_flow
-from checkins.i18n import Catalog
-from checkins.redaction import Redactor
-from checkins.screens import (
-    Button,
-    ReviewMode,
-    Screen,
-    display_value,
-    question_screen,
-    rejection_text,
-    review_screen,
-    submitted_screen,
-)
-from checkins.stats import RoundRecord, Thresholds, round_statistics
-from checkins.summary import DigestSource, build_summary
-from checkins.yamlsource import ConfigError
+from checkins.rounds.screens import ReviewMode, question_screen, rejection_text, review_screen, submitted_screen
 
 ReadLine = Callable[[], str | None]
 Write = Callable[[str], None]

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, User
 
 from checkins.i18n import Catalog
-from checkins.membership import Person
-from checkins.screens import Keyboard
+from checkins.messages import Keyboard
+from checkins.rounds.membership import Person
 from handlers.context import Services
 
 

@@ -12,17 +12,17 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from checkins.config import AppConfig
-from checkins.digest_service import DigestService
+from checkins.config.app import AppConfig
+from checkins.digest.service import DigestService
 from checkins.i18n import Catalog, Translator
-from checkins.membership import MembershipService, Person
 from checkins.outbox import Outbox
-from checkins.personal_data import PersonalDataService
-from checkins.processes import ProcessService
-from checkins.replies import ReplyService
-from checkins.rounds import RoundService
-from checkins.scheduler import ScheduleService
-from checkins.settings import SettingsService
+from checkins.privacy.personal_data import PersonalDataService
+from checkins.privacy.replies import ReplyService
+from checkins.rounds.membership import MembershipService, Person
+from checkins.rounds.processes import ProcessService
+from checkins.rounds.service import RoundService
+from checkins.rounds.settings import SettingsService
+from checkins.schedule.scheduler import ScheduleService
 from checkins.storage import Store
 
 SERVICES_KEY = "services"

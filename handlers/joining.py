@@ -16,8 +16,8 @@ from telegram import ChatMember, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, filters
 
-from checkins.membership import JoinOutcome
-from checkins.onboarding import PRIVACY_CALLBACK, privacy_button, privacy_text, supervisor_overview
+from checkins.rounds.membership import JoinOutcome
+from checkins.rounds.onboarding import PRIVACY_CALLBACK, privacy_button, privacy_text, supervisor_overview
 from handlers.common import catalog_for_sender, keyboard_markup, sender
 from handlers.context import KierrosContext
 from handlers.menus import MEMBER_COMMANDS, SUPERVISOR_COMMANDS, publish_supervisor_menu

@@ -10,7 +10,7 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from checkins.config import AppConfig, Supervisor
+from checkins.config.app import AppConfig, Supervisor
 from checkins.i18n import LANGUAGES, N_, Catalog, Translator
 
 log = logging.getLogger(__name__)

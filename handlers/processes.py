@@ -14,10 +14,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from checkins.config import GroupConfig, GroupMode
+from checkins.config.app import GroupConfig, GroupMode
 from checkins.i18n import Catalog
-from checkins.membership import JoinOutcome
-from checkins.processes import consent_text
+from checkins.rounds.membership import JoinOutcome
+from checkins.rounds.processes import consent_text
 from handlers.common import catalog_for_sender, sender
 from handlers.context import KierrosContext
 from handlers.schedule import show_schedule

@@ -9,8 +9,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
-from checkins.digest_service import REPLY_LIST_PREFIX
-from checkins.replies import ANSWER_BACK_PREFIX, REPLY_PREFIX
+from checkins.digest.service import REPLY_LIST_PREFIX
+from checkins.privacy.replies import ANSWER_BACK_PREFIX, REPLY_PREFIX
 from handlers.context import KierrosContext
 
 

@@ -18,11 +18,11 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler, filters
 from telegram.helpers import create_deep_linked_url
 
-from checkins.calendars import parse_date
-from checkins.config import GroupConfig
+from checkins.config.app import GroupConfig
+from checkins.config.calendars import parse_date
+from checkins.formatting import format_moment
 from checkins.i18n import Catalog
-from checkins.schedule_view import format_moment
-from checkins.scheduler import SkipOutcome, SkipResult
+from checkins.schedule.scheduler import SkipOutcome, SkipResult
 from handlers.context import SERVICES_KEY, KierrosContext, Services
 from handlers.supervisor import target_group
 

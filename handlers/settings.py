@@ -10,9 +10,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from checkins.calendars import parse_date
-from checkins.screens import Screen
-from checkins.settings import PREFIX
+from checkins.config.calendars import parse_date
+from checkins.messages import Screen
+from checkins.rounds.settings import PREFIX
 from checkins.storage import MemberRow
 from handlers.context import KierrosContext
 from handlers.joining import catalog_for_sender

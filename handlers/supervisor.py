@@ -15,11 +15,11 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler, filters
 from telegram.helpers import create_deep_linked_url
 
-from checkins.closing import CloseOutcome
-from checkins.config import GroupConfig
-from checkins.digest_service import DigestOutcome
+from checkins.config.app import GroupConfig
+from checkins.digest.service import DigestOutcome
 from checkins.i18n import Catalog
-from checkins.rounds import OpenOutcome
+from checkins.rounds.closing import CloseOutcome
+from checkins.rounds.service import OpenOutcome
 from handlers.common import catalog_for_sender
 from handlers.context import KierrosContext
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from bot import build_application, running
 from botsim.server import BotApiSimulator
-from checkins.config import AppConfig
+from checkins.config.app import AppConfig
 from demo import write_demo_config
+from handlers.application import build_application, running
 from handlers.context import SERVICES_KEY, Services
 
 

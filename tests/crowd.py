@@ -12,7 +12,7 @@ from pathlib import Path
 from botsim.models import SimMessage
 from botsim.server import BotApiSimulator
 from botsim.users import SimUser
-from checkins.config import AppConfig, load_config
+from checkins.config.app import AppConfig, load_config
 from checkins.storage import Store
 from demo import MemberDriver, is_screen
 

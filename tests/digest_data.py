@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from checkins.flows import Flow, Option, ProctorFunction, Question, QuestionType
-from checkins.goals import Goal, expand_goals
+from checkins.config.flows import Flow, Option, ProctorFunction, Question, QuestionType
+from checkins.config.goals import Goal, expand_goals
+from checkins.digest.stats import RoundRecord, Thresholds, round_statistics
+from checkins.digest.summary import DigestSource, Summary, build_summary
 from checkins.i18n import Catalog, Translator
-from checkins.redaction import Redactor
-from checkins.stats import RoundRecord, Thresholds, round_statistics
-from checkins.summary import DigestSource, Summary, build_summary
+from checkins.privacy.redaction import Redactor
 from tests.fixtures import text
 
 HELSINKI = ZoneInfo("Europe/Helsinki")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from checkins.flows import Condition, ConditionKind, Flow, LocalText, Option, Question, QuestionType
+from checkins.config.flows import Condition, ConditionKind, Flow, LocalText, Option, Question, QuestionType
 
 
 def text(en: str, fi: str | None = None) -> LocalText:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from checkins.answering import (
+from checkins.rounds.answering import (
     Back,
     Choose,
     Done,

@@ -19,7 +19,7 @@ import pytest
 
 from botsim.server import BotApiSimulator
 from botsim.users import SimGroupChat, SimUser
-from checkins.config import AppConfig, load_config
+from checkins.config.app import AppConfig, load_config
 from demo import GROUP_ID, INVITE_LINK, SUPERVISOR_ID, MemberDriver, write_demo_config
 from tests.conftest import BotRunner, RunnerFactory
 from tests.test_round_e2e import close_and_read_digest

@@ -15,9 +15,9 @@ import pytest
 
 from botsim.models import SimMessage
 from botsim.server import BotApiSimulator
-from checkins.flows import QuestionType, load_flow
+from checkins.config.flows import QuestionType, load_flow
 from checkins.i18n import Translator
-from checkins.screens import SCREEN_CHARS
+from checkins.rounds.screens import SCREEN_CHARS
 from demo import FLOWS_DIR, GROUP_ID, MEMBERS, SUPERVISOR_ID, MemberDriver, join_via_invite
 from tests.conftest import RunnerFactory
 from tests.test_round_e2e import file_text

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from checkins.config import GroupConfig, load_config
-from checkins.yamlsource import ConfigError, load_yaml
+from checkins.config.app import GroupConfig, load_config
+from checkins.config.yamlsource import ConfigError, load_yaml
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import build_application, running
 from botsim import BotApiSimulator, FaultPlan, RateLimits
 from botsim.users import SimUser
-from checkins import membership
+from checkins.rounds import membership
 from demo import MemberDriver
+from handlers.application import build_application, running
 from tests.crowd import PatientDriver, database_held, seed_members, supervisor_id, write_crowd_config
 from tests.test_round_e2e import latest_report
 

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from checkins.digest import SCREEN_BUDGET, clip, render_compact
+from checkins.digest.message import SCREEN_BUDGET, clip, render_compact
 from checkins.formatting import format_date, format_date_time, format_number, format_short_date
 from tests.digest_data import HELSINKI, ROUND_ANSWERS, catalog, summary, timestamp
 

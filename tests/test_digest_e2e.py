@@ -11,8 +11,8 @@ import html5lib
 from botsim.models import SimMessage
 from botsim.server import BotApiSimulator
 from botsim.users import SimUser
-from checkins.chart import HEIGHT_PX, WIDTH_PX
-from checkins.config import load_config
+from checkins.config.app import load_config
+from checkins.digest.chart import HEIGHT_PX, WIDTH_PX
 from demo import GROUP_ID, SUPERVISOR_ID
 from tests.conftest import BotRunner
 from tests.test_goals import EVALUATION_FLOW

@@ -6,10 +6,10 @@ import base64
 import json
 from pathlib import Path
 
-from checkins.digest_service import DigestOutcome, DigestService
+from checkins.digest.service import DigestOutcome, DigestService
 from checkins.i18n import Translator
 from checkins.outbox import Outbox
-from checkins.rounds import author_tag
+from checkins.privacy.author_tags import author_tag
 from checkins.storage import Store
 from demo import GROUP_ID, write_demo_config
 

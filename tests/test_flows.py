@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from checkins.flows import (
+from checkins.config.flows import (
     LANGUAGES,
     Condition,
     ConditionKind,
@@ -17,7 +17,7 @@ from checkins.flows import (
     load_flow,
     load_flows,
 )
-from checkins.yamlsource import ConfigError
+from checkins.config.yamlsource import ConfigError
 
 SHIPPED_FLOW = Path(__file__).resolve().parent.parent / "flows" / "pre_session.yaml"
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from checkins.answering import Back, Choose, EditQuestion, Progress, Rejection, Skip, Status, Submit, apply
-from checkins.config import load_config
-from checkins.flows import QuestionType, load_flow
-from checkins.goals import Goal, expand_goals, goal_question_id
-from checkins.yamlsource import ConfigError
+from checkins.config.app import load_config
+from checkins.config.flows import QuestionType, load_flow
+from checkins.config.goals import Goal, expand_goals, goal_question_id
+from checkins.config.yamlsource import ConfigError
+from checkins.rounds.answering import Back, Choose, EditQuestion, Progress, Rejection, Skip, Status, Submit, apply
 from tests.fixtures import sample_flow, text
 from tests.test_config import BASE_CONFIG, write_setup
 

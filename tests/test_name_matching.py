@@ -7,8 +7,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checkins.name_matching import END, NameIndex, NameRule, fold
-from checkins.redaction import Redactor
+from checkins.privacy.name_matching import END, NameIndex, NameRule, fold
+from checkins.privacy.redaction import Redactor
 
 NAMES = [
     "Maija", "Meikäläinen", "Maija Meikäläinen", "Pekka", "Antti", "Virtanen", "Kristian", "Tobias", "Anna-Liisa",

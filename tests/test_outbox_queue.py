@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from checkins.messages import Screen
 from checkins.outbox import Outbox
-from checkins.screens import Screen
 from checkins.storage import Store
 from handlers.delivery import BatchedWrites
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from botsim.server import BotApiSimulator
-from checkins.retention import SECONDS_PER_DAY, purge_expired
+from checkins.privacy.retention import SECONDS_PER_DAY, purge_expired
 from demo import GROUP_ID, SUPERVISOR_ID, join_via_invite
 from tests.conftest import BotRunner, RunnerFactory
 from tests.test_round_e2e import close_and_read_digest, open_round, script, setup_group

@@ -11,7 +11,7 @@ import pytest
 
 from botsim.server import BotApiSimulator
 from botsim.users import SimUser
-from checkins.config import load_config
+from checkins.config.app import load_config
 from demo import FLOWS_DIR, MemberDriver
 from tests.conftest import BotRunner
 from tests.test_round_e2e import FULL, script

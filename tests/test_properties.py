@@ -15,16 +15,16 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import build_application, running
 from botsim import BotApiSimulator
-from checkins.answering import Status
-from checkins.config import AppConfig, load_config
-from checkins.digest_service import DigestService
+from checkins.config.app import AppConfig, load_config
+from checkins.config.yamlsource import ConfigError
+from checkins.digest.service import DigestService
 from checkins.i18n import Translator
 from checkins.outbox import Outbox
-from checkins.rounds import RoundService
+from checkins.rounds.answering import Status
+from checkins.rounds.service import RoundService
 from checkins.storage import Store
-from checkins.yamlsource import ConfigError
+from handlers.application import build_application, running
 from tests.crowd import SHORT_FLOW, PatientDriver, seed_members, supervisor_id, write_crowd_config
 from tests.test_receiving_e2e import LogWatch
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import build_application, running
 from botsim import BotApiSimulator
 from botsim.users import SimUser
-from checkins.screens import Screen
+from checkins.messages import Screen
+from handlers.application import build_application, running
 from handlers.context import SERVICES_KEY, Services
 from tests.crowd import PatientDriver, database_held, seed_members, supervisor_id, write_crowd_config
 from tests.test_round_e2e import latest_report

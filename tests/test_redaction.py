@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from checkins.redaction import RedactionKind as Kind
-from checkins.redaction import Redactor, normalise
+from checkins.privacy.redaction import RedactionKind as Kind
+from checkins.privacy.redaction import Redactor, normalise
 
 FI = {
     Kind.NAME: "[nimi]",

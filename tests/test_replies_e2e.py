@@ -6,7 +6,7 @@ import time
 
 from botsim.server import BotApiSimulator
 from botsim.users import SimUser
-from checkins.retention import purge_expired
+from checkins.privacy.retention import purge_expired
 from tests.conftest import BotRunner
 from tests.test_round_e2e import close_and_read_digest, open_round, script, setup_group
 

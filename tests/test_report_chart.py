@@ -10,9 +10,9 @@ import struct
 import html5lib
 import pytest
 
-from checkins.chart import CAPTION_LIMIT, HEIGHT_PX, WIDTH_PX, chart_caption, render_chart
-from checkins.report import render_report
-from checkins.summary import Summary
+from checkins.digest.chart import CAPTION_LIMIT, HEIGHT_PX, WIDTH_PX, chart_caption, render_chart
+from checkins.digest.report import render_report
+from checkins.digest.summary import Summary
 from tests.digest_data import HELSINKI, ROUND_ANSWERS, catalog, summary
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

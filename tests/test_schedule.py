@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from checkins.calendars import QuietHours, Recurrence, SessionCalendar, parse_duration, parse_offset
-from checkins.config import AppConfig, load_config
-from checkins.schedule import (
+from checkins.config.app import AppConfig, load_config
+from checkins.config.calendars import QuietHours, Recurrence, SessionCalendar, parse_duration, parse_offset
+from checkins.config.yamlsource import ConfigError
+from checkins.schedule.planning import (
     CalendarEnding,
     CloseRound,
     OpenRound,
@@ -26,7 +27,6 @@ from checkins.schedule import (
     plans_between,
     upcoming_plans,
 )
-from checkins.yamlsource import ConfigError
 from tests.test_cli import run_cli
 from tests.test_config import write_setup
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from botsim.models import SimMessage
 from botsim.server import BotApiSimulator
 from botsim.users import SimUser
-from checkins.config import AppConfig, load_config
+from checkins.config.app import AppConfig, load_config
 from demo import FLOWS_DIR, GROUP_ID, MEMBERS, SUPERVISOR_ID, MemberDriver, join_via_invite
 from handlers.schedule import MISFIRE_GRACE_SECONDS, NEXT_JOB_ID, SWEEP_JOB_ID
 from tests.conftest import BotRunner, RunnerFactory

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from checkins.config import AppConfig
-from checkins.digest_service import DigestService
+from checkins.config.app import AppConfig
+from checkins.digest.service import DigestService
 from checkins.i18n import Translator
 from checkins.outbox import Outbox
-from checkins.rounds import RoundService
-from checkins.schedule import ScheduleState, due_actions
-from checkins.scheduler import ScheduleService, SkipOutcome
-from checkins.settings import SettingsService
+from checkins.rounds.service import RoundService
+from checkins.rounds.settings import SettingsService
+from checkins.schedule.planning import ScheduleState, due_actions
+from checkins.schedule.scheduler import ScheduleService, SkipOutcome
 from checkins.storage import Store
 from tests.test_schedule import helsinki, scheduled_config
 

@@ -7,18 +7,25 @@ from pathlib import Path
 
 import pytest
 
-from checkins.answering import Choose, Progress, Skip, Status, WriteText, apply
-from checkins.flows import MAX_HELP_CHARS, MAX_QUESTION_CHARS, MAX_QUESTIONS, Flow, Option, Question, QuestionType
+from checkins.config.flows import (
+    MAX_HELP_CHARS,
+    MAX_QUESTION_CHARS,
+    MAX_QUESTIONS,
+    Flow,
+    Option,
+    Question,
+    QuestionType,
+)
 from checkins.i18n import Translator
-from checkins.screens import (
+from checkins.messages import Screen, shorten
+from checkins.rounds.answering import Choose, Progress, Skip, Status, WriteText, apply
+from checkins.rounds.screens import (
     SCREEN_CHARS,
     ReviewMode,
-    Screen,
     answered_text,
     question_screen,
     review_screen,
     review_summary_text,
-    shorten,
 )
 from tests.fixtures import conditional_flow, sample_flow, text
 

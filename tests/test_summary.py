@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from checkins.flows import ProctorFunction
-from checkins.goals import expand_goals
-from checkins.stats import QuestionStats, RoundRecord, Thresholds, round_statistics, visible_stats
-from checkins.summary import CountSection, Hidden, ScaleSection, TextSection
-from checkins.trends import Direction, trend
+from checkins.config.flows import ProctorFunction
+from checkins.config.goals import expand_goals
+from checkins.digest.stats import QuestionStats, RoundRecord, Thresholds, round_statistics, visible_stats
+from checkins.digest.summary import CountSection, Hidden, ScaleSection, TextSection
+from checkins.digest.trends import Direction, trend
 from tests.digest_data import GOALS, ROUND_ANSWERS, THRESHOLDS, check_in_flow, record, summary
 
 

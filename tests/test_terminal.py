@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from checkins.flows import load_flow
+from checkins.config.flows import load_flow
 from checkins.i18n import Translator
 from checkins.terminal import run
 from tests.test_cli import ROOT, run_cli

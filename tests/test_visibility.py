@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from checkins.answering import (
+from checkins.config.flows import Condition, ConditionKind, Question, QuestionType
+from checkins.rounds.answering import (
     Back,
     Choose,
     Done,
@@ -24,7 +25,6 @@ from checkins.answering import (
     question_position,
     visible_questions,
 )
-from checkins.flows import Condition, ConditionKind, Question, QuestionType
 from tests.fixtures import conditional_flow, sample_flow, text
 
 FLOW = conditional_flow()

@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 
-from checkins.stats import QuestionStats
 from checkins.storage.base import Queries
+
+
+@dataclass(frozen=True)
+class QuestionStats:
+    """One question's aggregate kept at close (a row of `question_stats`): never a row per person."""
+
+    question_id: str
+    kind: str
+    responses: int
+    # Answer value (a scale point as text, an option id, "yes" or "no") → how many gave it; empty for free text.
+    counts: Mapping[str, int]
+    mean: float | None = None
+    median: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "counts", MappingProxyType(dict(self.counts)))
+
+    def count(self, value: str | int) -> int:
+        return self.counts.get(str(value), 0)
 
 
 class DigestQueries(Queries):

@@ -1,0 +1,268 @@
+"""The printable digest: one self-contained HTML document with everything the compact message leaves out.
+
+`render_report` turns a `Summary` into an HTML5 page that needs nothing else — CSS inline, the chart embedded as a
+data URI — and prints well on A4: the agenda, the headline figures, each goal's progress, every question in full
+(scale distributions, counts, every free-text answer), and the group's participation and energy across the whole
+supervision process, for interim and final evaluations. Like the message, it renders only what the summary holds,
+so every anonymity threshold applies; every answer and configured text is escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from html import escape
+from zoneinfo import ZoneInfo
+
+from checkins.digest.message import topic_headings, trend_text
+from checkins.digest.summary import (
+    AGENDA_IDS,
+    CountSection,
+    GoalProgress,
+    Hidden,
+    ScaleSection,
+    Section,
+    Summary,
+    TextSection,
+)
+from checkins.digest.trends import Trend
+from checkins.formatting import format_date, format_date_time, format_number
+from checkins.i18n import N_, Catalog
+
+STYLE = """
+@page { size: A4; margin: 16mm 15mm; }
+* { box-sizing: border-box; }
+body { font: 11pt/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1d2430;
+       max-width: 180mm; margin: 0 auto; padding: 8mm 4mm; }
+h1 { font-size: 18pt; margin: 0 0 2mm; }
+h2 { font-size: 14pt; margin: 8mm 0 2mm; border-bottom: 1px solid #c9d1dc; padding-bottom: 1mm; }
+h3 { font-size: 11.5pt; margin: 5mm 0 1mm; }
+p { margin: 1mm 0; }
+.meta { color: #4a5566; }
+.note { font-size: 9.5pt; color: #4a5566; border-left: 3px solid #c9d1dc; padding-left: 3mm; }
+.muted { color: #6b7685; font-style: italic; }
+table { border-collapse: collapse; margin: 1mm 0 2mm; }
+th, td { text-align: left; padding: 0.6mm 3mm 0.6mm 0; vertical-align: top; }
+th { font-weight: 600; border-bottom: 1px solid #c9d1dc; }
+td.number, th.number { text-align: right; }
+.bar { display: inline-block; height: 3.2mm; background: #3b6ea5; vertical-align: middle; }
+ul.answers { padding-left: 5mm; }
+ul.answers li { margin: 0 0 1.5mm; white-space: pre-wrap; }
+figure { margin: 3mm 0; text-align: center; }
+figure img { max-width: 100%; max-height: 200mm; }
+figcaption { font-size: 9pt; color: #4a5566; white-space: pre-line; text-align: left; }
+footer { margin-top: 10mm; font-size: 9pt; color: #6b7685; }
+@media print {
+  body { padding: 0; max-width: none; }
+  h2, h3 { break-after: avoid; }
+  table, figure, li { break-inside: avoid; }
+  .bar { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+"""
+BAR_MM = 50
+
+
+def _e(text: str) -> str:
+    return escape(text, quote=True)
+
+
+def _tag(name: str, text: str, css_class: str = "") -> str:
+    """An element around plain text, escaped here."""
+    attribute = f' class="{css_class}"' if css_class else ""
+    return f"<{name}{attribute}>{_e(text)}</{name}>"
+
+
+def _too_few(section: Hidden, catalog: Catalog) -> str:
+    text = catalog.gettext("Too few answers to show (fewer than {k}).").format(k=section.threshold)
+    return f'<p class="muted">{_e(text)}</p>'
+
+
+def _distribution(section: ScaleSection, catalog: Catalog) -> str:
+    question, stats = section.question, section.stats
+    widest = max(stats.counts.values(), default=0) or 1
+    rows = []
+    for point in range(question.scale_max, question.scale_min - 1, -1):
+        count = stats.count(point)
+        width = round(BAR_MM * count / widest, 1)
+        rows.append(
+            f'<tr><td class="number">{point}</td><td class="number">{count}</td>'
+            f'<td><span class="bar" style="width: {width}mm"></span></td></tr>'
+        )
+    ends = []
+    if question.min_label is not None:
+        ends.append(f"{question.scale_min} = {question.min_label.get(catalog.language)}")
+    if question.max_label is not None:
+        ends.append(f"{question.scale_max} = {question.max_label.get(catalog.language)}")
+    mean = catalog.gettext("Mean {mean} (scale {low}–{high})").format(
+        mean=format_number(stats.mean or 0.0, catalog.language), low=question.scale_min, high=question.scale_max
+    )
+    median = catalog.gettext("median {median}").format(median=format_number(stats.median or 0.0, catalog.language))
+    answer, how_many = catalog.gettext("Answer"), catalog.gettext("How many")
+    header = f"<tr>{_tag('th', answer, 'number')}{_tag('th', how_many, 'number')}<th></th></tr>"
+    lines = [f"<table>{header}{''.join(rows)}</table>", f"<p>{_e(mean)} · {_e(median)}</p>"]
+    if ends:
+        lines.append(f'<p class="meta">{_e(" … ".join(ends))}</p>')
+    lines.append(_trend_paragraph(section.trend, catalog))
+    return "\n".join(lines)
+
+
+def _trend_paragraph(trend: Trend, catalog: Catalog) -> str:
+    if len(trend.points) < 2:
+        return _tag("p", catalog.gettext("No earlier round to compare with."), "muted")
+    series = " → ".join(
+        catalog.gettext("round {number}: {mean}").format(
+            number=point.round_number, mean=format_number(point.mean, catalog.language)
+        )
+        for point in trend.points
+    )
+    direction = trend.direction.value if trend.direction is not None else ""
+    label = catalog.gettext("Over the rounds")
+    return _tag("p", f"{label}: {series} {direction}".rstrip())
+
+
+def _counts(section: CountSection, catalog: Catalog) -> str:
+    rows = "".join(
+        f'<tr><td>{_e(label)}</td><td class="number">{count}</td></tr>' for label, count in section.rows(catalog)
+    )
+    return f"<table>{rows}</table>"
+
+
+def _answers(section: TextSection, catalog: Catalog) -> str:
+    if section.deleted:
+        return _tag("p", catalog.gettext("The answers were deleted after the retention period."), "muted")
+    items = "".join(f"<li>{_e(answer)}</li>" for answer in section.answers)
+    return f'<ul class="answers">{items}</ul>'
+
+
+def _section_body(section: Section, catalog: Catalog) -> str:
+    if isinstance(section, Hidden):
+        return _too_few(section, catalog)
+    if isinstance(section, ScaleSection):
+        return _distribution(section, catalog)
+    if isinstance(section, TextSection):
+        return _answers(section, catalog)
+    return _counts(section, catalog)
+
+
+def _answer_count(section: Section) -> int:
+    """How many answers the heading may mention: none for a hidden question or for deleted free text."""
+    if isinstance(section, Hidden):
+        return 0
+    if isinstance(section, TextSection):
+        return len(section.answers)
+    return section.stats.responses
+
+
+def _question(section: Section, catalog: Catalog) -> str:
+    title = _e(section.question.text.get(catalog.language))
+    responses = _answer_count(section)
+    if responses:
+        answered = catalog.ngettext("{count} answer", "{count} answers", responses).format(count=responses)
+        title += f' <span class="meta">({_e(answered)})</span>'
+    return f"<h3>{title}</h3>\n{_section_body(section, catalog)}"
+
+
+def _agenda(summary: Summary, catalog: Catalog) -> list[str]:
+    agenda = summary.agenda
+    if agenda is None:
+        return []
+    parts = [_tag("h2", catalog.gettext("Agenda: what the group wants to work on"))]
+    rows = []
+    for heading, group in topic_headings(agenda, catalog):
+        topics = ", ".join(f"{option.label.get(catalog.language)} ({count})" for option, count in group.topics)
+        rows.append(f"<tr><th>{_e(heading)}</th><td>{_e(topics)}</td></tr>")
+    if rows:
+        parts.append(f"<table>{''.join(rows)}</table>")
+    if isinstance(agenda.topics, Hidden):
+        parts.append(_question(agenda.topics, catalog))
+    parts += [_question(section, catalog) for section in (agenda.urgency, agenda.bring) if section is not None]
+    return parts
+
+
+def _figures(summary: Summary, catalog: Catalog) -> list[str]:
+    labelled = [(s.question.text.get(catalog.language), s) for s in summary.scales]
+    labelled += [(goal.text.get(catalog.language), s) for goal, s in summary.goal_scales]
+    if not labelled:
+        return []
+    items = "".join(f"<li>{_e(label)} <b>{_e(trend_text(s.trend, catalog))}</b></li>" for label, s in labelled)
+    return [_tag("h2", catalog.gettext("Headline figures")), f"<ul>{items}</ul>"]
+
+
+def _goals(goals: Iterable[GoalProgress], catalog: Catalog) -> list[str]:
+    parts = []
+    for progress in goals:
+        parts.append(f"<h3>{_e(progress.goal.text.get(catalog.language))}</h3>")
+        parts.append(_section_body(progress.section, catalog))
+    return [_tag("h2", catalog.gettext("Goals")), *parts] if parts else []
+
+
+def _process(summary: Summary, catalog: Catalog, timezone: ZoneInfo) -> list[str]:
+    header = "".join(
+        _tag("th", catalog.gettext(name), css)
+        for name, css in ((N_("Round"), ""), (N_("Date"), ""), (N_("Answered"), "number"), (N_("Energy"), "number"))
+    )
+    rows = []
+    for row in summary.history:
+        date = format_date(row.closed_at, timezone, catalog.language) if row.closed_at is not None else ""
+        energy = format_number(row.energy, catalog.language) if row.energy is not None else "—"
+        answered = catalog.gettext("{answered} of {invited}").format(answered=row.submitted, invited=row.invited)
+        rows.append(
+            f'<tr><td>{row.number}</td><td>{_e(date)}</td><td class="number">{_e(answered)}</td>'
+            f'<td class="number">{_e(energy)}</td></tr>'
+        )
+    note = catalog.gettext("Energy is the round's mean; — means the round did not ask it or too few answered.")
+    return [
+        _tag("h2", catalog.gettext("The supervision process over time")),
+        f"<table><tr>{header}</tr>{''.join(rows)}</table>",
+        f'<p class="note">{_e(note)}</p>',
+    ]
+
+
+def render_report(
+    summary: Summary, catalog: Catalog, timezone: ZoneInfo, chart_png: bytes | None, chart_alt: str
+) -> str:
+    """The digest as a self-contained, printable HTML5 document."""
+    title = catalog.gettext("Check-in digest: {group}, round {number}").format(
+        group=summary.group_name, number=summary.round.number
+    )
+    meta = [summary.flow.title.get(catalog.language)]
+    if summary.round.closed_at is not None:
+        meta.append(format_date_time(summary.round.closed_at, timezone, catalog.language))
+    meta.append(
+        catalog.gettext("{answered} of {invited} answered").format(
+            answered=summary.round.submitted, invited=summary.round.invited
+        )
+    )
+    confidentiality = catalog.gettext(
+        "Anonymised: answers are shown without names, shuffled per question and with names and contact details "
+        "replaced. Please keep this document confidential."
+    )
+    body = [
+        f"<header><h1>{_e(title)}</h1>",
+        f'<p class="meta">{_e(" · ".join(meta))}</p>',
+        f'<p class="note">{_e(confidentiality)}</p></header>',
+    ]
+    if summary.withheld:
+        withheld = catalog.gettext("Fewer than {k} responses – no summary shown.").format(
+            k=summary.thresholds.min_responses
+        )
+        body.append(f'<p class="muted">{_e(withheld)}</p>')
+    else:
+        body += _agenda(summary, catalog)
+        body += _figures(summary, catalog)
+        if chart_png is not None:
+            data = base64.b64encode(chart_png).decode("ascii")
+            body.append(
+                f'<figure><img src="data:image/png;base64,{data}" alt="{_e(chart_alt)}">'
+                f"<figcaption>{_e(chart_alt)}</figcaption></figure>"
+            )
+        body += _goals(summary.goals, catalog)
+        body.append(_tag("h2", catalog.gettext("Every question")))
+        body += [_question(s, catalog) for s in summary.sections if s.question.id not in AGENDA_IDS]
+    body += _process(summary, catalog, timezone)
+    body.append(_tag("footer", catalog.gettext("Made by Kierros, the check-in bot for work supervision.")))
+    return (
+        f'<!DOCTYPE html>\n<html lang="{_e(catalog.language)}">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{_e(title)}</title>\n'
+        f"<style>{STYLE}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
+    )

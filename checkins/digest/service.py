@@ -1,0 +1,207 @@
+"""Digests end to end on the domain side: keep statistics at close, build a round's digest, queue it for delivery.
+
+At close `record_statistics` keeps each question's aggregate (see `checkins.digest.stats`) in the closing transaction.
+`queue_digest` builds a round's digest from storage — the group's closed rounds up to that one for trends, goals and
+the view over time, and the round's free-text answers while retention keeps them — and queues, in this order, the
+compact message, the chart (only when thresholds let figures be shown) and the printable report, so the supervisor
+receives message → photo → document. `/digest` re-sends a past round through the same path and `/rounds` lists a
+group's rounds with their participation; both apply today's thresholds, never looser ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from html import escape
+
+from checkins.config.app import AppConfig, GroupConfig
+from checkins.config.flows import QuestionType
+from checkins.digest.chart import chart_caption, render_chart
+from checkins.digest.message import render_compact
+from checkins.digest.report import render_report
+from checkins.digest.stats import QuestionStats, RoundRecord, Thresholds, round_statistics
+from checkins.digest.summary import DigestSource, Summary, TextSection, build_summary
+from checkins.formatting import format_date, format_date_time
+from checkins.i18n import Catalog, Translator
+from checkins.messages import Button, Keyboard, Screen
+from checkins.outbox import Outbox
+from checkins.privacy.scrubbing import group_redactor, placeholders
+from checkins.storage import RoundRow, Store
+
+# The digest's reply button; checkins.privacy.replies lists the answers behind it.
+REPLY_LIST_PREFIX = "rl:"
+# /rounds lists at most this many of the latest rounds, so the list always fits one message.
+ROUNDS_LISTED = 40
+
+
+class DigestOutcome(StrEnum):
+    QUEUED = "queued"
+    NO_ROUNDS = "no_rounds"
+    NOT_FOUND = "not_found"
+    STILL_OPEN = "still_open"
+
+
+@dataclass(frozen=True)
+class DigestResult:
+    outcome: DigestOutcome
+    round_number: int | None = None
+
+
+def thresholds_of(group: GroupConfig) -> Thresholds:
+    return Thresholds(group.min_responses, group.text_min_responses or group.min_responses)
+
+
+def _record(round_row: RoundRow, stats: Mapping[str, QuestionStats]) -> RoundRecord:
+    return RoundRecord(
+        round_row.number,
+        round_row.closed_at,
+        round_row.submitted_count or 0,
+        round_row.invited_count,
+        stats,
+        round_row.paused_count,
+    )
+
+
+class DigestService:
+    def __init__(self, config: AppConfig, store: Store, translator: Translator, outbox: Outbox) -> None:
+        self.config = config
+        self.store = store
+        self.translator = translator
+        self.outbox = outbox
+
+    async def record_statistics(self, round_row: RoundRow, submitted: int) -> None:
+        """Keep what may outlive the answers (inside the caller's closing transaction)."""
+        group = self.config.groups[round_row.group_id]
+        flow = self.config.member_flow(round_row.group_id, round_row.flow_id)
+        if flow is None:
+            return
+        answers = await self.store.round_answers(round_row.id)
+        await self.store.save_question_stats(
+            round_row.id, round_statistics(flow, answers, submitted, thresholds_of(group))
+        )
+
+    async def scrub_texts(self, round_row: RoundRow) -> None:
+        """At close, scrub the round's free texts for good (inside the closing transaction). Nobody reads them
+        unscrubbed after close, and a digest sent again later must not depend on who is still a member then: a
+        colleague's name stays out even after they leave the group."""
+        group = self.config.groups[round_row.group_id]
+        flow = self.config.flows.get(round_row.flow_id)
+        if flow is None:
+            return
+        redactor = await group_redactor(self.store, group)
+        marks = placeholders(self.translator.for_language(self.config.supervisors[group.supervisor_id].language))
+        text_ids = [q.id for q in flow.questions if q.type is QuestionType.TEXT]
+        await self.store.rewrite_texts(round_row.id, text_ids, lambda text: redactor.redact(text, marks))
+
+    async def _summary(self, group: GroupConfig, round_row: RoundRow, catalog: Catalog) -> Summary | None:
+        flow = self.config.flows.get(round_row.flow_id)
+        if flow is None:
+            return None
+        closed = [
+            r for r in await self.store.rounds_of_group(group.id) if not r.is_open and r.number <= round_row.number
+        ]
+        stats = await self.store.group_question_stats(group.id)
+        text_ids = [q.id for q in flow.questions if q.type is QuestionType.TEXT]
+        source = DigestSource(
+            group_name=group.name,
+            flow=flow,
+            goals=group.goals,
+            thresholds=thresholds_of(group),
+            history=tuple(_record(r, stats.get(r.id, {})) for r in closed),
+            texts=await self.store.round_texts(round_row.id, text_ids),
+        )
+        return build_summary(source, catalog, await group_redactor(self.store, group))
+
+    async def queue_digest(self, group: GroupConfig, round_number: int | None, dedupe: str) -> DigestResult:
+        """Queue a closed round's digest (the latest when `round_number` is None) for the group's supervisor."""
+        rounds = await self.store.rounds_of_group(group.id)
+        if round_number is None:
+            closed = [r for r in rounds if not r.is_open]
+            if not closed:
+                return DigestResult(DigestOutcome.NO_ROUNDS)
+            round_row = closed[-1]
+        else:
+            found = [r for r in rounds if r.number == round_number]
+            if not found:
+                return DigestResult(DigestOutcome.NOT_FOUND, round_number)
+            round_row = found[0]
+            if round_row.is_open:
+                return DigestResult(DigestOutcome.STILL_OPEN, round_number)
+        supervisor = self.config.supervisors[group.supervisor_id]
+        catalog = self.translator.for_language(supervisor.language)
+        summary = await self._summary(group, round_row, catalog)
+        if summary is None:
+            return DigestResult(DigestOutcome.NOT_FOUND, round_row.number)
+        timezone = self.config.timezone
+        chat = supervisor.user_id
+        message = Screen(render_compact(summary, catalog, timezone), self._reply_keyboard(round_row, summary, catalog))
+        await self.outbox.send(chat, message, dedupe=f"{dedupe}:message")
+        if summary.withheld:
+            return DigestResult(DigestOutcome.QUEUED, round_row.number)
+        # Drawing takes a moment of CPU: keep the event loop answering other people meanwhile.
+        chart = await asyncio.to_thread(render_chart, summary, catalog)
+        alt = chart_caption(summary, catalog)
+        if chart is not None:
+            await self.outbox.send_photo(chat, chart, f"{group.id}-round-{round_row.number}.png", escape(alt),
+                                         dedupe=f"{dedupe}:photo")  # fmt: skip
+        report = render_report(summary, catalog, timezone, chart, alt)
+        caption = catalog.gettext("Printable report: {group}, round {number}").format(
+            group=group.name, number=round_row.number
+        )
+        await self.outbox.send_document(
+            chat,
+            report.encode("utf-8"),
+            f"{group.id}-round-{round_row.number}.html",
+            escape(caption),
+            dedupe=f"{dedupe}:document",
+        )
+        return DigestResult(DigestOutcome.QUEUED, round_row.number)
+
+    def _reply_keyboard(self, round_row: RoundRow, summary: Summary, catalog: Catalog) -> Keyboard:
+        """While the round's reply window lasts and free text is shown, a way to answer an author anonymously."""
+        shows_text = any(isinstance(section, TextSection) and section.answers for section in summary.sections)
+        if round_row.secret is None or summary.withheld or not shows_text:
+            return ()
+        label = "↩ " + catalog.gettext("Reply to an answer anonymously")
+        return ((Button(label, f"{REPLY_LIST_PREFIX}{round_row.id}"),),)
+
+    async def resend_digest(self, group: GroupConfig, round_number: int | None, dedupe: str) -> DigestResult:
+        """`/digest`: queue a past round's digest again, in a transaction of its own."""
+        async with self.store.transaction():
+            result = await self.queue_digest(group, round_number, dedupe)
+        self.outbox.wake()
+        return result
+
+    async def rounds_overview(self, group: GroupConfig, catalog: Catalog) -> str:
+        """A group's rounds with their participation, as Telegram HTML; counts of an open round are never shown."""
+        rounds = await self.store.rounds_of_group(group.id)
+        title = catalog.gettext("Rounds of {group}").format(group=group.name)
+        if not rounds:
+            empty = catalog.gettext("No rounds yet. Open one with /open {id}.").format(id=group.id)
+            return f"<b>{escape(title)}</b>\n{escape(empty)}"
+        thresholds = thresholds_of(group)
+        lines = [f"<b>{escape(title)}</b>"]
+        if len(rounds) > ROUNDS_LISTED:
+            lines.append(escape(catalog.gettext("Only the latest {count} are listed.").format(count=ROUNDS_LISTED)))
+        for round_row in rounds[-ROUNDS_LISTED:]:
+            lines.append(escape(self._round_line(round_row, thresholds, catalog)))
+        hint = catalog.gettext("/digest {id} <round> sends a round's digest again.").format(id=group.id)
+        return "\n".join(lines) + f"\n\n<i>{escape(hint)}</i>"
+
+    def _round_line(self, round_row: RoundRow, thresholds: Thresholds, catalog: Catalog) -> str:
+        language = catalog.language
+        if round_row.is_open:
+            since = format_date_time(round_row.opened_at, self.config.timezone, language)
+            return catalog.gettext("Round {number} · open since {date} · answers are counted at close").format(
+                number=round_row.number, date=since
+            )
+        date = format_date(round_row.closed_at or round_row.opened_at, self.config.timezone, language)
+        submitted = round_row.submitted_count or 0
+        line = catalog.gettext("Round {number} · {date} · {answered} of {invited} answered").format(
+            number=round_row.number, date=date, answered=submitted, invited=round_row.invited_count
+        )
+        if submitted < thresholds.min_responses:
+            line += " · " + catalog.gettext("too few to show answers")
+        return line

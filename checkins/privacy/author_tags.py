@@ -1,0 +1,16 @@
+"""Author tags: the only link between a submitted answer and its author, readable only with the round's secret.
+
+A tag is an HMAC of the member's id and the question id under the round's random secret, so two answers of one
+member cannot be matched without the secret and the tags of different questions differ. Destroying the secret
+(at the end of the reply window or by retention) makes every tag of the round meaningless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+
+def author_tag(secret: bytes, member_id: int, question_id: str) -> bytes:
+    """Links one answer to its author only for someone holding the round's secret; different per question."""
+    return hmac.new(secret, f"{member_id}:{question_id}".encode(), hashlib.sha256).digest()

@@ -1,0 +1,191 @@
+"""A member's own settings: language, reminders on or off, and a pause (on leave) until a date or until /resume.
+
+`SettingsService` is what `/settings`, `/language`, `/pause` and `/resume` and the settings buttons call. The settings
+message is plain data (`Screen`) with buttons whose callback data starts with `set:`; every press is checked here and
+a forged or unknown one changes nothing. Pausing takes the member out of open rounds they have not submitted in (they
+then count as paused, not as "did not answer"); resuming, or the pause date coming (`end_expired_pauses`, run by
+the schedule timer), brings them into the rounds open now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from html import escape
+
+from checkins.config.app import AppConfig
+from checkins.config.calendars import localize
+from checkins.formatting import format_day
+from checkins.i18n import LANGUAGES, Catalog, Translator
+from checkins.messages import Button, Screen
+from checkins.rounds.service import RoundService
+from checkins.storage import MemberRow, MemberSettings, Store
+
+PREFIX = "set:"
+LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
+PAUSE_DAYS = (7, 28)
+SECONDS_PER_DAY = 86_400
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """What a settings button press shows: the redrawn settings message (or None) and a toast."""
+
+    screen: Screen | None
+    toast: str | None = None
+
+
+class SettingsService:
+    def __init__(
+        self, config: AppConfig, store: Store, rounds: RoundService, translator: Translator, clock: Callable[[], float]
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.rounds = rounds
+        self.translator = translator
+        self.clock = clock
+
+    async def member(self, telegram_user_id: int) -> MemberRow | None:
+        async with self.store.transaction() as store:
+            return await store.member_by_telegram_id(telegram_user_id)
+
+    async def settings_screen(self, member: MemberRow) -> Screen:
+        async with self.store.transaction() as store:
+            settings = await store.member_settings(member.id)
+        return self._screen(member, settings)
+
+    def language_screen(self, member: MemberRow) -> Screen:
+        catalog = self.translator.for_language(member.language)
+        buttons = tuple(Button(name, f"{PREFIX}lang:{code}") for code, name in LANGUAGE_NAMES.items())
+        return Screen(escape(catalog.gettext("Choose your language:")), (buttons,))
+
+    async def press(self, telegram_user_id: int, data: str) -> Pressed:
+        member = await self.member(telegram_user_id)
+        catalog = self.translator.for_language(member.language if member else self.config.default_language)
+        parts = data.removeprefix(PREFIX).split(":")
+        if member is None:
+            return Pressed(None, catalog.gettext("This button is not valid."))
+        match parts:
+            case ["lang"]:
+                return Pressed(self.language_screen(member))
+            case ["lang", code] if code in LANGUAGES:
+                member = await self.set_language(member, code)
+            case ["rem", ("0" | "1") as flag]:
+                async with self.store.transaction() as store:
+                    await store.set_reminders(member.id, flag == "1")
+            case ["pause", days] if days in ("0", *map(str, PAUSE_DAYS)):
+                await self.pause(member, self.clock() + int(days) * SECONDS_PER_DAY if days != "0" else None)
+            case ["resume"]:
+                await self.resume(member)
+            case _:
+                return Pressed(None, catalog.gettext("This button is not valid."))
+        return Pressed(await self.settings_screen(member))
+
+    async def set_language(self, member: MemberRow, language: str) -> MemberRow:
+        async with self.store.transaction() as store:
+            await store.set_language(member.id, language)
+            updated = await store.member_by_id(member.id)
+        assert updated is not None
+        return updated
+
+    def pause_end(self, day: date) -> float | None:
+        """A pause "until 5 May" ends when 5 May begins in the deployment's time zone; None if that has passed."""
+        end = localize(datetime.combine(day, time(0, 0)), self.config.timezone).timestamp()
+        return end if end > self.clock() else None
+
+    async def pause(self, member: MemberRow, until: float | None) -> str:
+        """Pause prompts and reminders until `until` (None: until /resume); returns the confirmation."""
+        async with self.store.transaction() as store:
+            await store.set_pause(member.id, True, until)
+            await store.withdraw_from_open_rounds(member.id)
+        catalog = self.translator.for_language(member.language)
+        if until is None:
+            return catalog.gettext(
+                "Check-ins are paused until you send /resume. Your supervisor sees only how many are paused."
+            )
+        return catalog.gettext(
+            "Check-ins are paused until {date}. Send /resume to come back earlier. Your supervisor sees only how "
+            "many are paused."
+        ).format(date=self._day(until, catalog))
+
+    async def resume(self, member: MemberRow) -> str:
+        """End a pause; rounds open now are sent at once."""
+        async with self.store.transaction() as store:
+            if (await store.member_settings(member.id)).is_paused(self.clock()):
+                rejoined = await self._end_pause(store, member)
+            else:
+                rejoined = 0
+                await store.set_pause(member.id, False, None)  # clears a pause whose date has passed
+        self.rounds.outbox.wake()
+        catalog = self.translator.for_language(member.language)
+        if rejoined:
+            return catalog.gettext("Welcome back! The check-in that is open now follows.")
+        return catalog.gettext("Welcome back! You will get the next check-in.")
+
+    async def end_expired_pauses(self) -> int:
+        """A pause until a date ends by itself: those members get the rounds open now, as if they sent /resume.
+        Called by a timer; returns how many pauses ended."""
+        async with self.store.transaction() as store:
+            members = await store.members_whose_pause_ended(self.clock())
+            for member in members:
+                await self._end_pause(store, member)
+        if members:
+            self.rounds.outbox.wake()
+        return len(members)
+
+    async def _end_pause(self, store: Store, member: MemberRow) -> int:
+        """Lift the pause, count the member in again where they were counted as paused and send what is open
+        (inside the caller's transaction); returns in how many groups a round was sent."""
+        await store.set_pause(member.id, False, None)
+        for round_id in await store.rounds_to_rejoin(member.id):
+            await store.unpause_in_round(round_id)
+        rejoined = 0
+        for group_id in await store.member_group_ids(member.id):
+            if await self.rounds.join_open_round(group_id, member):
+                rejoined += 1
+        return rejoined
+
+    def _day(self, moment: float, catalog: Catalog) -> str:
+        return format_day(datetime.fromtimestamp(moment, self.config.timezone), self.config.timezone, catalog.language)
+
+    def _screen(self, member: MemberRow, settings: MemberSettings) -> Screen:
+        catalog = self.translator.for_language(member.language)
+        now = self.clock()
+        if not settings.is_paused(now):
+            pause_state = catalog.gettext("active")
+        elif settings.paused_until is None:
+            pause_state = catalog.gettext("paused until you resume")
+        else:
+            pause_state = catalog.gettext("paused until {date}").format(date=self._day(settings.paused_until, catalog))
+        title = catalog.gettext("Your settings")
+        lines = [
+            f"<b>{escape(title)}</b>",
+            escape(catalog.gettext("Language: {language}").format(language=LANGUAGE_NAMES[member.language])),
+            escape(
+                catalog.gettext("Reminders: {state}").format(
+                    state=catalog.gettext("on") if settings.reminders else catalog.gettext("off")
+                )
+            ),
+            escape(catalog.gettext("Check-ins: {state}").format(state=pause_state)),
+        ]
+        reminders = (
+            Button(catalog.gettext("Switch reminders off"), f"{PREFIX}rem:0")
+            if settings.reminders
+            else Button(catalog.gettext("Switch reminders on"), f"{PREFIX}rem:1")
+        )
+        if settings.is_paused(now):
+            pause_row: tuple[Button, ...] = (Button(catalog.gettext("Resume check-ins"), f"{PREFIX}resume"),)
+        else:
+            pause_row = (
+                *(
+                    Button(
+                        catalog.ngettext("Pause {count} week", "Pause {count} weeks", d // 7).format(count=d // 7),
+                        f"{PREFIX}pause:{d}",
+                    )
+                    for d in PAUSE_DAYS
+                ),
+                Button(catalog.gettext("Pause until I resume"), f"{PREFIX}pause:0"),
+            )
+        keyboard = ((Button("🌐 " + catalog.gettext("Language"), f"{PREFIX}lang"),), (reminders,), pause_row)
+        return Screen("\n".join(lines), keyboard)

@@ -1,0 +1,233 @@
+"""The PTB `Application` with Kierros inside: domain services built at start-up, handlers registered, stopped in order.
+
+`build_application` is what `bot.py run`, the demo, the tests and the benchmarks all start: at initialisation it
+takes the database lock, opens storage, builds the domain services, publishes the command menus, starts the outbox
+sender and arms the schedule timer and the retention purge; at shut-down it stops them in reverse. `running` runs an
+application with polling inside an existing event loop (the demo, the tests and `bot.py run`'s polling mode).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import tomllib
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from pathlib import Path
+
+from telegram.error import InvalidToken
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
+
+from checkins.config.app import AppConfig
+from checkins.digest.service import DigestService
+from checkins.i18n import Translator
+from checkins.outbox import Outbox
+from checkins.privacy.personal_data import PersonalDataService
+from checkins.privacy.replies import ReplyService
+from checkins.privacy.retention import purge_expired
+from checkins.rounds.membership import MembershipService
+from checkins.rounds.processes import ProcessService
+from checkins.rounds.service import RoundService
+from checkins.rounds.settings import SettingsService
+from checkins.schedule.scheduler import ScheduleService
+from checkins.storage import Store
+from checkins.storage.lock import DatabaseLock
+from handlers import (
+    answering,
+    errors,
+    joining,
+    personal_data,
+    processes,
+    receiving,
+    replies,
+    schedule,
+    settings,
+    supervisor,
+)
+from handlers.context import SERVICES_KEY, KierrosContext, Services
+from handlers.delivery import OutboxSender
+from handlers.menus import publish_menus
+from handlers.pacing import FloodPacer
+from handlers.receiving import Poller
+
+log = logging.getLogger("kierros")
+
+ROOT = Path(__file__).resolve().parent.parent
+SENDER_KEY = "outbox_sender"
+SENDER_TASK_KEY = "outbox_sender_task"
+LOCK_KEY = "database_lock"
+PURGE_INTERVAL_SECONDS = 3600
+MODE_KEY = "mode"
+
+
+def version() -> str:
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        return str(tomllib.load(file)["project"]["version"])
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    config: AppConfig = application.bot_data["config"]
+    storage_path = application.bot_data.get("storage_path", config.storage_path)
+    lock = DatabaseLock(storage_path)
+    lock.acquire()
+    application.bot_data[LOCK_KEY] = lock
+    store = await Store.open(storage_path)
+    await store.forget_old_updates(time.time())
+    translator = Translator.load()
+    outbox = Outbox(store)
+    clock: Callable[[], float] = application.bot_data["clock"]
+    digests = DigestService(config, store, translator, outbox)
+    rounds = RoundService(config, store, translator, outbox, digests, clock)
+    membership = MembershipService(config, store, rounds, clock)
+    application.bot_data[SERVICES_KEY] = Services(
+        config,
+        store,
+        translator,
+        outbox,
+        rounds,
+        membership,
+        PersonalDataService(config, store, translator, clock),
+        ReplyService(config, store, translator, outbox),
+        ProcessService(config, store, translator, outbox, rounds, clock),
+        SettingsService(config, store, rounds, translator, clock),
+        ScheduleService(config, store, rounds, translator, outbox, clock),
+        digests,
+    )
+    await publish_menus(application.bot, config, translator)
+    sender = OutboxSender(application.bot, store, outbox, time.time, membership.mark_unreachable)
+    application.bot_data[SENDER_KEY] = sender
+    application.bot_data[SENDER_TASK_KEY] = asyncio.create_task(sender.run(), name="outbox-sender")
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(
+        _purge,
+        interval=PURGE_INTERVAL_SECONDS,
+        first=0,
+        name="retention-purge",
+        job_kwargs={"misfire_grace_time": None},
+    )
+    schedule.start_timer(application)
+    log.info("%s", await startup_summary(application))
+
+
+async def startup_summary(application: Application) -> str:  # type: ignore[type-arg]
+    """One line: version, mode, groups, open rounds and when the outbox next has something to do."""
+    services: Services = application.bot_data[SERVICES_KEY]
+    config = services.config
+    async with services.store.transaction() as store:
+        open_groups = [group_id for group_id in config.groups if await store.open_round(group_id) is not None]
+        pending, next_due = await store.outbox_summary()
+    if next_due is None:
+        due = "nothing due"
+    elif next_due <= time.time():
+        due = f"{pending} message(s) due now"
+    else:
+        due = f"{pending} message(s), next at {datetime.fromtimestamp(next_due, config.timezone):%Y-%m-%d %H:%M:%S}"
+    return (
+        f"Kierros {version()} started as @{application.bot.username} "
+        f"({application.bot_data.get(MODE_KEY, 'polling')}): {len(config.groups)} group(s) "
+        f"({', '.join(config.groups)}), open rounds: {', '.join(open_groups) or 'none'}; next due: {due}"
+    )
+
+
+async def _purge(context: KierrosContext) -> None:
+    """Destroy expired links between answers and people, and delete answers past retention."""
+    services = context.services
+    report = await purge_expired(services.store, services.config, services.rounds.clock())
+    if report.rounds_unlinked or report.answers_deleted:
+        log.info("retention: %d rounds unlinked, %d answers deleted", report.rounds_unlinked, report.answers_deleted)
+
+
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    sender: OutboxSender | None = application.bot_data.pop(SENDER_KEY, None)
+    task: asyncio.Task[None] | None = application.bot_data.pop(SENDER_TASK_KEY, None)
+    if sender is not None and task is not None:
+        await sender.stop()
+        await task
+    services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
+    if services is not None:
+        await services.store.close()
+    lock: DatabaseLock | None = application.bot_data.pop(LOCK_KEY, None)
+    if lock is not None:
+        lock.release()
+
+
+def build_application(
+    config: AppConfig,
+    token: str,
+    *,
+    base_url: str | None = None,
+    storage_path: Path | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Application:  # type: ignore[type-arg]
+    """The PTB application with every handler registered; storage opens when it initialises.
+
+    `clock` is what the domain and the schedule take as "now" (tests pass a controllable one).
+    """
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .context_types(ContextTypes(context=KierrosContext))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if config.flood_limits:
+        # Paces every send and edit under Telegram's limits; the outbox itself retries what still fails.
+        builder = builder.rate_limiter(FloodPacer())
+    api_base = base_url or config.api_base_url
+    if api_base:
+        builder = builder.base_url(api_base).base_file_url(api_base.replace("/bot", "/file/bot", 1))
+    application = builder.build()
+    application.bot_data["config"] = config
+    application.bot_data["clock"] = clock
+    if storage_path is not None:
+        application.bot_data["storage_path"] = storage_path
+
+    receiving.register(application)
+    joining.register(application)
+    supervisor.register(application)
+    personal_data.register(application)
+    replies.register(application)
+    processes.register(application)
+    # Before answering: it ends with catch-alls for unknown commands and button presses.
+    schedule.register(application)
+    settings.register(application)
+    answering.register(application)
+    errors.register(application)
+    return application
+
+
+@contextlib.asynccontextmanager
+async def running(
+    application: Application,  # type: ignore[type-arg]
+    poll_timeout: int = 1,
+) -> AsyncIterator[asyncio.Task[None]]:
+    """Run an application with polling inside an existing event loop; yields the polling task."""
+    await application.initialize()
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.start()
+    except BaseException:
+        await _shut_down(application)
+        raise
+    # A webhook left over from webhook mode would make every getUpdates fail.
+    await application.bot.delete_webhook()
+    poller = Poller(application, timeout=poll_timeout)
+    polling = asyncio.create_task(poller.run(), name="polling")
+    try:
+        yield polling
+    finally:
+        await poller.stop()
+        with contextlib.suppress(InvalidToken):
+            await polling
+        if application.running:
+            await application.stop()
+        await _shut_down(application)
+
+
+async def _shut_down(application: Application) -> None:  # type: ignore[type-arg]
+    await application.shutdown()
+    if application.post_shutdown is not None:
+        await application.post_shutdown(application)
