@@ -89,16 +89,19 @@ class RoundService(RoundClosing):
 
     # --- opening -----------------------------------------------------------------------------------------------
 
-    async def open_round(self, group: GroupConfig) -> OpenResult:
+    async def open_round(self, group: GroupConfig, flow_id: str | None = None) -> OpenResult:
+        """An ad-hoc round of the group's flow (`/open`), or of `flow_id` (a missed scheduled round opened late)."""
         async with self.store.transaction() as store:
             if group.process_ended(await store.finished_at(group.id), self.clock(), self.config.timezone):
                 return OpenResult(OpenOutcome.PROCESS_ENDED)
-            if await store.open_round(group.id) is not None:
+            if flow_id is None and await store.open_round(group.id) is not None:
+                return OpenResult(OpenOutcome.ALREADY_OPEN)
+            if flow_id is not None and (group.id, flow_id) in await store.open_round_flows():
                 return OpenResult(OpenOutcome.ALREADY_OPEN)
             members, paused = await self._askable_members(group)
             if not members:
                 return OpenResult(OpenOutcome.NO_MEMBERS)
-            round_row = await self._start_round(group, group.flow_id, members, paused)
+            round_row = await self._start_round(group, flow_id or group.flow_id, members, paused)
         self.outbox.wake()
         return OpenResult(OpenOutcome.OPENED, round_row, len(members))
 

@@ -29,6 +29,7 @@ from checkins.schedule.planning import (
     CalendarEnding,
     CloseRound,
     OpenRound,
+    ReportMissed,
     ScheduledRound,
     ScheduleState,
     SendReminders,
@@ -40,6 +41,7 @@ from checkins.schedule.view import (
     PlannedRound,
     PlannedSession,
     calendar_ending_text,
+    missed_round_screen,
     reminder_text,
     schedule_text,
 )
@@ -95,7 +97,7 @@ class ScheduleService:
             return ScheduleState(
                 rounds={
                     (row.group_id, row.session_key, row.flow_id): ScheduledRound(
-                        row.round_id, row.is_open, row.reminders_sent
+                        row.round_id, row.is_open, row.reminders_sent, _moment(row.opened_at)
                     )
                     for row in rows
                     if row.group_id in self.config.groups
@@ -103,12 +105,15 @@ class ScheduleService:
                 open_flows=frozenset(await store.open_round_flows()),
                 skipped=frozenset(await store.skipped_sessions()),
                 calendar_notices=frozenset(await store.calendar_notices()),
+                seen_until=_moment(await store.schedule_seen_until()),
+                missed=frozenset(await store.missed_rounds()),
             )
 
     async def run_due(self) -> list[Action]:
         """Carry out everything due now; returns what was actually done (nothing, when it was already done)."""
         done: list[Action] = []
         failed: set[Action] = set()
+        started = self.clock()
         for _ in range(MAX_PASSES):
             actions = [a for a in due_actions(self.config, await self.load_state(), self.now()) if a not in failed]
             progressed = False
@@ -125,6 +130,10 @@ class ScheduleService:
                     progressed = True
             if not progressed:
                 break
+        # The calendar up to the start of this run has been looked at: a round whose whole window falls after it
+        # and passes before the next run was missed (see `missed_plans`).
+        async with self.store.transaction() as store:
+            await store.set_schedule_seen_until(started)
         return done
 
     async def seconds_until_next(self) -> float | None:
@@ -142,7 +151,30 @@ class ScheduleService:
             return await self._send_reminders(action)
         if isinstance(action, CloseRound):
             return (await self.rounds.close_round_by_id(action.round_id)).outcome is CloseOutcome.CLOSED
+        if isinstance(action, ReportMissed):
+            return await self._report_missed(action)
         return await self._tell_calendar_ending(action)
+
+    async def _report_missed(self, action: ReportMissed) -> bool:
+        """Tell the supervisor that a session had no check-in, with a button to open one now (once per round)."""
+        plan = action.plan
+        group = self.config.groups[plan.group_id]
+        supervisor = self.config.supervisors[group.supervisor_id]
+        catalog = self.translator.for_language(supervisor.language)
+        zone = self.config.supervisor_zone(supervisor)
+        title = self.config.flows[plan.flow_id].title.get(supervisor.language)
+        async with self.store.transaction() as store:
+            if not await store.record_missed_round(plan.group_id, plan.session_key, plan.flow_id):
+                return False
+            if group.process_ended(await store.finished_at(group.id), self.clock(), self.config.timezone):
+                return True  # nothing to open any more, so nothing to say
+            await self.outbox.send(
+                supervisor.user_id,
+                missed_round_screen(group, title, plan, zone, catalog),
+                dedupe=f"missed:{plan.group_id}:{plan.session_key}:{plan.flow_id}",
+            )
+        self.outbox.wake()
+        return True
 
     async def _send_reminders(self, action: SendReminders) -> bool:
         group = self.config.groups[action.plan.group_id]
@@ -236,4 +268,8 @@ class ScheduleService:
 
 
 def _group_of(action: Action) -> str:
-    return action.plan.group_id if isinstance(action, OpenRound | SendReminders) else action.group_id
+    return action.plan.group_id if isinstance(action, OpenRound | SendReminders | ReportMissed) else action.group_id
+
+
+def _moment(timestamp: float | None) -> datetime | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC)

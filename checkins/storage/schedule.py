@@ -19,6 +19,7 @@ class ScheduledRoundRow:
     round_id: str
     is_open: bool
     reminders_sent: int
+    opened_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -29,13 +30,13 @@ class GroupChatRow:
 
 
 _SCHEDULED_SELECT = (
-    "SELECT s.group_id, s.session_key, s.flow_id, s.round_id, r.state = 'open', s.reminders_sent "
+    "SELECT s.group_id, s.session_key, s.flow_id, s.round_id, r.state = 'open', s.reminders_sent, r.opened_at "
     "FROM scheduled_rounds AS s JOIN rounds AS r ON r.id = s.round_id"
 )
 
 
 def _scheduled(row: aiosqlite.Row) -> ScheduledRoundRow:
-    return ScheduledRoundRow(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
+    return ScheduledRoundRow(row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6])
 
 
 class ScheduleQueries(Queries):
@@ -114,6 +115,32 @@ class ScheduleQueries(Queries):
     async def calendar_notices(self) -> set[tuple[str, str]]:
         rows = await self._all("SELECT group_id, last_session_key FROM calendar_notices")
         return {(row[0], row[1]) for row in rows}
+
+    # --- what the timer has seen, and missed rounds ------------------------------------------------------------
+
+    async def schedule_seen_until(self) -> float | None:
+        row = await self._one("SELECT seen_until FROM schedule_seen WHERE id = 1")
+        return float(row[0]) if row else None
+
+    async def set_schedule_seen_until(self, moment: float) -> None:
+        """Move the mark forward only: a clock set back must not report rounds twice or hide missed ones."""
+        await self._run(
+            "INSERT INTO schedule_seen (id, seen_until) VALUES (1, ?) "
+            "ON CONFLICT (id) DO UPDATE SET seen_until = MAX(seen_until, excluded.seen_until)",
+            (moment,),
+        )
+
+    async def record_missed_round(self, group_id: str, session_key: str, flow_id: str) -> bool:
+        """Return False when this missed round was already recorded."""
+        changed = await self._run(
+            "INSERT OR IGNORE INTO missed_rounds (group_id, session_key, flow_id) VALUES (?, ?, ?)",
+            (group_id, session_key, flow_id),
+        )
+        return changed > 0
+
+    async def missed_rounds(self) -> set[tuple[str, str, str]]:
+        rows = await self._all("SELECT group_id, session_key, flow_id FROM missed_rounds")
+        return {(row[0], row[1], row[2]) for row in rows}
 
     # --- linked group chats ------------------------------------------------------------------------------------
 
