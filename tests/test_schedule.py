@@ -274,6 +274,24 @@ def test_downtime_catch_up(tmp_path: Path) -> None:
     assert due_actions(config, ScheduleState(), helsinki(2026, 3, 24, 12)) == []
 
 
+def test_downtime_catch_up_waits_for_the_end_of_quiet_hours(tmp_path: Path) -> None:
+    config = scheduled_config(
+        tmp_path, WEEKLY.replace("quiet_hours: false", 'quiet_hours: {start: "21:00", end: "08:00"}')
+    )
+    plan = plan_for(config, TUESDAY)
+    night = helsinki(2026, 3, 22, 23)  # back at 23:00 on Sunday, after the Saturday opening
+    assert due_actions(config, ScheduleState(), night) == []
+    assert next_wake(config, ScheduleState(), night) == helsinki(2026, 3, 23, 8)
+    assert due_actions(config, ScheduleState(), helsinki(2026, 3, 23, 8)) == [OpenRound(plan)]
+    # An overdue reminder waits for the morning too (the round opened long before, so the gap is kept).
+    opened = ScheduleState(
+        rounds={plan.key: ScheduledRound("r1", True, 0, plan.opens_at)}, open_flows=frozenset({("g", "pre_session")})
+    )
+    assert due_actions(config, opened, helsinki(2026, 3, 24, 1)) == []
+    assert next_wake(config, opened, helsinki(2026, 3, 24, 1)) == helsinki(2026, 3, 24, 8)
+    assert due_actions(config, opened, helsinki(2026, 3, 24, 8)) == [SendReminders(plan, "r1", 1)]
+
+
 def test_skipped_sessions_and_busy_flows_are_not_opened(tmp_path: Path) -> None:
     config = scheduled_config(tmp_path, WEEKLY)
     plan = plan_for(config, TUESDAY)

@@ -197,10 +197,21 @@ def _plans_now(config: AppConfig, now: datetime) -> Iterator[RoundPlan]:
         yield from plans_between(config, group, now, now + timedelta(seconds=1))
 
 
+def quiet_until(config: AppConfig, plan: RoundPlan, now: datetime) -> datetime | None:
+    """The end of the group's quiet hours when `now` is inside them, or None. After downtime a prompt or reminder
+    whose time has passed is caught up, but not in the middle of the night."""
+    group = config.groups[plan.group_id]
+    allowed = config.group_quiet_hours(group).next_allowed(now, config.group_zone(group))
+    return allowed if allowed > now else None
+
+
 def reminders_due(config: AppConfig, plan: RoundPlan, stored: ScheduledRound, now: datetime) -> int:
     """How many of the plan's reminders are due at `now`: none within `reminder_gap` after the round actually
-    opened, so a round opened late after downtime does not send its question and a reminder in the same breath."""
+    opened, so a round opened late after downtime does not send its question and a reminder in the same breath,
+    and none in quiet hours."""
     if stored.opened_at is not None and now < stored.opened_at + config.reminder_gap:
+        return stored.reminders_sent
+    if quiet_until(config, plan, now) is not None:
         return stored.reminders_sent
     return max(stored.reminders_sent, sum(1 for moment in plan.reminders_at if moment <= now))
 
@@ -234,7 +245,10 @@ def due_actions(config: AppConfig, state: ScheduleState, now: datetime) -> list[
         if stored is None:
             blocked = (plan.group_id, plan.flow_id) in state.open_flows
             skipped = (plan.group_id, plan.session_key) in state.skipped
-            if plan.opens_at <= now < plan.closes_at and not blocked and not skipped:
+            # In quiet hours a late opening waits for the morning, unless the round would close first.
+            wait = quiet_until(config, plan, now)
+            quiet = wait is not None and wait < plan.closes_at
+            if plan.opens_at <= now < plan.closes_at and not blocked and not skipped and not quiet:
                 opens.append(OpenRound(plan))
         elif stored.is_open and now >= plan.closes_at:
             closes.append(CloseRound(plan.group_id, stored.round_id))
@@ -268,6 +282,8 @@ def next_wake(config: AppConfig, state: ScheduleState, now: datetime) -> datetim
     for group in config.groups.values():
         for plan in plans_between(config, group, now, now + WAKE_HORIZON):
             stored = state.rounds.get(plan.key)
+            if (wait := quiet_until(config, plan, now)) is not None and plan.opens_at <= now < plan.closes_at:
+                moments.append(wait)
             if stored is None:
                 if (plan.group_id, plan.session_key) not in state.skipped:
                     moments.append(plan.opens_at)
