@@ -217,19 +217,20 @@ def reminders_due(config: AppConfig, plan: RoundPlan, stored: ScheduledRound, no
 
 
 def missed_plans(config: AppConfig, state: ScheduleState, now: datetime) -> list[RoundPlan]:
-    """Rounds whose whole window, opening to close, passed between the timer's last look and `now` (the bot was not
-    running) and that neither opened nor were skipped nor were reported already."""
+    """Rounds whose close passed between the timer's last look and `now` without their ever opening: the bot was
+    not running while they could open (or only in quiet hours it then waited out). Not a skipped session, not one
+    reported already, and not one an ad-hoc round of the same flow kept waiting (that round took its place)."""
     if state.seen_until is None or state.seen_until >= now:
         return []
     return [
         plan
         for group in config.groups.values()
         for plan in plans_between(config, group, state.seen_until, now)
-        if state.seen_until < plan.opens_at
-        and plan.closes_at <= now
+        if state.seen_until < plan.closes_at <= now
         and plan.key not in state.rounds
         and plan.key not in state.missed
         and (plan.group_id, plan.session_key) not in state.skipped
+        and (plan.group_id, plan.flow_id) not in state.open_flows
     ]
 
 
