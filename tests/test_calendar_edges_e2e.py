@@ -190,3 +190,42 @@ async def test_after_downtime_the_reminder_waits_the_gap_after_the_question(
     assert not texts(member.user, "Reminder")
     await tick(runner, clock, helsinki(3, 10, 14))
     await member.user.wait_for_message(lambda m: "Reminder" in m.content)
+
+
+async def test_a_members_own_quiet_hours_and_time_zone_hold_their_question(
+    sim: BotApiSimulator, make_runner: RunnerFactory, tmp_path: Path
+) -> None:
+    config = edge_config(
+        tmp_path,
+        "2031-03-11 14:00",
+        "{flow: pre_session, opens: 3d before, reminders: [1d], closes: 3h before}",
+        quiet='{start: "21:00", end: "08:00"}',
+    )
+    clock = Clock(helsinki(3, 1, 12))
+    runner = await start(make_runner, sim, config, clock)
+    at_home, abroad = await join(sim, 2)
+
+    await abroad.user.send_command("timezone", "America/New_Yrok")
+    assert "Did you mean America/New_York?" in (await abroad.user.wait_for_message()).content
+    await abroad.user.send_command("timezone", "america/new_york")
+    assert "Your time zone is now America/New_York" in (await abroad.user.wait_for_message()).content
+    await abroad.user.send_command("quiet", "21:00")
+    assert "Usage: /quiet 22:00 07:00" in (await abroad.user.wait_for_message()).content
+    await abroad.user.send_command("quiet", "21.00 09:00")
+    assert "Your quiet hours are now 21:00–09:00" in (await abroad.user.wait_for_message()).content
+    await abroad.user.send_command("settings")
+    settings = (await abroad.user.wait_for_message()).content
+    assert "Quiet hours: 21:00–09:00" in settings and "Time zone: America/New_York" in settings
+
+    # Saturday 14:00 in Helsinki is 07:00 in New York: one member is asked now, the other at 09:00 their time.
+    await tick(runner, clock, helsinki(3, 8, 14))
+    await at_home.screen()
+    await sim.wait_idle()
+    assert not [m for m in abroad.user.messages if is_question(m) and "Your settings" not in m.content]
+    assert await next_wake(runner) == helsinki(3, 8, 16)
+    await tick(runner, clock, helsinki(3, 8, 16))
+    await abroad.screen()
+
+    await abroad.user.press("Use the group's quiet hours and time zone")
+    edited = await abroad.user.wait_for_message(lambda m: m.edited)
+    assert "Quiet hours: the group's" in edited.content and "Time zone: the group's" in edited.content

@@ -301,3 +301,39 @@ async def test_a_skipped_session_is_not_reported_missed(harness: Harness) -> Non
     assert (await harness.schedule.skip(harness.config.groups["g"], SESSION.date())).outcome is SkipOutcome.SKIPPED
     harness.clock.set(helsinki(2026, 3, 24, 12))
     assert await harness.schedule.run_due() == []
+
+
+async def test_a_members_own_quiet_hours_and_zone_hold_their_question_and_reminders(harness: Harness) -> None:
+    first, abroad = await harness.add_members(2)
+    async with harness.store.transaction() as store:
+        await store.set_member_timezone(abroad, "America/New_York")
+        await store.set_member_quiet_hours(abroad, "21:00", "09:00")
+    # The round opens on Saturday 14:00 in Helsinki: 08:00 in New York, still quiet for that member.
+    harness.clock.set(helsinki(2026, 3, 21, 14, 1))
+    await harness.schedule.run_due()
+    assert await harness.dedupe_keys("first:") == [f"first:{await round_id(harness)}:{first}"]
+    assert await harness.schedule.seconds_until_next() == 59 * 60  # 09:00 in New York
+    harness.clock.set(helsinki(2026, 3, 21, 15))
+    await harness.schedule.run_due()
+    await harness.schedule.run_due()
+    assert len(await harness.dedupe_keys("first:")) == 2
+
+    # Monday 11:00 here is 05:00 there: held until 09:00 there. Tuesday 09:00 here is 03:00 there, and 09:00 there
+    # is past the close: that reminder is left out for them.
+    harness.clock.set(helsinki(2026, 3, 23, 11, 1))
+    await harness.schedule.run_due()
+    assert [key.rsplit(":", 1)[1] for key in await harness.dedupe_keys("remind:")] == [str(first)]
+    harness.clock.set(helsinki(2026, 3, 23, 15))
+    await harness.schedule.run_due()
+    assert len(await harness.dedupe_keys("remind:")) == 2
+    harness.clock.set(helsinki(2026, 3, 24, 9, 1))
+    await harness.schedule.run_due()
+    harness.clock.set(helsinki(2026, 3, 24, 10, 59))
+    await harness.schedule.run_due()
+    remind_keys = await harness.dedupe_keys("remind:")
+    assert sorted(key.rsplit(":", 1)[1] for key in remind_keys) == sorted([str(first), str(first), str(abroad)])
+
+
+async def round_id(harness: Harness) -> str:
+    [stored] = (await harness.schedule.load_state()).rounds.values()
+    return stored.round_id

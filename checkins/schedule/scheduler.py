@@ -24,6 +24,7 @@ from checkins.messages import Screen
 from checkins.outbox import Outbox
 from checkins.rounds.closing import CloseOutcome
 from checkins.rounds.service import OpenOutcome, RoundService
+from checkins.rounds.timing import member_clock, message_moment
 from checkins.schedule.planning import (
     Action,
     CalendarEnding,
@@ -35,6 +36,7 @@ from checkins.schedule.planning import (
     SendReminders,
     due_actions,
     next_wake,
+    plans_between,
     upcoming_plans,
 )
 from checkins.schedule.view import (
@@ -45,7 +47,7 @@ from checkins.schedule.view import (
     reminder_text,
     schedule_text,
 )
-from checkins.storage import Store
+from checkins.storage import MemberRow, ScheduledRoundRow, Store
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +132,10 @@ class ScheduleService:
                     progressed = True
             if not progressed:
                 break
+        try:
+            await self.release_held()
+        except Exception:
+            log.exception("releasing held prompts and reminders failed")
         # The calendar up to the start of this run has been looked at: a round whose whole window falls after it
         # and passes before the next run was missed (see `missed_plans`).
         async with self.store.transaction() as store:
@@ -140,12 +146,18 @@ class ScheduleService:
         """How long the timer may sleep before `run_due` can have something new to do."""
         now = self.now()
         wake = next_wake(self.config, await self.load_state(), now)
+        async with self.store.transaction() as store:
+            held = await store.next_held_due()
+        if held is not None:
+            held_at = datetime.fromtimestamp(held, UTC)
+            wake = held_at if wake is None else min(wake, held_at)
         return None if wake is None else max(0.0, (wake - now).total_seconds())
 
     async def execute(self, action: Action) -> bool:
         if isinstance(action, OpenRound):
             group = self.config.groups[action.plan.group_id]
-            result = await self.rounds.open_scheduled_round(group, action.plan.flow_id, action.plan.session_key)
+            plan = action.plan
+            result = await self.rounds.open_scheduled_round(group, plan.flow_id, plan.session_key, plan.closes_at)
             return result.outcome is OpenOutcome.OPENED
         if isinstance(action, SendReminders):
             return await self._send_reminders(action)
@@ -185,6 +197,12 @@ class ScheduleService:
             if stored is None or not stored.is_open or stored.reminders_sent >= action.number:
                 return False
             for member in await store.reminder_recipients(action.round_id, self.clock()):
+                moment = await self._reminder_moment(store, group, action.round_id, member, stored.opened_at, action)
+                if moment is None:
+                    continue
+                if moment > self.now():
+                    await store.hold_message(action.round_id, member.id, "reminder", moment.timestamp(), action.number)
+                    continue
                 catalog = self.translator.for_language(member.language)
                 text = reminder_text(group, flow.title.get(member.language), action.plan.closes_at, zone, catalog)
                 await self.outbox.send(
@@ -195,6 +213,57 @@ class ScheduleService:
             await store.set_reminders_sent(action.round_id, action.number)
         self.outbox.wake()
         return True
+
+    async def _reminder_moment(
+        self,
+        store: Store,
+        group: GroupConfig,
+        round_id: str,
+        member: MemberRow,
+        opened_at: float | None,
+        action: SendReminders,
+    ) -> datetime | None:
+        """When this member's reminder may go: now; later (their own quiet hours, or the gap after a question that was
+        held for them); or None, when no such moment comes before the close."""
+        now = self.now()
+        held = await store.held_prompt(round_id, member.id)
+        prompted = held[1] if held is not None and held[1] is not None else opened_at
+        earliest = now if prompted is None else datetime.fromtimestamp(prompted, UTC) + self.config.reminder_gap
+        clock = member_clock(self.config, group, await store.member_settings(member.id))
+        return message_moment(clock, now, earliest, action.plan.closes_at, required=False)
+
+    async def release_held(self) -> int:
+        """Send the questions and reminders held for members' own quiet hours whose time has come; each once."""
+        now = self.now()
+        released = 0
+        async with self.store.transaction() as store:
+            for held in await store.due_held_messages(now.timestamp()):
+                scheduled = await store.scheduled_round_of(held.round_id)
+                member = await store.member_by_id(held.member_id)
+                if scheduled is None or member is None or scheduled.group_id not in self.config.groups:
+                    continue
+                if not await store.release_held_message(held.round_id, held.member_id, held.kind, now.timestamp()):
+                    continue
+                group = self.config.groups[scheduled.group_id]
+                if held.kind == "prompt":
+                    released += await self.rounds.invite_held(held.round_id, member)
+                    continue
+                recipients = await store.reminder_recipients(held.round_id, now.timestamp())
+                plan = next((p for p in plans_between(self.config, group, now, now) if p.key == _key(scheduled)), None)
+                if plan is None or member.id not in {m.id for m in recipients}:
+                    continue
+                catalog = self.translator.for_language(member.language)
+                title = self.config.flows[scheduled.flow_id].title.get(member.language)
+                text = reminder_text(group, title, plan.closes_at, self.config.group_zone(group), catalog)
+                await self.outbox.send(
+                    member.telegram_user_id,
+                    Screen(text),
+                    dedupe=f"remind:{held.round_id}:{held.number}:{member.id}",
+                )
+                released += 1
+        if released:
+            self.outbox.wake()
+        return released
 
     async def _tell_calendar_ending(self, action: CalendarEnding) -> bool:
         group = self.config.groups[action.group_id]
@@ -269,6 +338,10 @@ class ScheduleService:
 
 def _group_of(action: Action) -> str:
     return action.plan.group_id if isinstance(action, OpenRound | SendReminders | ReportMissed) else action.group_id
+
+
+def _key(row: ScheduledRoundRow) -> tuple[str, str, str]:
+    return (row.group_id, row.session_key, row.flow_id)
 
 
 def _moment(timestamp: float | None) -> datetime | None:
