@@ -5,7 +5,8 @@ half-hour DST (Lord Howe). For every valid timeline the plan keeps its promises 
 close never after its session, reminders out of quiet hours and at least the gap after the opening); and the timer,
 simulated by calling `due_actions` and `next_wake` as `ScheduleService.run_due` and the JobQueue do, with the bot
 down for random stretches, opens every round once or reports it missed, prompts no one in quiet hours (unless quiet
-hours cover the whole window) and sends no reminder within the gap after its round actually opened.
+hours cover the whole window) and sends no reminder within the gap after its round actually opened. A member's own
+clock (random quiet hours in a random zone) never gets a message in their quiet hours, nor one held past the close.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from hypothesis import strategies as st
 
 from checkins.config.app import AppConfig
 from checkins.config.calendars import QuietHours, RoundTimeline, SessionCalendar
+from checkins.rounds.timing import MemberClock, message_moment
 from checkins.schedule.planning import (
     CalendarEnding,
     CloseRound,
@@ -299,3 +301,40 @@ def test_the_calendar_keeps_its_rules_whatever_the_zone_calendar_and_downtime(
     for plan, at, opened_at in simulation.reminded:
         assert opened_at + config.reminder_gap <= at < plan.closes_at
         assert not quiet.is_quiet(at.astimezone(zone))
+
+
+MEMBER_QUIET = st.builds(
+    QuietHours,
+    st.builds(time, st.integers(0, 23), st.sampled_from([0, 30])),
+    st.builds(time, st.integers(0, 23), st.sampled_from([15, 45])),
+    st.booleans(),
+)
+MOMENTS = st.datetimes(datetime(2031, 1, 1), datetime(2031, 12, 31), timezones=st.just(UTC))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.sampled_from(ZONES),
+    MEMBER_QUIET,
+    MOMENTS,
+    st.integers(0, 6 * 60).map(lambda m: timedelta(minutes=m)),
+    st.integers(1, 3 * 24 * 60).map(lambda m: timedelta(minutes=m)),
+    st.booleans(),
+)
+def test_a_message_never_reaches_a_member_in_their_quiet_hours_nor_after_the_close(
+    zone_name: str, quiet: QuietHours, now: datetime, gap: timedelta, left: timedelta, required: bool
+) -> None:
+    clock = MemberClock(quiet, ZoneInfo(zone_name))
+    deadline = now + left
+    earliest = now + gap if not required else now
+    moment = message_moment(clock, now, earliest, deadline, required=required)
+    allowed = quiet.next_allowed(max(now, earliest), clock.zone)
+    if moment is None:
+        # Only a reminder is left out, and only when nothing fits before the close.
+        assert not required and allowed >= deadline
+    elif moment == now:
+        # Now: out of their quiet hours (and past the gap), or a question that would otherwise miss the close.
+        assert allowed <= now or (required and allowed >= deadline)
+    else:
+        assert max(now, earliest) <= moment < deadline
+        assert not quiet.is_quiet(moment.astimezone(clock.zone))
