@@ -129,7 +129,8 @@ def command_check(config_path: Path) -> int:
                 if plan.reminders_dropped:
                     print(
                         f"    note: {plan.reminders_dropped} reminder(s) of {plan.flow_id} for the session on "
-                        f"{plan.session_key.replace('T', ' ')} left out: quiet hours leave no time before the close"
+                        f"{plan.session_key.replace('T', ' ')} left out: no room between the opening and the close "
+                        "outside quiet hours and at least reminder_gap after the opening"
                     )
     return 0
 

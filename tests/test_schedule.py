@@ -533,3 +533,20 @@ def test_a_reminder_with_no_room_is_left_out_and_counted(tmp_path: Path) -> None
     assert (plan.opens_at, plan.closes_at) == (helsinki(2026, 3, 17, 8), helsinki(2026, 3, 17, 9))
     assert plan.reminders_at == ()
     assert plan.reminders_dropped == 1
+
+
+def test_check_notes_a_reminder_that_quiet_hours_leave_no_room_for(tmp_path: Path) -> None:
+    scheduled_config(
+        tmp_path,
+        """\
+        quiet_hours: {start: "21:00", end: "08:00"}
+        calendar:
+          repeat: {rule: "FREQ=WEEKLY;BYDAY=TU", first: 2026-03-17 10:00}
+        rounds:
+          - {flow: pre_session, opens: 3h before, reminders: [30m], closes: 1h before}
+        """,
+    )
+    result = run_cli("check", "--config", str(tmp_path / "config.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert "note: 1 reminder(s) of pre_session for the session on " in result.stdout
+    assert "left out: no room between the opening and the close outside quiet hours" in result.stdout.replace("\n", " ")

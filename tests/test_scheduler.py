@@ -337,3 +337,23 @@ async def test_a_members_own_quiet_hours_and_zone_hold_their_question_and_remind
 async def round_id(harness: Harness) -> str:
     [stored] = (await harness.schedule.load_state()).rounds.values()
     return stored.round_id
+
+
+async def test_schedule_says_when_a_reminder_is_left_out(tmp_path: Path) -> None:
+    config = scheduled_config(
+        tmp_path,
+        """\
+        quiet_hours: {start: "21:00", end: "08:00"}
+        calendar: {sessions: [2026-03-24 10:00]}
+        rounds:
+          - {flow: pre_session, opens: 3h before, reminders: [30m], closes: 1h before}
+        """,
+    )
+    store = await Store.open(tmp_path / "k.sqlite3")
+    try:
+        harness = Harness(config, store, Clock(helsinki(2026, 3, 20)))
+        overview = await harness.schedule.overview(config.groups["g"], "en")
+    finally:
+        await store.close()
+    assert "opens Tue, Mar 24, 2026 8:00\u202fAM" in overview
+    assert "1 reminder left out: no room for it between the opening and the close" in overview

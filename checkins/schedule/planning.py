@@ -2,12 +2,15 @@
 
 Each group's calendar and round timelines give `RoundPlan`s: for one session and one flow, when the round opens,
 when reminders go out and when it closes, with prompts and reminders moved out of quiet hours (a close is moved too,
-but never past the session's start). `due_actions` compares the plans with `ScheduleState` (which rounds exist,
-which are open, how many reminders went out, which sessions were skipped, which calendar-end notices were sent) and
-lists what to do now. After downtime this is the catch-up: a round whose open time passed but whose close time has
-not is opened now; an open round whose close time passed is closed now; of several missed reminders only one is
-sent. Carrying an action out is idempotent on the storage side, so a timer that fires twice, or two timers at once,
-cannot send anything twice. `next_wake` tells the timer when to look again.
+but never past the session's start; a reminder that cannot move later before the close moves earlier, at least
+`reminder_gap` after the opening, or is counted as left out). `due_actions` compares the plans with `ScheduleState`
+(which rounds exist, which are open and since when, how many reminders went out, which sessions were skipped, which
+notices were sent, how far the timer has looked) and lists what to do now. After downtime this is the catch-up: a
+round whose open time passed but whose close time has not is opened now (in quiet hours, at their end); an open
+round whose close time passed is closed now; of several missed reminders only one is sent, and not within
+`reminder_gap` of the round's actual opening; a round whose close passed unopened is reported as missed. Carrying
+an action out is idempotent on the storage side, so a timer that fires twice, or two timers at once, cannot send
+anything twice. `next_wake` tells the timer when to look again.
 """
 
 from __future__ import annotations

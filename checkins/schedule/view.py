@@ -107,8 +107,8 @@ def _round_line(planned: PlannedRound, zone: ZoneInfo, catalog: Catalog) -> str:
     if plan.reminders_dropped:
         parts.append(
             catalog.ngettext(
-                "{count} reminder left out: quiet hours leave no time for it before the close",
-                "{count} reminders left out: quiet hours leave no time for them before the close",
+                "{count} reminder left out: no room for it between the opening and the close (quiet hours, gap)",
+                "{count} reminders left out: no room for them between the opening and the close (quiet hours, gap)",
                 plan.reminders_dropped,
             ).format(count=plan.reminders_dropped)
         )
