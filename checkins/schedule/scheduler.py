@@ -1,12 +1,15 @@
-"""Carrying out what the calendar makes due: open, remind, close, warn that the calendar runs out; and `/skip`.
+"""Carrying out what the calendar makes due: open, remind, close, report a missed round, warn that the calendar runs
+out, send what was held for a member's own quiet hours; and `/skip`.
 
 `ScheduleService.run_due` reads the schedule state from SQLite, asks the pure `schedule.due_actions` what is due at
 `clock()`, and carries each action out in its own transaction, then looks again (a close can make room for the next
 round of the same flow). Every action re-checks the database inside its transaction and is a no-op when already
 done: a round is bound to (group, session, flow) by a primary key, a reminder batch moves `reminders_sent` forward
 in the same transaction as its outbox rows (each with a dedupe key), a close happens only to an open round, and the
-calendar-end notice is recorded once. So a timer that fires twice, two timers at once, or a restart halfway through
-cannot send anything twice; a crash before the commit leaves nothing behind and the next run does it all again.
+calendar-end notice and a missed round are recorded once, and a held message is marked released with its send. A run
+ends by recording how far it has looked (`missed_plans` needs it). So a timer that fires twice, two timers at once,
+or a restart halfway through cannot send anything twice; a crash before the commit leaves nothing behind and the
+next run does it all again.
 """
 
 from __future__ import annotations
