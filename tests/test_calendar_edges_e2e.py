@@ -3,7 +3,8 @@ real timer (PTB's JobQueue) doing the work — each step moves the clock, re-arm
 
 A round around the spring-forward gap opens and closes before its session; a round whose whole window passed while
 the bot was down is reported to the supervisor, whose one button opens it; after downtime across the opening and a
-reminder, the reminder waits the reminder gap.
+reminder, the reminder waits the reminder gap; a member's own quiet hours and time zone (`/quiet`, `/timezone`,
+`/settings`) hold their question until their morning while the others are asked on time.
 """
 
 from __future__ import annotations
