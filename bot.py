@@ -23,6 +23,7 @@ import os
 import signal
 import sqlite3
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from telegram import Update
@@ -31,6 +32,7 @@ from telegram.ext import Application
 from checkins.config.app import AppConfig, load_config
 from checkins.config.yamlsource import ConfigError
 from checkins.i18n import LANGUAGES, Translator
+from checkins.schedule.planning import plans_between
 from checkins.storage.lock import DatabaseInUse
 from checkins.terminal import find_flow, read_stdin_line
 from checkins.terminal import run as run_in_terminal
@@ -43,6 +45,8 @@ ROOT = Path(__file__).resolve().parent
 DEFAULT_CONFIG = ROOT / "config.yaml"
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 BASE_URL_ENV = "TELEGRAM_API_BASE_URL"
+# `check` notes reminders that quiet hours leave no room for, this far ahead.
+CHECK_AHEAD = timedelta(days=366)
 WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
 POLL_TIMEOUT = 10
 
@@ -121,6 +125,13 @@ def command_check(config_path: Path) -> int:
             rounds = ", ".join(timeline.flow_id for timeline in group.rounds)
             ending = f"last session {last:%Y-%m-%d %H:%M}" if last else "repeating without end"
             print(f"    calendar in {config.group_zone(group).key}: rounds {rounds}; {ending}")
+            for plan in plans_between(config, group, datetime.now(UTC), datetime.now(UTC) + CHECK_AHEAD):
+                if plan.reminders_dropped:
+                    print(
+                        f"    note: {plan.reminders_dropped} reminder(s) of {plan.flow_id} for the session on "
+                        f"{plan.session_key.replace('T', ' ')} left out: no room between the opening and the close "
+                        "outside quiet hours and at least reminder_gap after the opening"
+                    )
     return 0
 
 

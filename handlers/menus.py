@@ -25,6 +25,8 @@ MEMBER_COMMANDS = (
     ("language", N_("choose your language")),
     ("pause", N_("pause check-ins, e.g. while on leave")),
     ("resume", N_("get check-ins again after a pause")),
+    ("quiet", N_("your own quiet hours, e.g. /quiet 22:00 07:00")),
+    ("timezone", N_("your own time zone, e.g. /timezone Europe/Stockholm")),
 )
 DESCRIPTION = N_(
     "I run the check-in round before your work supervision sessions: a few short questions in this private chat. "

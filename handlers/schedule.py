@@ -15,7 +15,7 @@ from html import escape
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 from telegram.helpers import create_deep_linked_url
 
 from checkins.config.app import GroupConfig
@@ -23,8 +23,9 @@ from checkins.config.calendars import parse_date
 from checkins.formatting import format_moment
 from checkins.i18n import Catalog
 from checkins.schedule.scheduler import SkipOutcome, SkipResult
+from checkins.schedule.view import MISSED_PREFIX
 from handlers.context import SERVICES_KEY, KierrosContext, Services
-from handlers.supervisor import target_group
+from handlers.supervisor import open_group, target_group
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,24 @@ def _skip_text(services: Services, group: GroupConfig, result: SkipResult, day_t
     return text
 
 
+async def missed_pressed(update: Update, context: KierrosContext) -> None:
+    """ "Open the check-in now" under a missed-round notice: an ad-hoc round of that flow, closed with /close."""
+    query = update.callback_query
+    if query is None:
+        return
+    await query.answer()
+    group_id, _, flow_id = (query.data or "").removeprefix(MISSED_PREFIX).partition(":")
+    target = await target_group(update, context, "open", group_id)
+    if target is None:
+        return
+    group, catalog = target
+    if flow_id not in context.services.config.flows:
+        await _reply(update, escape(catalog.gettext("This button is not valid.")))
+        return
+    await open_group(update, context, group, catalog, flow_id)
+    await arm_next(context.application)
+
+
 async def link_command(update: Update, context: KierrosContext) -> None:
     """In a group chat: the supervisor links it to one of their groups for round announcements."""
     user = update.effective_user
@@ -199,3 +218,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("unskip", unskip_command, filters=private))
     application.add_handler(CommandHandler("unlink", unlink_command, filters=private))
     application.add_handler(CommandHandler("link", link_command, filters=filters.ChatType.GROUPS))
+    application.add_handler(
+        CallbackQueryHandler(missed_pressed, pattern=rf"^{MISSED_PREFIX}[a-z0-9_-]{{1,32}}:[\w-]{{1,64}}$")
+    )

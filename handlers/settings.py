@@ -1,5 +1,6 @@
 """Handlers for a member's own settings: `/settings` (a message with buttons), `/language`, `/pause [date]`,
-`/resume`, and presses on the settings buttons (callback data `set:…`), which redraw the settings message in place.
+`/resume`, `/quiet` and `/timezone` (their own quiet hours and time zone), and presses on the settings buttons
+(callback data `set:…`), which redraw the settings message in place.
 """
 
 from __future__ import annotations
@@ -102,6 +103,20 @@ async def resume_command(update: Update, context: KierrosContext) -> None:
         await _reply(update, escape(await context.services.settings.resume(member)))
 
 
+async def quiet_command(update: Update, context: KierrosContext) -> None:
+    """Set the member's own quiet hours: /quiet 22:00 07:00, or /quiet group."""
+    member = await _member_or_explain(update, context)
+    if member is not None:
+        await _reply(update, escape(await context.services.settings.set_quiet_hours(member, list(context.args or []))))
+
+
+async def timezone_command(update: Update, context: KierrosContext) -> None:
+    """Set the member's own time zone: /timezone Europe/Stockholm, or /timezone group."""
+    member = await _member_or_explain(update, context)
+    if member is not None:
+        await _reply(update, escape(await context.services.settings.set_timezone(member, list(context.args or []))))
+
+
 async def settings_pressed(update: Update, context: KierrosContext) -> None:
     """A press on a settings button: change the setting and redraw the message."""
     query = update.callback_query
@@ -121,4 +136,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("language", language_command, filters=private))
     application.add_handler(CommandHandler("pause", pause_command, filters=private))
     application.add_handler(CommandHandler("resume", resume_command, filters=private))
+    application.add_handler(CommandHandler("quiet", quiet_command, filters=private))
+    application.add_handler(CommandHandler("timezone", timezone_command, filters=private))
     application.add_handler(CallbackQueryHandler(settings_pressed, pattern=f"^{PREFIX}"))

@@ -104,8 +104,10 @@ async def open_round(update: Update, context: KierrosContext) -> None:
         await open_group(update, context, *target)
 
 
-async def open_group(update: Update, context: KierrosContext, group: GroupConfig, catalog: Catalog) -> None:
-    result = await context.services.rounds.open_round(group)
+async def open_group(
+    update: Update, context: KierrosContext, group: GroupConfig, catalog: Catalog, flow_id: str | None = None
+) -> None:
+    result = await context.services.rounds.open_round(group, flow_id)
     if result.outcome is OpenOutcome.ALREADY_OPEN:
         text = catalog.gettext("{group} already has an open round. Close it first with /close {id}.")
     elif result.outcome is OpenOutcome.PROCESS_ENDED:

@@ -270,7 +270,7 @@ ERROR_CASES = [
     pytest.param(
         ("groups:", "groups: {}\nold:"),
         "config.yaml:9: old: unknown key 'old' (expected one of: timezone, default_language, storage,"
-        " telegram, flows_dir, invites, privacy, quiet_hours, supervisors, groups)",
+        " telegram, flows_dir, invites, privacy, quiet_hours, reminder_gap, supervisors, groups)",
         id="unknown-key-without-suggestion",
     ),
     pytest.param(

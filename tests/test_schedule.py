@@ -210,8 +210,10 @@ def test_quiet_hours_shift_prompts_and_reminders_but_never_the_close_past_the_se
     # 08:00 — after the session — so it stays at the session's start.
     assert early.opens_at == helsinki(2026, 3, 9, 8, 0)
     assert early.closes_at == helsinki(2026, 3, 10, 7, 30)
-    # 1d before the close (Monday 04:30) → Monday 08:00 = the opening: dropped; 10h before (Monday 18:30) stays.
-    assert early.reminders_at == (helsinki(2026, 3, 9, 18, 30),)
+    # 1d before the close (Monday 04:30) → Monday 08:00 = the opening, so it waits the reminder gap (2h) and comes
+    # at 10:00 rather than being dropped; 10h before (Monday 18:30) stays.
+    assert early.reminders_at == (helsinki(2026, 3, 9, 10, 0), helsinki(2026, 3, 9, 18, 30))
+    assert early.reminders_dropped == 0
     assert late.opens_at == helsinki(2026, 3, 23, 8, 0)
     # 1d before the close stays; 10h before (Tuesday 01:00) moves to 08:00, still before the close.
     assert late.reminders_at == (helsinki(2026, 3, 23, 11, 0), helsinki(2026, 3, 24, 8, 0))
@@ -270,6 +272,24 @@ def test_downtime_catch_up(tmp_path: Path) -> None:
     assert due_actions(config, closed, weeks_later) == [OpenRound(plan_for(config, helsinki(2026, 5, 5, 14)))]
     # Nothing is opened for a session whose round closed while the bot was down.
     assert due_actions(config, ScheduleState(), helsinki(2026, 3, 24, 12)) == []
+
+
+def test_downtime_catch_up_waits_for_the_end_of_quiet_hours(tmp_path: Path) -> None:
+    config = scheduled_config(
+        tmp_path, WEEKLY.replace("quiet_hours: false", 'quiet_hours: {start: "21:00", end: "08:00"}')
+    )
+    plan = plan_for(config, TUESDAY)
+    night = helsinki(2026, 3, 22, 23)  # back at 23:00 on Sunday, after the Saturday opening
+    assert due_actions(config, ScheduleState(), night) == []
+    assert next_wake(config, ScheduleState(), night) == helsinki(2026, 3, 23, 8)
+    assert due_actions(config, ScheduleState(), helsinki(2026, 3, 23, 8)) == [OpenRound(plan)]
+    # An overdue reminder waits for the morning too (the round opened long before, so the gap is kept).
+    opened = ScheduleState(
+        rounds={plan.key: ScheduledRound("r1", True, 0, plan.opens_at)}, open_flows=frozenset({("g", "pre_session")})
+    )
+    assert due_actions(config, opened, helsinki(2026, 3, 24, 1)) == []
+    assert next_wake(config, opened, helsinki(2026, 3, 24, 1)) == helsinki(2026, 3, 24, 8)
+    assert due_actions(config, opened, helsinki(2026, 3, 24, 8)) == [SendReminders(plan, "r1", 1)]
 
 
 def test_skipped_sessions_and_busy_flows_are_not_opened(tmp_path: Path) -> None:
@@ -374,6 +394,24 @@ CALENDAR_ERRORS = [
         id="only-on-without-session",
     ),
     pytest.param(
+        "calendar:\n  repeat: {rule: 'FREQ=WEEKLY;BYDAY=TU;COUNT=5;UNTIL=20260630', first: 2026-03-10 14:00}\n",
+        "config.yaml:10: groups[0].calendar.repeat.rule: give COUNT or UNTIL, not both (RFC 5545 forbids it)",
+        id="count-and-until-in-rule",
+    ),
+    pytest.param(
+        "calendar:\n  repeat: {rule: 'FREQ=WEEKLY;BYDAY=TU;COUNT=5', first: 2026-03-10 14:00, until: 2026-06-30}\n",
+        "config.yaml:10: groups[0].calendar.repeat.until: give COUNT or until, not both (RFC 5545 forbids it)",
+        id="count-and-until-key",
+    ),
+    pytest.param(
+        # The last Sunday of March: 03:00-04:00 does not exist in Helsinki; both offsets land at 04:00.
+        "calendar: {sessions: [2026-03-29 04:15]}\nrounds:\n"
+        "  - {flow: pre_session, opens: 40m before, closes: 20m before, reminders: []}\n",
+        "config.yaml:11: groups[0].rounds[0].closes: the round for the session on 2026-03-29 04:15 would never "
+        "open: daylight saving moves its opening (2026-03-29 04:00) to its close (2026-03-29 04:00)",
+        id="dst-gap-never-opens",
+    ),
+    pytest.param(
         "quiet_hours: {start: '21:00'}\n",
         "config.yaml:9: groups[0].quiet_hours.end: give both start and end (or neither, for weekends only)",
         id="quiet-hours-half",
@@ -422,3 +460,93 @@ def test_check_summarises_a_groups_calendar(tmp_path: Path) -> None:
     result = run_cli("check", "--config", str(tmp_path / "config.yaml"))
     assert result.returncode == 0, result.stderr
     assert "calendar in Europe/Helsinki: rounds pre_session; last session 2026-11-03 14:00" in result.stdout
+
+
+# --- the spring-forward gap ---
+
+
+def test_before_offsets_in_the_spring_forward_gap_resolve_to_the_earlier_side(tmp_path: Path) -> None:
+    config = scheduled_config(
+        tmp_path,
+        """\
+        quiet_hours: false
+        calendar: {sessions: [2026-03-29 04:15, 2026-04-12 04:15]}
+        rounds:
+          - {flow: pre_session, opens: 30m before, closes: 10m before, reminders: []}
+        """,
+    )
+    [plan] = plans_between(config, config.groups["g"], helsinki(2026, 3, 29, 4), helsinki(2026, 3, 29, 5))
+    # 03:45 does not exist: the opening goes to the gap's start (04:00 summer time), not an hour later.
+    assert plan.opens_at == helsinki(2026, 3, 29, 4, 0)
+    assert plan.closes_at == helsinki(2026, 3, 29, 4, 5) < plan.session_at
+
+
+def test_a_close_in_the_gap_is_never_after_its_session(tmp_path: Path) -> None:
+    config = scheduled_config(
+        tmp_path,
+        """\
+        quiet_hours: false
+        calendar: {sessions: [2026-03-29 04:15]}
+        rounds:
+          - {flow: pre_session, opens: 1d before, closes: 50m before, reminders: [1h]}
+        """,
+    )
+    [plan] = plans_between(config, config.groups["g"], helsinki(2026, 3, 28), helsinki(2026, 3, 30))
+    assert plan.closes_at == helsinki(2026, 3, 29, 4, 0) < plan.session_at
+    # An hour before a 03:25 that does not exist is 02:25 winter time: the reminder stays before the close.
+    assert plan.reminders_at == (helsinki(2026, 3, 29, 2, 25),)
+
+
+def test_a_reminder_pushed_past_the_close_by_quiet_hours_moves_earlier(tmp_path: Path) -> None:
+    # A Monday 09:00 session with quiet weekends and nights until 08:45: the one reminder, 1d before the close, falls
+    # on Sunday, and the next allowed moment is the close itself.
+    config = scheduled_config(
+        tmp_path,
+        """\
+        quiet_hours: {start: "21:00", end: "08:45", weekends: true}
+        calendar: {sessions: [2026-03-16 09:00]}
+        rounds:
+          - {flow: pre_session, opens: 4d before, reminders: [1d], closes: 30m before}
+        """,
+    )
+    [plan] = plans_between(config, config.groups["g"], helsinki(2026, 3, 10), helsinki(2026, 3, 17))
+    # The close (08:30) falls in the night: it moves to 08:45, still before the session.
+    assert plan.closes_at == helsinki(2026, 3, 16, 8, 45)
+    # Sunday 08:45 is quiet and the next allowed moment is the close itself: the reminder goes to Friday 20:30,
+    # half an hour before the weekend's quiet begins, instead of vanishing.
+    assert plan.reminders_at == (helsinki(2026, 3, 13, 20, 30),)
+    assert plan.reminders_dropped == 0
+
+
+def test_a_reminder_with_no_room_is_left_out_and_counted(tmp_path: Path) -> None:
+    config = scheduled_config(
+        tmp_path,
+        """\
+        quiet_hours: {start: "21:00", end: "08:00"}
+        calendar: {sessions: [2026-03-17 10:00]}
+        rounds:
+          - {flow: pre_session, opens: 3h before, reminders: [30m], closes: 1h before}
+        """,
+    )
+    [plan] = plans_between(config, config.groups["g"], helsinki(2026, 3, 16), helsinki(2026, 3, 18))
+    # Opens 08:00 (07:00 is quiet), closes 09:00: a reminder needs two hours after the question.
+    assert (plan.opens_at, plan.closes_at) == (helsinki(2026, 3, 17, 8), helsinki(2026, 3, 17, 9))
+    assert plan.reminders_at == ()
+    assert plan.reminders_dropped == 1
+
+
+def test_check_notes_a_reminder_that_quiet_hours_leave_no_room_for(tmp_path: Path) -> None:
+    scheduled_config(
+        tmp_path,
+        """\
+        quiet_hours: {start: "21:00", end: "08:00"}
+        calendar:
+          repeat: {rule: "FREQ=WEEKLY;BYDAY=TU", first: 2026-03-17 10:00}
+        rounds:
+          - {flow: pre_session, opens: 3h before, reminders: [30m], closes: 1h before}
+        """,
+    )
+    result = run_cli("check", "--config", str(tmp_path / "config.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert "note: 1 reminder(s) of pre_session for the session on " in result.stdout
+    assert "left out: no room between the opening and the close outside quiet hours" in result.stdout.replace("\n", " ")

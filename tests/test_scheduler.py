@@ -117,6 +117,12 @@ async def test_a_job_firing_twice_at_once_sends_everything_once(harness: Harness
     assert len(await harness.dedupe_keys("first:")) == 4
     assert len(await harness.dedupe_keys("intro:")) == 4
 
+    # Opened late, after the first reminder's time: the reminder waits the gap after the question, not a second.
+    [stored] = (await harness.schedule.load_state()).rounds.values()
+    assert stored.reminders_sent == 0
+    assert not await harness.dedupe_keys("remind:")
+    harness.clock.set(helsinki(2026, 3, 23, 14))
+    await asyncio.gather(harness.schedule.run_due(), harness.schedule.run_due())
     [stored] = (await harness.schedule.load_state()).rounds.values()
     assert stored.reminders_sent == 1
     # A stale job still holding the opening it computed before the round existed: a no-op.
@@ -267,3 +273,87 @@ async def test_skip_and_the_calendar_end_notice(harness: Harness) -> None:
     assert chat == SUPERVISOR and "Tue, Apr 7, 2026" in text
     harness.clock.set(helsinki(2026, 4, 4, 14, 1))
     assert [type(a).__name__ for a in await harness.schedule.run_due()] == ["OpenRound"]
+
+
+async def test_a_round_missed_during_downtime_is_reported_once(harness: Harness) -> None:
+    await harness.add_members(2)
+    assert await harness.schedule.run_due() == []  # the timer has looked at the calendar up to 20 March
+    harness.clock.set(helsinki(2026, 3, 24, 12))  # down from before the opening until after the close
+    actions = await harness.schedule.run_due()
+    assert [type(a).__name__ for a in actions] == ["ReportMissed"]
+    [(chat, key, text)] = [sent for sent in await harness.sent() if sent[1].startswith("missed:")]
+    assert chat == SUPERVISOR and key == "missed:g:2026-03-24T14:00:pre_session"
+    assert "did not open" in text and "Tue, Mar 24, 2026" in text
+    assert await harness.schedule.run_due() == []
+    await harness.schedule.run_due()
+    assert len(await harness.dedupe_keys("missed:")) == 1
+    async with harness.store.transaction() as store:
+        assert await store.rounds_of_group("g") == []
+
+
+async def test_a_new_database_reports_no_old_sessions_as_missed(harness: Harness) -> None:
+    harness.clock.set(helsinki(2026, 4, 7, 12))  # first start ever, after a session's round
+    assert [type(a).__name__ for a in await harness.schedule.run_due()] == ["CalendarEnding"]
+
+
+async def test_a_skipped_session_is_not_reported_missed(harness: Harness) -> None:
+    await harness.schedule.run_due()
+    assert (await harness.schedule.skip(harness.config.groups["g"], SESSION.date())).outcome is SkipOutcome.SKIPPED
+    harness.clock.set(helsinki(2026, 3, 24, 12))
+    assert await harness.schedule.run_due() == []
+
+
+async def test_a_members_own_quiet_hours_and_zone_hold_their_question_and_reminders(harness: Harness) -> None:
+    first, abroad = await harness.add_members(2)
+    async with harness.store.transaction() as store:
+        await store.set_member_timezone(abroad, "America/New_York")
+        await store.set_member_quiet_hours(abroad, "21:00", "09:00")
+    # The round opens on Saturday 14:00 in Helsinki: 08:00 in New York, still quiet for that member.
+    harness.clock.set(helsinki(2026, 3, 21, 14, 1))
+    await harness.schedule.run_due()
+    assert await harness.dedupe_keys("first:") == [f"first:{await round_id(harness)}:{first}"]
+    assert await harness.schedule.seconds_until_next() == 59 * 60  # 09:00 in New York
+    harness.clock.set(helsinki(2026, 3, 21, 15))
+    await harness.schedule.run_due()
+    await harness.schedule.run_due()
+    assert len(await harness.dedupe_keys("first:")) == 2
+
+    # Monday 11:00 here is 05:00 there: held until 09:00 there. Tuesday 09:00 here is 03:00 there, and 09:00 there
+    # is past the close: that reminder is left out for them.
+    harness.clock.set(helsinki(2026, 3, 23, 11, 1))
+    await harness.schedule.run_due()
+    assert [key.rsplit(":", 1)[1] for key in await harness.dedupe_keys("remind:")] == [str(first)]
+    harness.clock.set(helsinki(2026, 3, 23, 15))
+    await harness.schedule.run_due()
+    assert len(await harness.dedupe_keys("remind:")) == 2
+    harness.clock.set(helsinki(2026, 3, 24, 9, 1))
+    await harness.schedule.run_due()
+    harness.clock.set(helsinki(2026, 3, 24, 10, 59))
+    await harness.schedule.run_due()
+    remind_keys = await harness.dedupe_keys("remind:")
+    assert sorted(key.rsplit(":", 1)[1] for key in remind_keys) == sorted([str(first), str(first), str(abroad)])
+
+
+async def round_id(harness: Harness) -> str:
+    [stored] = (await harness.schedule.load_state()).rounds.values()
+    return stored.round_id
+
+
+async def test_schedule_says_when_a_reminder_is_left_out(tmp_path: Path) -> None:
+    config = scheduled_config(
+        tmp_path,
+        """\
+        quiet_hours: {start: "21:00", end: "08:00"}
+        calendar: {sessions: [2026-03-24 10:00]}
+        rounds:
+          - {flow: pre_session, opens: 3h before, reminders: [30m], closes: 1h before}
+        """,
+    )
+    store = await Store.open(tmp_path / "k.sqlite3")
+    try:
+        harness = Harness(config, store, Clock(helsinki(2026, 3, 20)))
+        overview = await harness.schedule.overview(config.groups["g"], "en")
+    finally:
+        await store.close()
+    assert "opens Tue, Mar 24, 2026 8:00\u202fAM" in overview
+    assert "1 reminder left out: no room for it between the opening and the close" in overview

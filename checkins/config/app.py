@@ -12,7 +12,7 @@ import re
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
@@ -20,10 +20,12 @@ from zoneinfo import ZoneInfo
 
 from checkins.config.calendar_config import (
     DEFAULT_QUIET_HOURS,
+    DEFAULT_REMINDER_GAP,
     read_calendar,
     read_flow_id,
     read_parsed,
     read_quiet_hours,
+    read_reminder_gap,
     read_rounds,
 )
 from checkins.config.calendars import (
@@ -58,6 +60,7 @@ _TOP_LEVEL_KEYS = (
     "invites",
     "privacy",
     "quiet_hours",
+    "reminder_gap",
     "supervisors",
     "groups",
 )
@@ -144,6 +147,8 @@ class AppConfig:
     flows: Mapping[str, Flow]
     privacy: PrivacySettings = PrivacySettings()
     quiet_hours: QuietHours = DEFAULT_QUIET_HOURS
+    # No reminder comes sooner than this after the question it reminds about.
+    reminder_gap: timedelta = DEFAULT_REMINDER_GAP
     # Pace sends under Telegram's flood limits; off only for a local Bot API server without limits.
     flood_limits: bool = True
     webhook: WebhookConfig | None = None
@@ -190,6 +195,7 @@ def load_config(path: Path) -> AppConfig:
         groups=MappingProxyType(_groups(root, supervisors, flows, timezone, default_language)),
         flows=MappingProxyType(flows),
         quiet_hours=read_quiet_hours(root, "quiet_hours", DEFAULT_QUIET_HOURS) or DEFAULT_QUIET_HOURS,
+        reminder_gap=read_reminder_gap(root),
         privacy=_privacy(root),
         flood_limits=root.section("telegram").get("flood_limits", bool, True),
         webhook=_webhook(root),

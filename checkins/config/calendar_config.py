@@ -29,6 +29,8 @@ from checkins.config.flows import Flow
 from checkins.config.yamlsource import Node, closest, reject_duplicates
 
 DEFAULT_QUIET_HOURS = QuietHours(time(21, 0), time(8, 0))
+# A reminder never comes sooner than this after the question it reminds about (also after downtime).
+DEFAULT_REMINDER_GAP = timedelta(hours=2)
 # How far ahead config checks expand an endless recurrence (overlaps, cancelled dates, `only_on` dates).
 CHECK_HORIZON = timedelta(days=3 * 366)
 
@@ -74,6 +76,12 @@ def read_quiet_hours(parent: Node, key: str, default: QuietHours | None) -> Quie
     return quiet
 
 
+def read_reminder_gap(root: Node) -> timedelta:
+    """`reminder_gap: 2h`: the least time between a question and its reminder."""
+    node = root.optional("reminder_gap")
+    return DEFAULT_REMINDER_GAP if node is None else read_parsed(node, parse_duration)
+
+
 def read_calendar(node: Node, zone: ZoneInfo) -> SessionCalendar | None:
     """`calendar: {sessions: [...], repeat: {...}, cancelled: [...]}`."""
     section = node.optional("calendar")
@@ -117,6 +125,11 @@ def _recurrence(section: Node) -> Recurrence | None:
     first = read_parsed(node.required("first"), parse_local_datetime)
     until_node = node.optional("until")
     recurrence = Recurrence(rule_text, first, read_parsed(until_node, parse_date) if until_node else None)
+    # RFC 5545: a rule ends after COUNT occurrences or at UNTIL, never both.
+    if {"COUNT", "UNTIL"} <= recurrence.rule_parts:
+        raise node.error("give COUNT or UNTIL, not both (RFC 5545 forbids it)", "rule")
+    if "COUNT" in recurrence.rule_parts and until_node is not None:
+        raise node.error("give COUNT or until, not both (RFC 5545 forbids it)", "until")
     try:
         rule = recurrence.rule()
         first_occurrence = rule.after(first, inc=True)
@@ -153,6 +166,7 @@ def read_rounds(
     timelines = tuple(_timeline(item, flows) for item in items)
     for item, timeline in zip(items, timelines, strict=True):
         _check_only_on(item, sessions)
+        _check_window(item, timeline, sessions, calendar.zone)
         _check_no_overlap(item, timeline, sessions)
     return timelines
 
@@ -191,6 +205,23 @@ def _check_only_on(node: Node, sessions: list[datetime]) -> None:
         day = read_parsed(item, parse_date)
         if day not in session_dates:
             raise item.error(f"there is no session on {day.isoformat()}")
+
+
+def _check_window(node: Node, timeline: RoundTimeline, sessions: list[datetime], zone: ZoneInfo) -> None:
+    """On every session the round must open before it closes, and a close "before" must come before the session:
+    a daylight-saving change can squeeze offsets together that look fine on paper."""
+    key = "closes" if "closes" in node.key_names() else None
+    for session_at in (s for s in sessions if timeline.applies_to(s)):
+        opens, closes = timeline.window(session_at, zone)
+        when = f"{session_at:%Y-%m-%d %H:%M}"
+        if timeline.closes < timedelta(0) and closes >= session_at:
+            raise node.error(f"the round for the session on {when} would close at {closes:%H:%M}, not before it", key)
+        if opens >= closes:
+            problem = (
+                f"the round for the session on {when} would never open: daylight saving moves its opening "
+                f"({opens:%Y-%m-%d %H:%M}) to its close ({closes:%Y-%m-%d %H:%M})"
+            )
+            raise node.error(problem, key)
 
 
 def _check_no_overlap(node: Node, timeline: RoundTimeline, sessions: list[datetime]) -> None:

@@ -25,6 +25,8 @@ _ISO_DURATION = re.compile(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?
 _OFFSET = re.compile(r"(.+?)\s+(before|after)", re.IGNORECASE)
 _CLOCK = re.compile(r"([01]?\d|2[0-3])[:.]([0-5]\d)")
 _FINNISH_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+# A reminder moved out of quiet hours to before them comes this long before they begin (20:30 for 21:00).
+EARLIER_MARGIN = timedelta(minutes=30)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -90,10 +92,35 @@ def parse_local_datetime(text: str) -> datetime:
     return value
 
 
-def localize(wall_time: datetime, zone: ZoneInfo) -> datetime:
-    """A local wall-clock time in `zone` as an aware datetime; a time skipped by a DST change moves forward."""
-    aware = wall_time.replace(tzinfo=zone)
-    return datetime.fromtimestamp(aware.timestamp(), zone)
+def localize(wall_time: datetime, zone: ZoneInfo, *, earlier: bool = False) -> datetime:
+    """A local wall-clock time in `zone` as an aware datetime. A time skipped by a DST change (03:00-04:00 on the
+    last Sunday of March in Helsinki) moves forward by the gap, or with `earlier` to the gap's start (the moment the
+    clocks jump); a time that happens twice in autumn is its first occurrence."""
+    later_side = wall_time.replace(tzinfo=zone, fold=0).timestamp()
+    earlier_side = wall_time.replace(tzinfo=zone, fold=1).timestamp()
+    if earlier and earlier_side < later_side:
+        return datetime.fromtimestamp(_transition(earlier_side, later_side, zone), zone)
+    return datetime.fromtimestamp(later_side, zone)
+
+
+def _transition(before: float, after: float, zone: ZoneInfo) -> float:
+    """The instant in (before, after] at which `zone`'s UTC offset changes, to the second."""
+    offset = datetime.fromtimestamp(before, zone).utcoffset()
+    low, high = int(before), int(after)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, zone).utcoffset() == offset:
+            low = middle
+        else:
+            high = middle
+    return float(high)
+
+
+def on_local_clock(moment: datetime, offset: timedelta, zone: ZoneInfo) -> datetime:
+    """`moment + offset` counted on the local clock: "3d before" a 14:00 session is 14:00, even across DST. A moment
+    before `moment` that falls in a spring-forward gap goes to the gap's start, so it never comes later than
+    `moment` and moments keep their order."""
+    return localize(moment.astimezone(zone).replace(tzinfo=None) + offset, zone, earlier=offset < timedelta(0))
 
 
 def session_key(session_at: datetime, zone: ZoneInfo) -> str:
@@ -137,6 +164,25 @@ class QuietHours:
             local = localize(datetime.combine(end_day, self.end), zone)
         return local
 
+    def previous_allowed(self, moment: datetime, zone: ZoneInfo) -> datetime:
+        """`moment` itself when it is not quiet, else `EARLIER_MARGIN` before the quiet time it falls in begins
+        (the evening before a night, Friday evening before a weekend)."""
+        local = moment.astimezone(zone)
+        for _ in range(4):
+            if not self.is_quiet(local):
+                return local
+            wall = local.replace(tzinfo=None)
+            if self.weekends and local.weekday() >= 5:
+                begins = datetime.combine(local.date() - timedelta(days=local.weekday() - 5), time(0, 0))
+            else:
+                assert self.start is not None and self.end is not None
+                start_day = local.date()
+                if self.start > self.end and wall.time() < self.end:
+                    start_day -= timedelta(days=1)
+                begins = datetime.combine(start_day, self.start)
+            local = localize(min(begins, wall) - EARLIER_MARGIN, zone, earlier=True)
+        return local
+
 
 @dataclass(frozen=True)
 class Recurrence:
@@ -154,9 +200,13 @@ class Recurrence:
         return parsed
 
     @property
+    def rule_parts(self) -> frozenset[str]:
+        """The names in the rule, e.g. {"FREQ", "BYDAY", "COUNT"}."""
+        return frozenset(part.split("=", 1)[0].strip().upper() for part in self.rule_text.split(";") if part.strip())
+
+    @property
     def is_bounded(self) -> bool:
-        text = self.rule_text.upper()
-        return self.until is not None or "UNTIL=" in text or "COUNT=" in text
+        return self.until is not None or bool({"UNTIL", "COUNT"} & self.rule_parts)
 
 
 @dataclass(frozen=True)
@@ -205,3 +255,7 @@ class RoundTimeline:
 
     def applies_to(self, session_at: datetime) -> bool:
         return not self.only_on or session_at.date() in self.only_on
+
+    def window(self, session_at: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        """When the round for `session_at` opens and closes on the local clock, before quiet hours move them."""
+        return on_local_clock(session_at, self.opens, zone), on_local_clock(session_at, self.closes, zone)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from enum import StrEnum
 from html import escape
 from typing import Any
@@ -50,6 +51,7 @@ from checkins.rounds.screens import (
     review_summary_text,
     submitted_screen,
 )
+from checkins.rounds.timing import held_prompts
 from checkins.storage import MemberRow, RoundRow, Store
 
 
@@ -89,21 +91,27 @@ class RoundService(RoundClosing):
 
     # --- opening -----------------------------------------------------------------------------------------------
 
-    async def open_round(self, group: GroupConfig) -> OpenResult:
+    async def open_round(self, group: GroupConfig, flow_id: str | None = None) -> OpenResult:
+        """An ad-hoc round of the group's flow (`/open`), or of `flow_id` (a missed scheduled round opened late)."""
         async with self.store.transaction() as store:
             if group.process_ended(await store.finished_at(group.id), self.clock(), self.config.timezone):
                 return OpenResult(OpenOutcome.PROCESS_ENDED)
-            if await store.open_round(group.id) is not None:
+            if flow_id is None and await store.open_round(group.id) is not None:
+                return OpenResult(OpenOutcome.ALREADY_OPEN)
+            if flow_id is not None and (group.id, flow_id) in await store.open_round_flows():
                 return OpenResult(OpenOutcome.ALREADY_OPEN)
             members, paused = await self._askable_members(group)
             if not members:
                 return OpenResult(OpenOutcome.NO_MEMBERS)
-            round_row = await self._start_round(group, group.flow_id, members, paused)
+            round_row = await self._start_round(group, flow_id or group.flow_id, members, paused)
         self.outbox.wake()
         return OpenResult(OpenOutcome.OPENED, round_row, len(members))
 
-    async def open_scheduled_round(self, group: GroupConfig, flow_id: str, session_key: str) -> OpenResult:
-        """Open the round of one session and flow — once, however often the timer asks."""
+    async def open_scheduled_round(
+        self, group: GroupConfig, flow_id: str, session_key: str, closes_at: datetime | None = None
+    ) -> OpenResult:
+        """Open the round of one session and flow — once, however often the timer asks. With `closes_at`, a member
+        in their own quiet hours gets the question when those end (held, never past the close)."""
         async with self.store.transaction() as store:
             if group.process_ended(await store.finished_at(group.id), self.clock(), self.config.timezone):
                 return OpenResult(OpenOutcome.PROCESS_ENDED)
@@ -113,10 +121,24 @@ class RoundService(RoundClosing):
                 return OpenResult(OpenOutcome.ALREADY_OPEN)
             # Opened even when nobody can be asked, so the supervisor's digest says so at close.
             members, paused = await self._askable_members(group)
-            round_row = await self._start_round(group, flow_id, members, paused)
+            now = datetime.fromtimestamp(self.clock(), UTC)
+            held = await held_prompts(self.config, store, group, members, now, closes_at)
+            round_row = await self._start_round(group, flow_id, [m for m in members if m.id not in held], paused)
+            for member_id, due in held.items():
+                await store.hold_message(round_row.id, member_id, "prompt", due.timestamp())
             await store.link_scheduled_round(group.id, session_key, flow_id, round_row.id)
         self.outbox.wake()
         return OpenResult(OpenOutcome.OPENED, round_row, len(members))
+
+    async def invite_held(self, round_id: str, member: MemberRow) -> bool:
+        """Send a held question (caller's transaction); False if the round closed, they are in it or paused."""
+        round_row = await self.store.round_by_id(round_id)
+        if round_row is None or round_row.state != "open" or await self.store.participant(round_id, member.id):
+            return False
+        if (await self.store.member_settings(member.id)).is_paused(self.clock()):
+            return False
+        await self._invite_to_round(round_row, member, bulk=False)
+        return True
 
     async def _askable_members(self, group: GroupConfig) -> tuple[list[MemberRow], int]:
         """Members to ask now, and how many are paused (they are neither asked nor counted)."""

@@ -9,13 +9,15 @@ the schedule timer), brings them into the rounds open now.
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from html import escape
 
 from checkins.config.app import AppConfig
-from checkins.config.calendars import localize
+from checkins.config.calendars import localize, parse_clock_time
+from checkins.config.yamlsource import closest
 from checkins.formatting import format_day
 from checkins.i18n import LANGUAGES, Catalog, Translator
 from checkins.messages import Button, Screen
@@ -78,6 +80,10 @@ class SettingsService:
                 await self.pause(member, self.clock() + int(days) * SECONDS_PER_DAY if days != "0" else None)
             case ["resume"]:
                 await self.resume(member)
+            case ["clock", "group"]:
+                async with self.store.transaction() as store:
+                    await store.set_member_timezone(member.id, None)
+                    await store.set_member_quiet_hours(member.id, None, None)
             case _:
                 return Pressed(None, catalog.gettext("This button is not valid."))
         return Pressed(await self.settings_screen(member))
@@ -146,6 +152,54 @@ class SettingsService:
                 rejoined += 1
         return rejoined
 
+    async def set_quiet_hours(self, member: MemberRow, arguments: list[str]) -> str:
+        """`/quiet 22:00 07:00` sets the member's own nightly quiet hours; `/quiet group` goes back to the group's."""
+        catalog = self.translator.for_language(member.language)
+        if [word.lower() for word in arguments] == ["group"]:
+            async with self.store.transaction() as store:
+                await store.set_member_quiet_hours(member.id, None, None)
+            return catalog.gettext("You now follow the group's quiet hours.")
+        usage = catalog.gettext("Usage: /quiet 22:00 07:00 (when your quiet time starts and ends), or /quiet group.")
+        if len(arguments) != 2:
+            return usage
+        try:
+            start, end = parse_clock_time(arguments[0]), parse_clock_time(arguments[1])
+        except ValueError:
+            return usage
+        if start == end:
+            return catalog.gettext("The start and the end of your quiet hours must differ.")
+        async with self.store.transaction() as store:
+            await store.set_member_quiet_hours(member.id, f"{start:%H:%M}", f"{end:%H:%M}")
+        return catalog.gettext(
+            "Your quiet hours are now {start}–{end}: check-in questions and reminders wait until they end, but never "
+            "past a check-in's close."
+        ).format(start=f"{start:%H:%M}", end=f"{end:%H:%M}")
+
+    async def set_timezone(self, member: MemberRow, arguments: list[str]) -> str:
+        """`/timezone Europe/Stockholm` sets the member's own time zone; `/timezone group` goes back to the group's."""
+        catalog = self.translator.for_language(member.language)
+        if len(arguments) != 1:
+            return catalog.gettext("Usage: /timezone Europe/Stockholm, or /timezone group for the group's time zone.")
+        name = arguments[0]
+        if name.lower() == "group":
+            zone_name: str | None = None
+        else:
+            zone_name = known_zone(name)
+            if zone_name is None:
+                text = catalog.gettext(
+                    "I do not know the time zone “{zone}”. Write it like Europe/Stockholm or America/New_York."
+                ).format(zone=name)
+                if guess := closest(name, zoneinfo.available_timezones()):
+                    text += " " + catalog.gettext("Did you mean {guess}?").format(guess=guess)
+                return text
+        async with self.store.transaction() as store:
+            await store.set_member_timezone(member.id, zone_name)
+        if zone_name is None:
+            return catalog.gettext("You now follow the group's time zone.")
+        return catalog.gettext("Your time zone is now {zone}; your quiet hours count on its clock.").format(
+            zone=zone_name
+        )
+
     def _day(self, moment: float, catalog: Catalog) -> str:
         return format_day(datetime.fromtimestamp(moment, self.config.timezone), self.config.timezone, catalog.language)
 
@@ -168,6 +222,19 @@ class SettingsService:
                 )
             ),
             escape(catalog.gettext("Check-ins: {state}").format(state=pause_state)),
+            escape(catalog.gettext("Quiet hours: {hours}").format(hours=_own_quiet_hours(settings, catalog))),
+            escape(
+                catalog.gettext("Time zone: {zone}").format(zone=settings.timezone or catalog.gettext("the group's"))
+            ),
+            "",
+            "<i>"
+            + escape(
+                catalog.gettext(
+                    "Your own quiet hours and time zone hold check-in questions and reminders until your quiet time "
+                    "ends: /quiet 22:00 07:00, /timezone Europe/Stockholm."
+                )
+            )
+            + "</i>",
         ]
         reminders = (
             Button(catalog.gettext("Switch reminders off"), f"{PREFIX}rem:0")
@@ -187,5 +254,24 @@ class SettingsService:
                 ),
                 Button(catalog.gettext("Pause until I resume"), f"{PREFIX}pause:0"),
             )
-        keyboard = ((Button("🌐 " + catalog.gettext("Language"), f"{PREFIX}lang"),), (reminders,), pause_row)
+        keyboard: tuple[tuple[Button, ...], ...] = (
+            (Button("🌐 " + catalog.gettext("Language"), f"{PREFIX}lang"),),
+            (reminders,),
+            pause_row,
+        )
+        if settings.timezone is not None or settings.quiet_start is not None:
+            group_clock = Button(catalog.gettext("Use the group's quiet hours and time zone"), f"{PREFIX}clock:group")
+            keyboard = (*keyboard, (group_clock,))
         return Screen("\n".join(lines), keyboard)
+
+
+def known_zone(name: str) -> str | None:
+    """The IANA zone `name` (any letter case), or None."""
+    by_lower = {zone.lower(): zone for zone in zoneinfo.available_timezones()}
+    return by_lower.get(name.strip().lower())
+
+
+def _own_quiet_hours(settings: MemberSettings, catalog: Catalog) -> str:
+    if settings.quiet_start is None or settings.quiet_end is None:
+        return catalog.gettext("the group's")
+    return f"{settings.quiet_start}–{settings.quiet_end}"

@@ -2,12 +2,15 @@
 
 Each group's calendar and round timelines give `RoundPlan`s: for one session and one flow, when the round opens,
 when reminders go out and when it closes, with prompts and reminders moved out of quiet hours (a close is moved too,
-but never past the session's start). `due_actions` compares the plans with `ScheduleState` (which rounds exist,
-which are open, how many reminders went out, which sessions were skipped, which calendar-end notices were sent) and
-lists what to do now. After downtime this is the catch-up: a round whose open time passed but whose close time has
-not is opened now; an open round whose close time passed is closed now; of several missed reminders only one is
-sent. Carrying an action out is idempotent on the storage side, so a timer that fires twice, or two timers at once,
-cannot send anything twice. `next_wake` tells the timer when to look again.
+but never past the session's start; a reminder that cannot move later before the close moves earlier, at least
+`reminder_gap` after the opening, or is counted as left out). `due_actions` compares the plans with `ScheduleState`
+(which rounds exist, which are open and since when, how many reminders went out, which sessions were skipped, which
+notices were sent, how far the timer has looked) and lists what to do now. After downtime this is the catch-up: a
+round whose open time passed but whose close time has not is opened now (in quiet hours, at their end); an open
+round whose close time passed is closed now; of several missed reminders only one is sent, and not within
+`reminder_gap` of the round's actual opening; a round whose close passed unopened is reported as missed. Carrying
+an action out is idempotent on the storage side, so a timer that fires twice, or two timers at once, cannot send
+anything twice. `next_wake` tells the timer when to look again.
 """
 
 from __future__ import annotations
@@ -15,10 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from checkins.config.app import AppConfig, GroupConfig
-from checkins.config.calendars import RoundTimeline, localize, session_key
+from checkins.config.calendars import RoundTimeline, on_local_clock, session_key
 
 # Quiet hours can push a moment over a weekend and a night; plans are looked up with this much margin.
 SHIFT_MARGIN = timedelta(days=3)
@@ -39,6 +41,9 @@ class RoundPlan:
     opens_at: datetime
     reminders_at: tuple[datetime, ...]
     closes_at: datetime
+    # Reminders of the timeline that have no moment outside quiet hours between the gap after the opening and the
+    # close; `check` and `/schedule` say so.
+    reminders_dropped: int = 0
 
     @property
     def key(self) -> RoundKey:
@@ -52,6 +57,8 @@ class ScheduledRound:
     round_id: str
     is_open: bool
     reminders_sent: int
+    # When the round actually opened: later than planned after downtime. Reminders keep the gap after it.
+    opened_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,10 @@ class ScheduleState:
     open_flows: frozenset[tuple[str, str]] = frozenset()
     skipped: frozenset[tuple[str, str]] = frozenset()  # (group id, session key)
     calendar_notices: frozenset[tuple[str, str]] = frozenset()  # (group id, last session key)
+    # Up to when the timer has looked at the calendar (None: never, a new database); rounds whose whole window
+    # passed after this without a look were missed.
+    seen_until: datetime | None = None
+    missed: frozenset[RoundKey] = frozenset()  # rounds already reported as missed
 
 
 @dataclass(frozen=True)
@@ -90,20 +101,21 @@ class CalendarEnding:
     last_session_at: datetime
 
 
-Action = OpenRound | SendReminders | CloseRound | CalendarEnding
+@dataclass(frozen=True)
+class ReportMissed:
+    """A round whose whole window passed while nobody looked (the bot was down): the supervisor is told."""
+
+    plan: RoundPlan
 
 
-def on_local_clock(moment: datetime, offset: timedelta, zone: ZoneInfo) -> datetime:
-    """`moment + offset` counted on the local clock: "3d before" a 14:00 session is 14:00, even across DST."""
-    return localize(moment.astimezone(zone).replace(tzinfo=None) + offset, zone)
+Action = OpenRound | SendReminders | CloseRound | CalendarEnding | ReportMissed
 
 
 def plan_round(config: AppConfig, group: GroupConfig, timeline: RoundTimeline, session_at: datetime) -> RoundPlan:
     """One round's times for one session, out of quiet hours."""
     quiet = config.group_quiet_hours(group)
     zone = config.group_zone(group)
-    opens_raw = on_local_clock(session_at, timeline.opens, zone)
-    closes_raw = on_local_clock(session_at, timeline.closes, zone)
+    opens_raw, closes_raw = timeline.window(session_at, zone)
     closes = quiet.next_allowed(closes_raw, zone)
     if closes_raw <= session_at < closes:
         # The digest is for the session: it must not arrive after the session has started.
@@ -112,22 +124,42 @@ def plan_round(config: AppConfig, group: GroupConfig, timeline: RoundTimeline, s
     if opens >= closes:
         # Better a prompt at night than no round at all.
         opens = opens_raw
-    reminders = sorted(
-        {
-            moment
-            for before_close in timeline.reminders
-            if opens < (moment := quiet.next_allowed(on_local_clock(closes_raw, -before_close, zone), zone)) < closes
-        }
-    )
+    moments = [
+        _reminder_moment(config, group, timeline, session_at, before, opens, closes) for before in timeline.reminders
+    ]
+    reminders = {moment for moment in moments if moment is not None}
     return RoundPlan(
         group_id=group.id,
         flow_id=timeline.flow_id,
         session_key=session_key(session_at, zone),
         session_at=session_at,
         opens_at=opens,
-        reminders_at=tuple(reminders),
+        reminders_at=tuple(sorted(reminders)),
         closes_at=closes,
+        reminders_dropped=moments.count(None),
     )
+
+
+def _reminder_moment(
+    config: AppConfig,
+    group: GroupConfig,
+    timeline: RoundTimeline,
+    session_at: datetime,
+    before_close: timedelta,
+    opens: datetime,
+    closes: datetime,
+) -> datetime | None:
+    """A reminder out of quiet hours: moved later if that keeps it before the close, else earlier if that keeps it
+    `reminder_gap` after the opening, else None (left out, and said so)."""
+    quiet = config.group_quiet_hours(group)
+    zone = config.group_zone(group)
+    earliest = opens + config.reminder_gap
+    wanted = on_local_clock(session_at, timeline.closes - before_close, zone)
+    later = quiet.next_allowed(max(wanted, earliest), zone)
+    if later < closes:
+        return later
+    earlier = quiet.previous_allowed(min(wanted, closes), zone)
+    return earlier if earliest <= earlier < closes else None
 
 
 def plans_between(config: AppConfig, group: GroupConfig, start: datetime, end: datetime) -> list[RoundPlan]:
@@ -168,6 +200,43 @@ def _plans_now(config: AppConfig, now: datetime) -> Iterator[RoundPlan]:
         yield from plans_between(config, group, now, now + timedelta(seconds=1))
 
 
+def quiet_until(config: AppConfig, plan: RoundPlan, now: datetime) -> datetime | None:
+    """The end of the group's quiet hours when `now` is inside them, or None. After downtime a prompt or reminder
+    whose time has passed is caught up, but not in the middle of the night."""
+    group = config.groups[plan.group_id]
+    allowed = config.group_quiet_hours(group).next_allowed(now, config.group_zone(group))
+    return allowed if allowed > now else None
+
+
+def reminders_due(config: AppConfig, plan: RoundPlan, stored: ScheduledRound, now: datetime) -> int:
+    """How many of the plan's reminders are due at `now`: none within `reminder_gap` after the round actually
+    opened, so a round opened late after downtime does not send its question and a reminder in the same breath,
+    and none in quiet hours."""
+    if stored.opened_at is not None and now < stored.opened_at + config.reminder_gap:
+        return stored.reminders_sent
+    if quiet_until(config, plan, now) is not None:
+        return stored.reminders_sent
+    return max(stored.reminders_sent, sum(1 for moment in plan.reminders_at if moment <= now))
+
+
+def missed_plans(config: AppConfig, state: ScheduleState, now: datetime) -> list[RoundPlan]:
+    """Rounds whose close passed between the timer's last look and `now` without their ever opening: the bot was
+    not running while they could open (or only in quiet hours it then waited out). Not a skipped session, not one
+    reported already, and not one an ad-hoc round of the same flow kept waiting (that round took its place)."""
+    if state.seen_until is None or state.seen_until >= now:
+        return []
+    return [
+        plan
+        for group in config.groups.values()
+        for plan in plans_between(config, group, state.seen_until, now)
+        if state.seen_until < plan.closes_at <= now
+        and plan.key not in state.rounds
+        and plan.key not in state.missed
+        and (plan.group_id, plan.session_key) not in state.skipped
+        and (plan.group_id, plan.flow_id) not in state.open_flows
+    ]
+
+
 def due_actions(config: AppConfig, state: ScheduleState, now: datetime) -> list[Action]:
     """Everything that should happen at `now`, in a sensible order: closes, then opens, reminders, notices."""
     closes: list[Action] = []
@@ -180,19 +249,23 @@ def due_actions(config: AppConfig, state: ScheduleState, now: datetime) -> list[
         if stored is None:
             blocked = (plan.group_id, plan.flow_id) in state.open_flows
             skipped = (plan.group_id, plan.session_key) in state.skipped
-            if plan.opens_at <= now < plan.closes_at and not blocked and not skipped:
+            # In quiet hours a late opening waits for the morning, unless the round would close first.
+            wait = quiet_until(config, plan, now)
+            quiet = wait is not None and wait < plan.closes_at
+            if plan.opens_at <= now < plan.closes_at and not blocked and not skipped and not quiet:
                 opens.append(OpenRound(plan))
         elif stored.is_open and now >= plan.closes_at:
             closes.append(CloseRound(plan.group_id, stored.round_id))
         elif stored.is_open:
-            number = sum(1 for moment in plan.reminders_at if moment <= now)
+            number = reminders_due(config, plan, stored, now)
             if number > stored.reminders_sent:
                 reminders.append(SendReminders(plan, stored.round_id, number))
     for key, stored in state.rounds.items():
         # An open round whose plan is gone (its close is long past, or the calendar changed) is closed now.
         if stored.is_open and key not in planned:
             closes.append(CloseRound(key[0], stored.round_id))
-    return closes + opens + reminders + _calendar_notices(config, state, now)
+    missed: list[Action] = [ReportMissed(plan) for plan in missed_plans(config, state, now)]
+    return closes + opens + reminders + missed + _calendar_notices(config, state, now)
 
 
 def _calendar_notices(config: AppConfig, state: ScheduleState, now: datetime) -> list[Action]:
@@ -213,11 +286,15 @@ def next_wake(config: AppConfig, state: ScheduleState, now: datetime) -> datetim
     for group in config.groups.values():
         for plan in plans_between(config, group, now, now + WAKE_HORIZON):
             stored = state.rounds.get(plan.key)
+            if (wait := quiet_until(config, plan, now)) is not None and plan.opens_at <= now < plan.closes_at:
+                moments.append(wait)
             if stored is None:
                 if (plan.group_id, plan.session_key) not in state.skipped:
                     moments.append(plan.opens_at)
             elif stored.is_open:
                 moments += [*plan.reminders_at, plan.closes_at]
+                if stored.opened_at is not None:
+                    moments.append(stored.opened_at + config.reminder_gap)
         last = group.calendar.last_session() if group.calendar is not None else None
         if last is not None:
             moments.append(last - CALENDAR_END_NOTICE)

@@ -1,12 +1,15 @@
-"""Carrying out what the calendar makes due: open, remind, close, warn that the calendar runs out; and `/skip`.
+"""Carrying out what the calendar makes due: open, remind, close, report a missed round, warn that the calendar runs
+out, send what was held for a member's own quiet hours; and `/skip`.
 
 `ScheduleService.run_due` reads the schedule state from SQLite, asks the pure `schedule.due_actions` what is due at
 `clock()`, and carries each action out in its own transaction, then looks again (a close can make room for the next
 round of the same flow). Every action re-checks the database inside its transaction and is a no-op when already
 done: a round is bound to (group, session, flow) by a primary key, a reminder batch moves `reminders_sent` forward
 in the same transaction as its outbox rows (each with a dedupe key), a close happens only to an open round, and the
-calendar-end notice is recorded once. So a timer that fires twice, two timers at once, or a restart halfway through
-cannot send anything twice; a crash before the commit leaves nothing behind and the next run does it all again.
+calendar-end notice and a missed round are recorded once, and a held message is marked released with its send. A run
+ends by recording how far it has looked (`missed_plans` needs it). So a timer that fires twice, two timers at once,
+or a restart halfway through cannot send anything twice; a crash before the commit leaves nothing behind and the
+next run does it all again.
 """
 
 from __future__ import annotations
@@ -24,26 +27,30 @@ from checkins.messages import Screen
 from checkins.outbox import Outbox
 from checkins.rounds.closing import CloseOutcome
 from checkins.rounds.service import OpenOutcome, RoundService
+from checkins.rounds.timing import member_clock, message_moment
 from checkins.schedule.planning import (
     Action,
     CalendarEnding,
     CloseRound,
     OpenRound,
+    ReportMissed,
     ScheduledRound,
     ScheduleState,
     SendReminders,
     due_actions,
     next_wake,
+    plans_between,
     upcoming_plans,
 )
 from checkins.schedule.view import (
     PlannedRound,
     PlannedSession,
     calendar_ending_text,
+    missed_round_screen,
     reminder_text,
     schedule_text,
 )
-from checkins.storage import Store
+from checkins.storage import MemberRow, ScheduledRoundRow, Store
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +102,7 @@ class ScheduleService:
             return ScheduleState(
                 rounds={
                     (row.group_id, row.session_key, row.flow_id): ScheduledRound(
-                        row.round_id, row.is_open, row.reminders_sent
+                        row.round_id, row.is_open, row.reminders_sent, _moment(row.opened_at)
                     )
                     for row in rows
                     if row.group_id in self.config.groups
@@ -103,12 +110,15 @@ class ScheduleService:
                 open_flows=frozenset(await store.open_round_flows()),
                 skipped=frozenset(await store.skipped_sessions()),
                 calendar_notices=frozenset(await store.calendar_notices()),
+                seen_until=_moment(await store.schedule_seen_until()),
+                missed=frozenset(await store.missed_rounds()),
             )
 
     async def run_due(self) -> list[Action]:
         """Carry out everything due now; returns what was actually done (nothing, when it was already done)."""
         done: list[Action] = []
         failed: set[Action] = set()
+        started = self.clock()
         for _ in range(MAX_PASSES):
             actions = [a for a in due_actions(self.config, await self.load_state(), self.now()) if a not in failed]
             progressed = False
@@ -125,24 +135,61 @@ class ScheduleService:
                     progressed = True
             if not progressed:
                 break
+        try:
+            await self.release_held()
+        except Exception:
+            log.exception("releasing held prompts and reminders failed")
+        # The calendar up to the start of this run has been looked at: a round whose whole window falls after it
+        # and passes before the next run was missed (see `missed_plans`).
+        async with self.store.transaction() as store:
+            await store.set_schedule_seen_until(started)
         return done
 
     async def seconds_until_next(self) -> float | None:
         """How long the timer may sleep before `run_due` can have something new to do."""
         now = self.now()
         wake = next_wake(self.config, await self.load_state(), now)
+        async with self.store.transaction() as store:
+            held = await store.next_held_due()
+        if held is not None:
+            held_at = datetime.fromtimestamp(held, UTC)
+            wake = held_at if wake is None else min(wake, held_at)
         return None if wake is None else max(0.0, (wake - now).total_seconds())
 
     async def execute(self, action: Action) -> bool:
         if isinstance(action, OpenRound):
             group = self.config.groups[action.plan.group_id]
-            result = await self.rounds.open_scheduled_round(group, action.plan.flow_id, action.plan.session_key)
+            plan = action.plan
+            result = await self.rounds.open_scheduled_round(group, plan.flow_id, plan.session_key, plan.closes_at)
             return result.outcome is OpenOutcome.OPENED
         if isinstance(action, SendReminders):
             return await self._send_reminders(action)
         if isinstance(action, CloseRound):
             return (await self.rounds.close_round_by_id(action.round_id)).outcome is CloseOutcome.CLOSED
+        if isinstance(action, ReportMissed):
+            return await self._report_missed(action)
         return await self._tell_calendar_ending(action)
+
+    async def _report_missed(self, action: ReportMissed) -> bool:
+        """Tell the supervisor that a session had no check-in, with a button to open one now (once per round)."""
+        plan = action.plan
+        group = self.config.groups[plan.group_id]
+        supervisor = self.config.supervisors[group.supervisor_id]
+        catalog = self.translator.for_language(supervisor.language)
+        zone = self.config.supervisor_zone(supervisor)
+        title = self.config.flows[plan.flow_id].title.get(supervisor.language)
+        async with self.store.transaction() as store:
+            if not await store.record_missed_round(plan.group_id, plan.session_key, plan.flow_id):
+                return False
+            if group.process_ended(await store.finished_at(group.id), self.clock(), self.config.timezone):
+                return True  # nothing to open any more, so nothing to say
+            await self.outbox.send(
+                supervisor.user_id,
+                missed_round_screen(group, title, plan, zone, catalog),
+                dedupe=f"missed:{plan.group_id}:{plan.session_key}:{plan.flow_id}",
+            )
+        self.outbox.wake()
+        return True
 
     async def _send_reminders(self, action: SendReminders) -> bool:
         group = self.config.groups[action.plan.group_id]
@@ -153,6 +200,12 @@ class ScheduleService:
             if stored is None or not stored.is_open or stored.reminders_sent >= action.number:
                 return False
             for member in await store.reminder_recipients(action.round_id, self.clock()):
+                moment = await self._reminder_moment(store, group, action.round_id, member, stored.opened_at, action)
+                if moment is None:
+                    continue
+                if moment > self.now():
+                    await store.hold_message(action.round_id, member.id, "reminder", moment.timestamp(), action.number)
+                    continue
                 catalog = self.translator.for_language(member.language)
                 text = reminder_text(group, flow.title.get(member.language), action.plan.closes_at, zone, catalog)
                 await self.outbox.send(
@@ -163,6 +216,57 @@ class ScheduleService:
             await store.set_reminders_sent(action.round_id, action.number)
         self.outbox.wake()
         return True
+
+    async def _reminder_moment(
+        self,
+        store: Store,
+        group: GroupConfig,
+        round_id: str,
+        member: MemberRow,
+        opened_at: float | None,
+        action: SendReminders,
+    ) -> datetime | None:
+        """When this member's reminder may go: now; later (their own quiet hours, or the gap after a question that was
+        held for them); or None, when no such moment comes before the close."""
+        now = self.now()
+        held = await store.held_prompt(round_id, member.id)
+        prompted = held[1] if held is not None and held[1] is not None else opened_at
+        earliest = now if prompted is None else datetime.fromtimestamp(prompted, UTC) + self.config.reminder_gap
+        clock = member_clock(self.config, group, await store.member_settings(member.id))
+        return message_moment(clock, now, earliest, action.plan.closes_at, required=False)
+
+    async def release_held(self) -> int:
+        """Send the questions and reminders held for members' own quiet hours whose time has come; each once."""
+        now = self.now()
+        released = 0
+        async with self.store.transaction() as store:
+            for held in await store.due_held_messages(now.timestamp()):
+                scheduled = await store.scheduled_round_of(held.round_id)
+                member = await store.member_by_id(held.member_id)
+                if scheduled is None or member is None or scheduled.group_id not in self.config.groups:
+                    continue
+                if not await store.release_held_message(held.round_id, held.member_id, held.kind, now.timestamp()):
+                    continue
+                group = self.config.groups[scheduled.group_id]
+                if held.kind == "prompt":
+                    released += await self.rounds.invite_held(held.round_id, member)
+                    continue
+                recipients = await store.reminder_recipients(held.round_id, now.timestamp())
+                plan = next((p for p in plans_between(self.config, group, now, now) if p.key == _key(scheduled)), None)
+                if plan is None or member.id not in {m.id for m in recipients}:
+                    continue
+                catalog = self.translator.for_language(member.language)
+                title = self.config.flows[scheduled.flow_id].title.get(member.language)
+                text = reminder_text(group, title, plan.closes_at, self.config.group_zone(group), catalog)
+                await self.outbox.send(
+                    member.telegram_user_id,
+                    Screen(text),
+                    dedupe=f"remind:{held.round_id}:{held.number}:{member.id}",
+                )
+                released += 1
+        if released:
+            self.outbox.wake()
+        return released
 
     async def _tell_calendar_ending(self, action: CalendarEnding) -> bool:
         group = self.config.groups[action.group_id]
@@ -236,4 +340,12 @@ class ScheduleService:
 
 
 def _group_of(action: Action) -> str:
-    return action.plan.group_id if isinstance(action, OpenRound | SendReminders) else action.group_id
+    return action.plan.group_id if isinstance(action, OpenRound | SendReminders | ReportMissed) else action.group_id
+
+
+def _key(row: ScheduledRoundRow) -> tuple[str, str, str]:
+    return (row.group_id, row.session_key, row.flow_id)
+
+
+def _moment(timestamp: float | None) -> datetime | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from checkins.config.app import GroupConfig
 from checkins.formatting import format_moment
 from checkins.i18n import Catalog
+from checkins.messages import Button, Screen
 from checkins.schedule.planning import RoundPlan
 
 
@@ -34,6 +35,25 @@ def calendar_ending_text(group: GroupConfig, last_session: datetime, zone: ZoneI
             "new session dates to the group's calendar in config.yaml."
         ).format(group=group.name, date=format_moment(last_session, zone, catalog.language))
     )
+
+
+# Callback data of the "open it now" button under a missed-round notice: `miss:<group id>:<flow id>`.
+MISSED_PREFIX = "miss:"
+
+
+def missed_round_screen(
+    group: GroupConfig, flow_title: str, plan: RoundPlan, zone: ZoneInfo, catalog: Catalog
+) -> Screen:
+    """A round whose whole time passed while the bot was not running: what was missed, and one button to open it."""
+    text = catalog.gettext(
+        "The check-in “{flow}” of {group} for the session on {date} did not open: its time passed while the bot "
+        "was not running, so nobody was asked."
+    ).format(flow=flow_title, group=group.name, date=format_moment(plan.session_at, zone, catalog.language))
+    hint = catalog.gettext("You can open it now; close it with /close {id} when you want the summary.").format(
+        id=group.id
+    )
+    button = Button(catalog.gettext("Open the check-in now"), f"{MISSED_PREFIX}{group.id}:{plan.flow_id}")
+    return Screen(f"{escape(text)}\n\n{escape(hint)}", ((button,),))
 
 
 @dataclass(frozen=True)
@@ -84,6 +104,14 @@ def _round_line(planned: PlannedRound, zone: ZoneInfo, catalog: Catalog) -> str:
         ),
         catalog.gettext("closes {time}").format(time=format_moment(plan.closes_at, zone, language)),
     ]
+    if plan.reminders_dropped:
+        parts.append(
+            catalog.ngettext(
+                "{count} reminder left out: no room for it between the opening and the close (quiet hours, gap)",
+                "{count} reminders left out: no room for them between the opening and the close (quiet hours, gap)",
+                plan.reminders_dropped,
+            ).format(count=plan.reminders_dropped)
+        )
     state = {"open": catalog.gettext("open now"), "closed": catalog.gettext("closed")}.get(planned.state or "")
     suffix = f" <i>({escape(state)})</i>" if state else ""
     details = "\n".join(f"   · {escape(part)}" for part in parts)

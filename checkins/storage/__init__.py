@@ -12,7 +12,7 @@ from checkins.storage.members import MemberQueries, MemberRow
 from checkins.storage.outbox import OutboxItem, OutboxQueries
 from checkins.storage.replies import PendingText, ReplyQueries, ReplyThread
 from checkins.storage.rounds import ParticipantRow, RoundQueries, RoundRow
-from checkins.storage.schedule import GroupChatRow, ScheduledRoundRow, ScheduleQueries
+from checkins.storage.schedule import GroupChatRow, HeldMessageRow, ScheduledRoundRow, ScheduleQueries
 from checkins.storage.settings import MemberSettings, SettingsQueries
 
 
@@ -34,6 +34,7 @@ class Store(
 __all__ = [
     "AlreadyHandled",
     "GroupChatRow",
+    "HeldMessageRow",
     "MemberRow",
     "MemberSettings",
     "OutboxItem",

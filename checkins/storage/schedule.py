@@ -19,6 +19,16 @@ class ScheduledRoundRow:
     round_id: str
     is_open: bool
     reminders_sent: int
+    opened_at: float | None = None
+
+
+@dataclass(frozen=True)
+class HeldMessageRow:
+    round_id: str
+    member_id: int
+    kind: str  # "prompt" | "reminder"
+    due_at: float
+    number: int
 
 
 @dataclass(frozen=True)
@@ -29,13 +39,13 @@ class GroupChatRow:
 
 
 _SCHEDULED_SELECT = (
-    "SELECT s.group_id, s.session_key, s.flow_id, s.round_id, r.state = 'open', s.reminders_sent "
+    "SELECT s.group_id, s.session_key, s.flow_id, s.round_id, r.state = 'open', s.reminders_sent, r.opened_at "
     "FROM scheduled_rounds AS s JOIN rounds AS r ON r.id = s.round_id"
 )
 
 
 def _scheduled(row: aiosqlite.Row) -> ScheduledRoundRow:
-    return ScheduledRoundRow(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
+    return ScheduledRoundRow(row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6])
 
 
 class ScheduleQueries(Queries):
@@ -114,6 +124,77 @@ class ScheduleQueries(Queries):
     async def calendar_notices(self) -> set[tuple[str, str]]:
         rows = await self._all("SELECT group_id, last_session_key FROM calendar_notices")
         return {(row[0], row[1]) for row in rows}
+
+    # --- what the timer has seen, and missed rounds ------------------------------------------------------------
+
+    async def schedule_seen_until(self) -> float | None:
+        row = await self._one("SELECT seen_until FROM schedule_seen WHERE id = 1")
+        return float(row[0]) if row else None
+
+    async def set_schedule_seen_until(self, moment: float) -> None:
+        """Move the mark forward only: a clock set back must not report rounds twice or hide missed ones."""
+        await self._run(
+            "INSERT INTO schedule_seen (id, seen_until) VALUES (1, ?) "
+            "ON CONFLICT (id) DO UPDATE SET seen_until = MAX(seen_until, excluded.seen_until)",
+            (moment,),
+        )
+
+    async def record_missed_round(self, group_id: str, session_key: str, flow_id: str) -> bool:
+        """Return False when this missed round was already recorded."""
+        changed = await self._run(
+            "INSERT OR IGNORE INTO missed_rounds (group_id, session_key, flow_id) VALUES (?, ?, ?)",
+            (group_id, session_key, flow_id),
+        )
+        return changed > 0
+
+    async def missed_rounds(self) -> set[tuple[str, str, str]]:
+        rows = await self._all("SELECT group_id, session_key, flow_id FROM missed_rounds")
+        return {(row[0], row[1], row[2]) for row in rows}
+
+    # --- prompts and reminders held for one member's quiet hours ----------------------------------------------
+
+    async def hold_message(self, round_id: str, member_id: int, kind: str, due_at: float, number: int = 0) -> None:
+        """Hold a prompt or reminder until `due_at`; a reminder held again replaces the one still waiting."""
+        await self._run(
+            "INSERT INTO held_messages (round_id, member_id, kind, due_at, number) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (round_id, member_id, kind) DO UPDATE SET due_at = excluded.due_at, "
+            "number = excluded.number, released_at = NULL WHERE held_messages.kind = 'reminder'",
+            (round_id, member_id, kind, due_at, number),
+        )
+
+    async def due_held_messages(self, now: float) -> list[HeldMessageRow]:
+        """Held messages whose time has come, of rounds still open, oldest first."""
+        rows = await self._all(
+            "SELECT h.round_id, h.member_id, h.kind, h.due_at, h.number FROM held_messages AS h "
+            "JOIN rounds AS r ON r.id = h.round_id "
+            "WHERE h.released_at IS NULL AND h.due_at <= ? AND r.state = 'open' ORDER BY h.due_at",
+            (now,),
+        )
+        return [HeldMessageRow(*row) for row in rows]
+
+    async def release_held_message(self, round_id: str, member_id: int, kind: str, now: float) -> bool:
+        """Mark a held message sent; False when it already was (a timer firing twice)."""
+        changed = await self._run(
+            "UPDATE held_messages SET released_at = ? "
+            "WHERE round_id = ? AND member_id = ? AND kind = ? AND released_at IS NULL",
+            (now, round_id, member_id, kind),
+        )
+        return changed > 0
+
+    async def held_prompt(self, round_id: str, member_id: int) -> tuple[float, float | None] | None:
+        """(due, released) of a member's held prompt in a round, if it was held."""
+        row = await self._one(
+            "SELECT due_at, released_at FROM held_messages WHERE round_id = ? AND member_id = ? AND kind = 'prompt'",
+            (round_id, member_id),
+        )
+        return (row[0], row[1]) if row else None
+
+    async def next_held_due(self) -> float | None:
+        row = await self._one(
+            "SELECT MIN(h.due_at) FROM held_messages AS h JOIN rounds AS r ON r.id = h.round_id "
+            "WHERE h.released_at IS NULL AND r.state = 'open'"
+        )
+        return float(row[0]) if row and row[0] is not None else None
 
     # --- linked group chats ------------------------------------------------------------------------------------
 

@@ -20,6 +20,10 @@ class MemberSettings:
     paused: bool = False
     # With `paused`: when prompts resume; None means "until /resume".
     paused_until: float | None = None
+    # The member's own time zone (IANA name) and nightly quiet hours ("HH:MM"); None: the group's.
+    timezone: str | None = None
+    quiet_start: str | None = None
+    quiet_end: str | None = None
 
     def is_paused(self, now: float) -> bool:
         return self.paused and (self.paused_until is None or self.paused_until > now)
@@ -28,9 +32,11 @@ class MemberSettings:
 class SettingsQueries(Queries):
     async def member_settings(self, member_id: int) -> MemberSettings:
         row = await self._one(
-            "SELECT reminders, paused, paused_until FROM member_settings WHERE member_id = ?", (member_id,)
+            "SELECT reminders, paused, paused_until, timezone, quiet_start, quiet_end FROM member_settings "
+            "WHERE member_id = ?",
+            (member_id,),
         )
-        return MemberSettings(bool(row[0]), bool(row[1]), row[2]) if row else MemberSettings()
+        return MemberSettings(bool(row[0]), bool(row[1]), row[2], row[3], row[4], row[5]) if row else MemberSettings()
 
     async def _ensure_settings(self, member_id: int) -> None:
         await self._run("INSERT OR IGNORE INTO member_settings (member_id) VALUES (?)", (member_id,))
@@ -44,6 +50,16 @@ class SettingsQueries(Queries):
         await self._run(
             "UPDATE member_settings SET paused = ?, paused_until = ? WHERE member_id = ?",
             (int(paused), until if paused else None, member_id),
+        )
+
+    async def set_member_timezone(self, member_id: int, zone_name: str | None) -> None:
+        await self._ensure_settings(member_id)
+        await self._run("UPDATE member_settings SET timezone = ? WHERE member_id = ?", (zone_name, member_id))
+
+    async def set_member_quiet_hours(self, member_id: int, start: str | None, end: str | None) -> None:
+        await self._ensure_settings(member_id)
+        await self._run(
+            "UPDATE member_settings SET quiet_start = ?, quiet_end = ? WHERE member_id = ?", (start, end, member_id)
         )
 
     async def set_language(self, member_id: int, language: str) -> None:
