@@ -3,10 +3,11 @@ flow, and members written straight into the database (joining through invite lin
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 import textwrap
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from botsim.models import SimMessage
@@ -115,12 +116,22 @@ class PatientDriver(MemberDriver):
         return await self.user.wait_for_message(lambda m: any(b.data.endswith(":R") for b in m.flat_buttons), 30)
 
 
-@contextlib.contextmanager
-def database_held(path: Path) -> Iterator[None]:
-    """Another process holding the database's write lock (a backup tool, a stuck script) until the block ends."""
-    connection = sqlite3.connect(path, isolation_level=None)
+@contextlib.asynccontextmanager
+async def database_held(path: Path) -> AsyncIterator[None]:
+    """Another process holding the database's write lock (a backup tool, a stuck script) until the block ends.
+
+    The lock is taken without blocking the event loop: the bot under test runs in the same loop, and a blocking
+    BEGIN IMMEDIATE issued while the bot is inside a transaction would keep it from ever committing.
+    """
+    connection = sqlite3.connect(path, isolation_level=None, timeout=0)
     try:
-        connection.execute("BEGIN IMMEDIATE")
+        async with asyncio.timeout(30):
+            while True:
+                try:
+                    connection.execute("BEGIN IMMEDIATE")
+                    break
+                except sqlite3.OperationalError:
+                    await asyncio.sleep(0.01)
         yield
         connection.execute("ROLLBACK")
     finally:

@@ -135,7 +135,7 @@ async def test_a_delivery_recorded_while_the_database_is_busy_is_not_sent_again(
                 while not database.execute("SELECT 1 FROM outbox WHERE in_flight = 1").fetchone():  # noqa: ASYNC110
                     await asyncio.sleep(0.01)
             database.close()
-            with database_held(tmp_path / "kierros.sqlite3"):
+            async with database_held(tmp_path / "kierros.sqlite3"):
                 await asyncio.sleep(6.5)
             await user.wait_for_message(lambda m: "Question 1/3" in m.content, timeout=15, after=0)
             await sim.wait_idle(timeout=15)

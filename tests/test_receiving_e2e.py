@@ -72,7 +72,7 @@ async def test_a_press_that_meets_a_busy_database_is_handled_once_it_frees(
     async with one_group(tmp_path, sim, members=1) as (services, (member,)):
         question = member.current_screen()
         await sim.wait_idle()
-        with database_held(tmp_path / "kierros.sqlite3"):
+        async with database_held(tmp_path / "kierros.sqlite3"):
             await member.user.press(question.flat_buttons[3].data, message_id=question.message_id)  # 4
             await asyncio.sleep(6)  # longer than the bot waits for a lock (5 s)
             assert member.current_screen().message_id == question.message_id

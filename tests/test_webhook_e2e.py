@@ -54,7 +54,7 @@ async def test_updates_arrive_by_webhook_with_the_secret_and_others_are_refused(
         await sim.wait_idle()
         # PTB has acknowledged a webhook update before handling it: one that meets a locked database (for longer
         # than the bot waits for a lock) must be handled again by the bot itself.
-        with database_held(tmp_path / "kierros.sqlite3"):
+        async with database_held(tmp_path / "kierros.sqlite3"):
             pressing = asyncio.ensure_future(driver.act("v4"))
             await asyncio.sleep(6)
             assert not pressing.done()
