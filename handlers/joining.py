@@ -33,6 +33,8 @@ async def start(update: Update, context: KierrosContext) -> None:
     if person is None or message is None:
         return
     services = context.services
+    # Telegram lets the bot write to a person only after their first /start: what waited for it goes out now.
+    await services.outbox.release_held(person.telegram_user_id, services.membership.clock())
     token = context.args[0] if context.args else ""
     if token:
         result = await services.membership.join(person, token)
