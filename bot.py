@@ -79,6 +79,16 @@ def quiet_libraries() -> None:
         logging.getLogger(name).setLevel(level)
 
 
+class NoTracebackForInvalidToken(logging.Filter):
+    """PTB logs a refused token with its traceback before raising it; bot.py explains it in one line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], InvalidToken):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 class MaskingFormatter(logging.Formatter):
     """Masks the token in the whole formatted record, tracebacks included (the filter sees only the message)."""
 
@@ -99,6 +109,7 @@ def configure_logging(token: str) -> None:
     quiet_libraries()
     for handler in logging.getLogger().handlers:
         handler.addFilter(TokenMask(token))
+        handler.addFilter(NoTracebackForInvalidToken())
         handler.setFormatter(MaskingFormatter(token))
 
 

@@ -18,7 +18,11 @@ SECRET_TOKEN = "424242:SECRET-token-that-must-never-be-printed"
 
 
 async def run_bot(config: Path, token: str, base_url: str) -> tuple[int, str]:
-    environment = os.environ | {"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE_URL": base_url}
+    environment = os.environ | {
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_API_BASE_URL": base_url,
+        "TELEGRAM_WEBHOOK_SECRET": "kierros-webhook-secret",
+    }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         str(ROOT / "bot.py"),
@@ -40,8 +44,14 @@ async def run_bot(config: Path, token: str, base_url: str) -> tuple[int, str]:
         pytest.param("path", "Not Found", id="404-wrong-base-url-path"),
     ],
 )
-async def test_a_refused_start_is_one_line_without_the_token(tmp_path: Path, wrong: str, answer: str) -> None:
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_a_refused_start_is_one_line_without_the_token(
+    tmp_path: Path, wrong: str, answer: str, mode: str
+) -> None:
     config = write_demo_config(tmp_path, language="en").source
+    if mode == "webhook":
+        webhook = "telegram: {flood_limits: false, webhook: {url: 'https://kierros.example', port: 18443}}"
+        config.write_text(config.read_text(encoding="utf-8").replace("telegram: {flood_limits: false}", webhook))
     async with BotApiSimulator(token=SECRET_TOKEN) as sim:
         if wrong == "token":
             token, base_url = "424242:another-SECRET-token-also-never-printed", sim.base_url
