@@ -1,17 +1,20 @@
 """Kierros: the composition root and command line.
 
     python bot.py [run] [--config config.yaml]   run the bot (token from TELEGRAM_BOT_TOKEN)
-    python bot.py check [--config config.yaml]   validate the config and flows, print a summary
+    python bot.py check [--config config.yaml]   validate the config and flows, print a summary and warnings
     python bot.py backup PATH [--config ...]     copy the database to PATH while the bot keeps running
     python bot.py demo [--lang fi|sv|en]         the real bot against a local Telegram simulator, no token needed
-    python bot.py try FLOW [--lang fi|sv|en]     answer a flow (an id or a .yaml path) in the terminal, see the digest
+    python bot.py try FLOW [--lang fi|sv|en] [--round N]   answer a flow in the terminal, see the digest
+
+Each subcommand has its own `--help` and refuses options it does not take.
 
 Wiring, in order: load config (one clear error and exit code 2 when it is wrong) → build the PTB `Application`
 (handlers/application.py: base URL configurable, so a self-hosted Bot API server or the simulator work; sends paced
 under Telegram's flood limits; at start-up it takes the database lock, opens storage, builds the domain services,
 publishes the command menus, starts the outbox sender and arms the schedule timer and the retention purge) → poll
 (or receive webhooks) until SIGTERM or Ctrl-C, then stop in order: finish the updates and the messages in flight,
-close the database, release the lock.
+close the database, release the lock. Telegram refusing the bot at start-up (a wrong token or Bot API address) is
+one line and exit code 2, like a config error; whatever else escapes is printed with the token masked.
 """
 
 from __future__ import annotations
@@ -23,13 +26,18 @@ import os
 import signal
 import sqlite3
 import sys
+import threading
+import traceback
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import TracebackType
 
 from telegram import Update
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 
 from checkins.config.app import AppConfig, load_config
+from checkins.config.warnings import config_warnings
 from checkins.config.yamlsource import ConfigError
 from checkins.i18n import LANGUAGES, Translator
 from checkins.schedule.planning import plans_between
@@ -75,11 +83,62 @@ def quiet_libraries() -> None:
         logging.getLogger(name).setLevel(level)
 
 
+class NoTracebackForInvalidToken(logging.Filter):
+    """PTB logs a refused token with its traceback before raising it; bot.py explains it in one line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], InvalidToken):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+class MaskingFormatter(logging.Formatter):
+    """Masks the token in the whole formatted record, tracebacks included (the filter sees only the message)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self._token = token
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask(super().format(record), self._token)
+
+
+def mask(text: str, token: str) -> str:
+    return text.replace(token, "<token>") if token else text
+
+
 def configure_logging(token: str) -> None:
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    logging.basicConfig(level=logging.INFO)
     quiet_libraries()
     for handler in logging.getLogger().handlers:
         handler.addFilter(TokenMask(token))
+        handler.addFilter(NoTracebackForInvalidToken())
+        handler.setFormatter(MaskingFormatter(token))
+
+
+def install_exception_hooks(token: str) -> None:
+    """The last resort: an exception nothing caught is printed as usual, but with the token masked."""
+
+    def print_masked(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
+        sys.stderr.write(mask("".join(traceback.format_exception(kind, error, trace)), token))
+
+    def print_masked_thread(arguments: threading.ExceptHookArgs) -> None:
+        if arguments.exc_value is not None:
+            print_masked(arguments.exc_type, arguments.exc_value, arguments.exc_traceback)
+
+    sys.excepthook = print_masked
+    threading.excepthook = print_masked_thread
+
+
+def refused_at_start(error: InvalidToken, base_url: str | None) -> str:
+    """One line for Telegram's 401 or 404 to the bot's first request; PTB's own message carries the token."""
+    answer = str(error.__cause__ or "refused")
+    address = base_url or "Telegram's own servers (https://api.telegram.org/bot)"
+    return (
+        f"Not started: the Bot API answered “{answer}” to the bot's first request: check {TOKEN_ENV} (the token "
+        f"BotFather gave you) and {BASE_URL_ENV} (now {address}; it ends in /bot, the token is added after it)"
+    )
 
 
 async def serve(application: Application) -> int:  # type: ignore[type-arg]
@@ -132,13 +191,12 @@ def command_check(config_path: Path) -> int:
                         f"{plan.session_key.replace('T', ' ')} left out: no room between the opening and the close "
                         "outside quiet hours and at least reminder_gap after the opening"
                     )
+    for warning in config_warnings(config):
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
-def command_try(config_path: Path, flow_reference: str | None, language: str | None, round_number: int) -> int:
-    if not flow_reference:
-        print("Which flow? For example:  python bot.py try pre_session --lang fi", file=sys.stderr)
-        return 2
+def command_try(config_path: Path, flow_reference: str, language: str | None, round_number: int) -> int:
     try:
         flow = find_flow(flow_reference, config_path)
     except ConfigError as error:
@@ -158,7 +216,9 @@ def command_run(config_path: Path) -> int:
             file=sys.stderr,
         )
         return 1
+    install_exception_hooks(token)
     configure_logging(token)
+    base_url = os.environ.get(BASE_URL_ENV) or config.api_base_url
     application = build_application(config, token, base_url=os.environ.get(BASE_URL_ENV) or None)
     try:
         if config.webhook is None:
@@ -166,6 +226,12 @@ def command_run(config_path: Path) -> int:
         return run_webhook(application, config)
     except DatabaseInUse as error:
         print(f"Not started: {error}", file=sys.stderr)
+        return 1
+    except InvalidToken as error:
+        print(mask(refused_at_start(error, base_url), token), file=sys.stderr)
+        return 2
+    except NetworkError as error:
+        print(mask(f"Not started: cannot reach the Bot API ({error}); is the network up?", token), file=sys.stderr)
         return 1
 
 
@@ -211,33 +277,75 @@ def command_backup(config_path: Path, target: Path) -> int:
     return 0
 
 
+def positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: one subparser per command, each with only its own options (and its own --help)."""
+    top = argparse.ArgumentParser(
+        prog="bot.py",
+        description="Kierros check-in bot for work supervision. Without a command: run.",
+    )
+    commands = top.add_subparsers(dest="command", metavar="{run,check,backup,demo,try}")
+
+    def command(name: str, summary: str, *, config: bool = True) -> argparse.ArgumentParser:
+        subparser = commands.add_parser(name, help=summary, description=summary)
+        subparser.set_defaults(command_parser=subparser)
+        if config:
+            subparser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="path to config.yaml")
+        return subparser
+
+    command("run", "run the bot (token from TELEGRAM_BOT_TOKEN)")
+    command("check", "validate the config and flows, print a summary and warnings")
+    backup = command("backup", "copy the database while the bot keeps running")
+    backup.add_argument("target", type=Path, help="the file to write (must not exist yet)")
+    demo = command("demo", "the real bot against a local Telegram simulator, no token needed", config=False)
+    demo.add_argument("--lang", choices=LANGUAGES, default="fi", help="the people's language (default fi)")
+    try_flow = command("try", "answer a flow in the terminal and see the digest")
+    try_flow.add_argument("flow", help="a flow id from the config's flows, or a flow file")
+    try_flow.add_argument("--lang", choices=LANGUAGES, help="the language (default: the flow's)")
+    try_flow.add_argument("--round", type=positive, default=1, help="the round number, for rotated questions")
+    return top
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bot.py", description="Kierros check-in bot for work supervision")
-    parser.add_argument("command", nargs="?", default="run", choices=("run", "check", "backup", "demo", "try"))
-    parser.add_argument(
-        "target", nargs="?", help="backup: the file to write; try: a flow id from the config's flows, or a flow file"
-    )
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="path to config.yaml")
-    parser.add_argument(
-        "--lang", choices=LANGUAGES, help="demo: the people's language (default fi); try: default the flow's"
-    )
-    parser.add_argument("--round", type=int, default=1, help="try: the round number, for rotated questions")
-    arguments = parser.parse_args(argv)
-    if arguments.round < 1:
-        parser.error("--round must be 1 or more")
+    argv = sys.argv[1:] if argv is None else argv
+    # `python bot.py --config x.yaml` runs the bot, as it always has.
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["run", *argv]
+    top = parser()
+    arguments, extra = top.parse_known_args(argv)
+    if extra:
+        # Say which command does not take them (argparse would name only bot.py).
+        hint = f"see python bot.py {arguments.command} --help"
+        arguments.command_parser.error(f"unrecognized arguments: {' '.join(extra)} ({hint})")
     if arguments.command == "check":
         return command_check(arguments.config)
     if arguments.command == "backup":
-        if arguments.target is None:
-            parser.error("backup needs a target file: python bot.py backup PATH")
-        return command_backup(arguments.config, Path(arguments.target))
+        return command_backup(arguments.config, arguments.target)
     if arguments.command == "demo":
-        from demo import run_demo
-
-        return asyncio.run(run_demo(arguments.lang or "fi"))
+        return command_demo(arguments.lang)
     if arguments.command == "try":
-        return command_try(arguments.config, arguments.target, arguments.lang, arguments.round)
+        return command_try(arguments.config, arguments.flow, arguments.lang, arguments.round)
     return command_run(arguments.config)
+
+
+def command_demo(language: str) -> int:
+    try:
+        from demo import run_demo
+    except ModuleNotFoundError as error:
+        # The simulator's web server is in the dev set only; the running bot does not need it.
+        print(
+            f"The demo needs the simulator's packages ({error.name} is missing):\n"
+            "    pip install --require-hashes -r requirements-dev.txt",
+            file=sys.stderr,
+        )
+        return 1
+    return asyncio.run(run_demo(language))
 
 
 if __name__ == "__main__":

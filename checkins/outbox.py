@@ -62,6 +62,14 @@ class Outbox:
         payload = _payload(screen) | {"message_id": message_id, "edit_of": edit_of}
         await self._store.enqueue(chat_id, "edit", payload, priority=PRIORITY_TIDY if tidy else PRIORITY_INTERACTIVE)
 
+    async def release_held(self, chat_id: int, now: float) -> int:
+        """A person started the bot: the messages held for them go out now."""
+        async with self._store.transaction() as store:
+            released = await store.release_held(chat_id, now)
+        if released:
+            self.wake()
+        return released
+
     async def send_photo(
         self, chat_id: int, image: bytes, filename: str, caption_html: str, dedupe: str | None = None
     ) -> int | None:

@@ -11,7 +11,10 @@ recorded (deliveries committed in groups, to keep the time between Telegram's re
   exponential backoff up to 30 s during an outage), 429 (after exactly `retry_after`); other unexpected errors a
   few times, then failed;
 - failed: a 400 that retrying cannot fix (logged by item id and Telegram's error category, never the text);
-- unreachable: 403 (blocked, never started) or "chat not found" → the member is marked unreachable, their pending
+- held: 403 "bot can't initiate conversation" (the person never started the bot, e.g. a supervisor who has not
+  written to it yet) → the chat's pending messages wait, the newest `MAX_HELD_PER_CHAT` for `HOLD_SECONDS`, and go
+  out in order after the person's first /start (`Outbox.release_held`);
+- unreachable: any other 403 (blocked) or "chat not found" → the member is marked unreachable, their pending
   messages are dropped and the supervisor is told how many members cannot be reached (see `MembershipService`).
 
 Trouble is logged when it starts and when it ends, not once per failed request. `stop()` lets the requests in
@@ -56,6 +59,10 @@ STOP_GRACE = 10.0
 UNREACHABLE_400 = ("chat not found", "user not found", "peer_id_invalid")
 # 400s that mean an edit is no longer needed.
 EDIT_NOT_NEEDED = ("message is not modified", "message to edit not found", "message can't be edited")
+# Telegram's 403 for a person who has never started the bot: they can still start it later.
+NOT_STARTED_403 = "can't initiate conversation"
+HOLD_SECONDS = 30 * 24 * 3600.0
+MAX_HELD_PER_CHAT = 50
 
 OnUnreachable = Callable[[int], Awaitable[None]]
 T = TypeVar("T")
@@ -183,6 +190,7 @@ class OutboxSender:
         async with self._store.transaction() as store:
             now = self._clock()
             await store.drop_pending_for_unreachable()
+            await store.expire_held(now)
             items = await store.due_outbox(now, free, frozenset(self._in_flight))
             # A full batch means every slot is taken: the next pass comes when one frees, no need to ask when.
             next_time = now if len(items) == free else await store.next_outbox_time()
@@ -224,8 +232,11 @@ class OutboxSender:
             seconds = retry_after_seconds(error)
             self._trouble.failed(f"Telegram asked to wait {seconds:.0f} s")
             record = functools.partial(self._retry, item, seconds)
-        except Forbidden:
-            record = functools.partial(self._unreachable, item)
+        except Forbidden as error:
+            if NOT_STARTED_403 in error.message.lower():
+                record = functools.partial(self._hold, item)
+            else:
+                record = functools.partial(self._unreachable, item)
         except BadRequest as error:
             record = functools.partial(self._refused, item, error)
         except NetworkError as error:
@@ -279,6 +290,13 @@ class OutboxSender:
     async def _fail(self, item: OutboxItem) -> None:
         async with self._store.transaction() as store:
             await store.mark_failed(item.id)
+
+    async def _hold(self, item: OutboxItem) -> None:
+        async with self._store.transaction() as store:
+            held = await store.hold_chat(item.chat_id, self._clock() + HOLD_SECONDS, MAX_HELD_PER_CHAT)
+        log.info(
+            "outbox item %s: the person has not started the bot; %d message(s) wait for their /start", item.id, held
+        )
 
     async def _unreachable(self, item: OutboxItem) -> None:
         log.warning("outbox item %s: the chat cannot be reached; its pending messages are dropped", item.id)

@@ -1,11 +1,12 @@
-"""Handlers for everyone: `/start` with or without an invite token, `/help`, `/privacy` and its button.
+"""Handlers for everyone: `/start` with or without an invite token, `/help`, `/privacy` and its button, `/whoami`.
 
 `/start <token>` joins a group through an invite link; the welcome (what the bot is, who sees what, that it is not
 a crisis service, and a "How is my data handled?" button) is queued by the domain so it cannot overtake a round's
 first question. `/start` without a token shows a supervisor their groups and how to invite, a member their groups,
 and anyone else how to join; an unknown, expired or revoked token gets a helpful explanation. A member who had
 blocked the bot is reachable again after `/start` and gets their open questions anew; blocking the bot
-(`my_chat_member`) marks them unreachable at once.
+(`my_chat_member`) marks them unreachable at once. `/whoami` (and a stranger's `/start`) tells a person their
+numeric Telegram id, so a new supervisor can put themself into config.yaml.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from telegram import ChatMember, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, filters
 
+from checkins.i18n import Catalog
 from checkins.rounds.membership import JoinOutcome
 from checkins.rounds.onboarding import PRIVACY_CALLBACK, privacy_button, privacy_text, supervisor_overview
 from handlers.common import catalog_for_sender, keyboard_markup, sender
@@ -31,6 +33,8 @@ async def start(update: Update, context: KierrosContext) -> None:
     if person is None or message is None:
         return
     services = context.services
+    # Telegram lets the bot write to a person only after their first /start: what waited for it goes out now.
+    await services.outbox.release_held(person.telegram_user_id, services.membership.clock())
     token = context.args[0] if context.args else ""
     if token:
         result = await services.membership.join(person, token)
@@ -81,9 +85,29 @@ async def start(update: Update, context: KierrosContext) -> None:
             "Hello! I run the check-in round before work supervision sessions. "
             "To join a group, open the invite link your supervisor gave you."
         )
+        text += "\n\n" + whoami_text(catalog, person.telegram_user_id)
     await message.reply_text(
         escape(text), parse_mode=ParseMode.HTML, reply_markup=keyboard_markup(((privacy_button(catalog),),))
     )
+
+
+def whoami_text(catalog: Catalog, user_id: int) -> str:
+    return "\n".join(
+        (
+            catalog.gettext("Your Telegram user id is {id}.").format(id=user_id),
+            catalog.gettext("A supervisor sets up the bot by writing this number under supervisors in config.yaml."),
+        )
+    )
+
+
+async def whoami(update: Update, context: KierrosContext) -> None:
+    """Tell a person their numeric Telegram id (a supervisor needs it for config.yaml)."""
+    message = update.effective_message
+    person = sender(update)
+    if message is None or person is None:
+        return
+    catalog = await catalog_for_sender(update, context.services)
+    await message.reply_text(escape(whoami_text(catalog, person.telegram_user_id)), parse_mode=ParseMode.HTML)
 
 
 async def help_command(update: Update, context: KierrosContext) -> None:
@@ -139,6 +163,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("start", start, filters=private))
     application.add_handler(CommandHandler("help", help_command, filters=private))
     application.add_handler(CommandHandler("privacy", privacy, filters=private))
+    application.add_handler(CommandHandler("whoami", whoami, filters=private))
     # Before the answering handlers' catch-all for buttons.
     application.add_handler(CallbackQueryHandler(privacy_pressed, pattern=f"^{PRIVACY_CALLBACK}$"))
     application.add_handler(ChatMemberHandler(bot_blocked, ChatMemberHandler.MY_CHAT_MEMBER))

@@ -81,3 +81,18 @@ async def test_a_rate_limited_description_does_not_stop_the_bot(
     await make_runner()
     assert sim.descriptions == {}
     assert dict(sim.get_commands({"type": "all_private_chats"}, "en"))["help"] == "this help"
+
+
+async def test_whoami_and_a_strangers_start_tell_the_numeric_id(sim: BotApiSimulator, bot: BotRunner) -> None:
+    # A new supervisor configures themself: the id Telegram knows them by, without a third-party bot.
+    stranger = sim.user(7654321, "Uusi Ohjaaja", language_code="fi")
+    await stranger.send_command("whoami")
+    reply = await stranger.wait_for_message()
+    assert reply.content.startswith("Telegram-käyttäjätunnuksesi numero on 7654321.")
+    assert "supervisors" in reply.content
+    await stranger.send_command("start")
+    hello = await stranger.wait_for_message(lambda m: "kutsulinkki" in m.content)
+    assert "7654321" in hello.content and "/whoami" not in hello.content
+    member = sim.user(2001, "Maija", language_code="en")
+    await member.send_command("whoami")
+    assert (await member.wait_for_message()).content.startswith("Your Telegram user id is 2001.")

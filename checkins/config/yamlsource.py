@@ -4,7 +4,8 @@
 1-based line of every key and list item by its key path, so any later check can say exactly where a problem
 is. `Node` wraps one value at one path and offers one-line checks (`require`, `get`, `items`,
 `reject_unknown_keys`) that raise `ConfigError`: a single human-readable "file:line: key.path: problem"
-message, never a traceback.
+message, never a traceback. Loading is bounded: nesting deeper than `MAX_DEPTH` or more than `MAX_VALUES` values
+once aliases are expanded (an "alias bomb") is such an error too, found before any runaway in time or memory.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ _KIND_NAMES: dict[type, str] = {
     dict: "a mapping (key: value lines)",
 }
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+
+# Far above what a config or flow needs (about 6 levels; a thousand groups are some 30,000 values), far below what
+# would take noticeable time or memory to load.
+MAX_DEPTH = 64
+MAX_VALUES = 200_000
 
 
 class ConfigError(Exception):
@@ -273,7 +279,7 @@ def load_yaml(file: Path) -> Node:
     except OSError as error:
         raise ConfigError(file, None, "", f"cannot read file: {error.strerror or error}") from None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_BoundedLoader)
     except yaml.MarkedYAMLError as error:
         raise _syntax_error(file, error) from None
     except yaml.YAMLError as error:
@@ -281,6 +287,7 @@ def load_yaml(file: Path) -> Node:
     if root is None:
         raise ConfigError(file, None, "", "file is empty")
     builder = _Builder(file)
+    builder.check_size(root)
     data = builder.build(root, (), frozenset())
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else "a single value"
@@ -305,14 +312,68 @@ def _syntax_error(file: Path, error: yaml.MarkedYAMLError) -> ConfigError:
     return ConfigError(file, mark.line + 1 if mark else None, "", f"invalid YAML: {problem}")
 
 
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with a nesting limit: its composer recurses once per level, so a deep file would
+    otherwise end in a RecursionError (the parser before it keeps its own stack and is not at risk)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        is_collection = self.check_event(yaml.MappingStartEvent, yaml.SequenceStartEvent)
+        if is_collection:
+            self._depth += 1
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.MarkedYAMLError(problem=f"nested more than {MAX_DEPTH} levels deep", problem_mark=mark)
+        try:
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            if is_collection:
+                self._depth -= 1
+
+
 class _Builder:
-    """Turns a composed YAML node tree into dicts, lists and scalars, recording lines by key path."""
+    """Turns a composed YAML node tree into dicts, lists and scalars, recording lines by key path.
+
+    The composed tree shares an aliased node wherever it is used; the builder expands each use, so it counts the
+    values it builds and stops at `MAX_VALUES`."""
 
     def __init__(self, file: Path) -> None:
         self.file = file
         self.lines: dict[KeyPath, int] = {}
         self.scalar_texts: dict[KeyPath, str] = {}
         self._constructor = yaml.constructor.SafeConstructor()
+        self._sizes: dict[int, int] = {}
+
+    def check_size(self, root: yaml.Node) -> None:
+        """Refuse a tree that expands to more than `MAX_VALUES` values, at the value where the count passes it."""
+        if self._size(root) <= MAX_VALUES:
+            return
+        node, path, budget = root, (), MAX_VALUES - 1
+        while inner := self._crossing(node, path, budget):
+            node, path, budget = inner
+        problem = f"the file holds more than {MAX_VALUES:,} values once its aliases (*name) are expanded"
+        raise self._error(node, path, problem)
+
+    def _crossing(self, node: yaml.Node, path: KeyPath, budget: int) -> tuple[yaml.Node, KeyPath, int] | None:
+        """The child of `node` in which the count passes `budget`, unless that child is an alias: an alias points
+        back to a node written earlier, and the problem is here, where it is used."""
+        for child, child_path in _children(node, path):
+            if self._size(child) > budget:
+                return None if child.start_mark.index < node.start_mark.index else (child, child_path, budget - 1)
+            budget -= self._size(child)
+        return None
+
+    def _size(self, node: yaml.Node) -> int:
+        """How many values `node` expands to; shared (aliased) nodes are counted once per use, computed once."""
+        size = self._sizes.get(id(node))
+        if size is None:
+            self._sizes[id(node)] = 1  # a node that contains itself is refused by `build`
+            size = 1 + sum(self._size(child) for child, _ in _children(node, ()))
+            self._sizes[id(node)] = size
+        return size
 
     def build(self, node: yaml.Node, path: KeyPath, open_nodes: frozenset[int]) -> Any:
         if id(node) in open_nodes:
@@ -350,3 +411,14 @@ class _Builder:
 
     def _error(self, node: yaml.Node, path: KeyPath, problem: str) -> ConfigError:
         return ConfigError(self.file, node.start_mark.line + 1, format_path(path), problem)
+
+
+def _children(node: yaml.Node, path: KeyPath) -> Iterable[tuple[yaml.Node, KeyPath]]:
+    """The values directly inside a composed node, with their key paths (a key's path is its value's)."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+            yield value_node, (*path, key)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield item, (*path, index)

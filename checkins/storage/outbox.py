@@ -1,5 +1,6 @@
 """Queries for the durable outbox: queue, take what is due (oldest first per chat; a member's own replies before
-tidying edits, those before bulk fan-outs), mark what is in flight, record the outcome, coalesce notices by topic."""
+tidying edits, those before bulk fan-outs), mark what is in flight, record the outcome, coalesce notices by topic,
+and hold a chat's messages until a person who has not started the bot does (`held_until`)."""
 
 from __future__ import annotations
 
@@ -59,7 +60,8 @@ class OutboxQueries(Queries):
         rows = await self._all(
             # An item waits while an earlier item of its chat is pending, so a chat's messages stay in order.
             "SELECT id, chat_id, kind, payload, attempts, priority FROM outbox AS item "
-            "WHERE state = 'pending' AND not_before <= ? AND NOT EXISTS (SELECT 1 FROM outbox AS earlier "
+            "WHERE state = 'pending' AND held_until IS NULL AND not_before <= ? "
+            "AND NOT EXISTS (SELECT 1 FROM outbox AS earlier "
             "WHERE earlier.chat_id = item.chat_id AND earlier.state = 'pending' AND earlier.id < item.id) "
             "ORDER BY priority DESC, id LIMIT ?",
             (now, limit + len(busy_chats)),
@@ -70,9 +72,9 @@ class OutboxQueries(Queries):
     async def next_outbox_time(self) -> float | None:
         """When the next item that heads its chat's queue is due (an item behind another waits for that one)."""
         row = await self._one(
-            "SELECT MIN(not_before) FROM outbox AS item WHERE state = 'pending' AND NOT EXISTS (SELECT 1 "
-            "FROM outbox AS earlier WHERE earlier.chat_id = item.chat_id AND earlier.state = 'pending' "
-            "AND earlier.id < item.id)"
+            "SELECT MIN(not_before) FROM outbox AS item WHERE state = 'pending' AND held_until IS NULL "
+            "AND NOT EXISTS (SELECT 1 FROM outbox AS earlier "
+            "WHERE earlier.chat_id = item.chat_id AND earlier.state = 'pending' AND earlier.id < item.id)"
         )
         return float(row[0]) if row and row[0] is not None else None
 
@@ -121,6 +123,43 @@ class OutboxQueries(Queries):
             "UPDATE outbox SET state = 'failed', payload = NULL, in_flight = 0 WHERE state = 'pending' "
             "AND chat_id IN (SELECT telegram_user_id FROM members WHERE reachable = 0)"
         )
+
+    async def hold_chat(self, chat_id: int, until: float, keep: int) -> int:
+        """The person has not started the bot: their pending messages wait until `until`, the newest `keep` of them
+        (older ones are given up). Returns how many wait."""
+        await self._run(
+            "UPDATE outbox SET held_until = ?, in_flight = 0 WHERE chat_id = ? AND state = 'pending' "
+            "AND held_until IS NULL",
+            (until, chat_id),
+        )
+        await self._run(
+            "UPDATE outbox SET state = 'failed', payload = NULL, held_until = NULL WHERE id IN (SELECT id FROM outbox "
+            "WHERE chat_id = ? AND state = 'pending' AND held_until IS NOT NULL ORDER BY id DESC LIMIT -1 OFFSET ?)",
+            (chat_id, keep),
+        )
+        return await self.held_count(chat_id)
+
+    async def release_held(self, chat_id: int, now: float) -> int:
+        """The person started the bot: what waited for them is due now, in its order."""
+        return await self._run(
+            "UPDATE outbox SET held_until = NULL, not_before = ? WHERE chat_id = ? AND state = 'pending' "
+            "AND held_until IS NOT NULL",
+            (now, chat_id),
+        )
+
+    async def expire_held(self, now: float) -> int:
+        """Give up messages that waited their whole time for a person who never started the bot."""
+        return await self._run(
+            "UPDATE outbox SET state = 'failed', payload = NULL, held_until = NULL WHERE state = 'pending' "
+            "AND held_until IS NOT NULL AND held_until < ?",
+            (now,),
+        )
+
+    async def held_count(self, chat_id: int) -> int:
+        row = await self._one(
+            "SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND state = 'pending' AND held_until IS NOT NULL", (chat_id,)
+        )
+        return int(row[0]) if row else 0
 
     async def outbox_counts(self) -> dict[str, int]:
         rows = await self._all("SELECT state, COUNT(*) FROM outbox GROUP BY state")
