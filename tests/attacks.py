@@ -21,14 +21,32 @@ def authored_texts(digest: str) -> set[str]:
     return {match.group(0) for match in AUTHORED.finditer(digest)}
 
 
+async def allow_replies(member: MemberDriver) -> None:
+    """On the review screen: "Allow a reply", then switch it on for every written answer."""
+    await redraw(member, "A")
+    for code in [b.data.rsplit(":", 1)[1] for b in member.current_screen().flat_buttons if ":a" in b.data]:
+        await redraw(member, code)
+
+
+async def redraw(member: MemberDriver, code: str) -> None:
+    """Press a review button that redraws the same screen in place, and wait for the redraw."""
+    screen = member.current_screen()
+    data = next(b.data for b in screen.flat_buttons if b.data.endswith(f":{code}"))
+    await member.user.press(data, message_id=screen.message_id)
+    await member.user.wait_for_message(lambda m: m.message_id == screen.message_id and m.edited)
+
+
 async def submitted_round(
-    sim: BotApiSimulator, count: int, submitting: int | None = None
+    sim: BotApiSimulator, count: int, submitting: int | None = None, *, replies: bool = False
 ) -> tuple[SimUser, list[MemberDriver]]:
-    """A group of `count`, a round opened, and the first `submitting` (all by default) answering every question."""
+    """A group of `count`, a round opened, and the first `submitting` (all by default) answering every question
+    (`replies`: allowing the supervisor to reply to every written answer)."""
     supervisor, members = await setup_group(sim, count=count)
     await open_round(supervisor, members)
     for number, member in enumerate(members[: count if submitting is None else submitting]):
         await member.answer(script(number))
+        if replies:
+            await allow_replies(member)
         await member.submit()
     return supervisor, members
 

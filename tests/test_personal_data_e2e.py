@@ -7,6 +7,7 @@ import time
 from botsim.server import BotApiSimulator
 from checkins.privacy.retention import SECONDS_PER_DAY, purge_expired
 from demo import GROUP_ID, SUPERVISOR_ID, join_via_invite
+from tests.attacks import allow_replies
 from tests.conftest import BotRunner, RunnerFactory
 from tests.test_round_e2e import close_and_read_digest, open_round, script, setup_group
 
@@ -22,7 +23,9 @@ async def test_mydata_reports_what_is_stored(sim: BotApiSimulator, bot: BotRunne
     assert "Telegram id: 2001" in report.content
     assert "Kotihoidon tiimi" in report.content
     assert "Open check-ins: 1" in report.content
-    assert "6 answers can still be linked to you" in report.content
+    assert "6 answers in open check-ins are linked to you until the check-in closes" in report.content
+    assert "0 answers of closed check-ins stay linked to you" in report.content
+    assert "Reminders: on · check-ins not paused" in report.content
 
 
 async def test_forgetme_erases_the_member_and_their_linkable_answers(sim: BotApiSimulator, bot: BotRunner) -> None:
@@ -92,6 +95,7 @@ async def test_retention_unlinks_then_deletes(sim: BotApiSimulator, bot: BotRunn
     await open_round(supervisor, members)
     for number, member in enumerate(members):
         await member.answer(script(number))
+        await allow_replies(member)
         await member.submit()
     await close_and_read_digest(sim, supervisor)
     store, config = bot.services.store, bot.services.config

@@ -21,7 +21,6 @@ from checkins.digest.service import DigestService
 from checkins.i18n import Catalog, Translator
 from checkins.messages import Screen
 from checkins.outbox import Outbox
-from checkins.privacy.author_tags import author_tag
 from checkins.privacy.scrubbing import group_redactor, placeholders
 from checkins.rounds.announcements import announce_round
 from checkins.rounds.answering import (
@@ -31,9 +30,11 @@ from checkins.rounds.answering import (
     Reopen,
     ShowEditList,
     ShowPrivacyList,
+    ShowReplyList,
     Status,
     Submit,
     TogglePrivate,
+    ToggleReply,
     WriteText,
     apply,
     decode_action,
@@ -140,9 +141,12 @@ class RoundService(RoundClosing):
         catalog = self._catalog(member)
         await self.store.add_participant(round_row.id, member.id)
         await self.store.set_focus_round(member.id, round_row.id)
+        # Every member learns how many the group has: spare accounts padding "3 of 3 answered" would show here.
+        count = await self.store.member_count(group.id)
+        size = catalog.ngettext("This group has {count} member.", "This group has {count} members.", count)
         intro = (
             f"<b>{escape(flow.title.get(member.language))}</b> · {escape(group.name)}\n\n"
-            f"{escape(flow.intro.get(member.language))}"
+            f"{escape(flow.intro.get(member.language))}\n\n<i>{escape(size.format(count=count))}</i>"
         )
         await self.outbox.send(
             member.telegram_user_id, Screen(intro), dedupe=f"intro:{round_row.id}:{member.id}", bulk=bulk
@@ -319,15 +323,18 @@ class RoundService(RoundClosing):
             participant.editing_one,
             participant.multi_selection,
             private,
+            await self.store.replies_allowed(round_row.id, member.id),
         )
         return flow, progress
 
     async def _submitted(self, round_row: RoundRow, member: MemberRow, flow: Flow) -> Progress:
-        """A submitted member's answers, read back through the tags only they can compute while the round is open."""
-        assert round_row.secret is not None
-        tags = {q.id: author_tag(round_row.secret, member.id, q.id) for q in flow.questions}
-        answers, private = await self.store.answers_by_tags(tags)
-        submitted = Progress(Status.SUBMITTED, len(flow.questions), answers, round_row.number, private=private)
+        """A submitted member's answers: their drafts, which stay theirs until the round closes."""
+        drafts, private = await self.store.drafts(round_row.id, member.id)
+        answers = {question_id: value for question_id, value in drafts.items() if value is not None}
+        reply_ok = await self.store.replies_allowed(round_row.id, member.id)
+        submitted = Progress(
+            Status.SUBMITTED, len(flow.questions), answers, round_row.number, private=private, reply_ok=reply_ok
+        )
         # Skipped questions store nothing; mark them as seen (None) so an edit does not ask them again.
         return replace(submitted, answers=visible_answers(flow, submitted))
 
@@ -368,11 +375,20 @@ class RoundService(RoundClosing):
             await self._save(round_row, member, after, prompt_ref)
             await self.outbox.edit(chat, question_screen(flow, round_row.id, after, catalog), message_id, prompt_ref)
             return
-        if isinstance(action, ShowEditList | ShowPrivacyList | TogglePrivate):
+        if isinstance(action, ShowEditList | ShowPrivacyList | TogglePrivate | ShowReplyList | ToggleReply):
             if isinstance(action, TogglePrivate):
                 question_id = flow.questions[action.index].id
                 await self.store.set_draft_private(round_row.id, member.id, question_id, question_id in after.private)
-            mode = ReviewMode.EDIT if isinstance(action, ShowEditList) else ReviewMode.PRIVACY
+            if isinstance(action, ToggleReply):
+                question_id = flow.questions[action.index].id
+                await self.store.set_draft_reply_ok(round_row.id, member.id, question_id, question_id in after.reply_ok)
+            mode = (
+                ReviewMode.EDIT
+                if isinstance(action, ShowEditList)
+                else ReviewMode.REPLY
+                if isinstance(action, ShowReplyList | ToggleReply)
+                else ReviewMode.PRIVACY
+            )
             preview = await self._preview(round_row, flow, after, catalog)
             screen = review_screen(flow, round_row.id, after, catalog, mode=mode, preview=preview)
             await self.outbox.edit(chat, screen, message_id, prompt_ref)
@@ -433,9 +449,5 @@ class RoundService(RoundClosing):
         )
 
     async def _submit(self, round_row: RoundRow, member: MemberRow, flow: Flow, progress: Progress) -> None:
-        assert round_row.secret is not None
-        tagged = {
-            q.id: (author_tag(round_row.secret, member.id, q.id), progress.answers.get(q.id)) for q in flow.questions
-        }
-        await self.store.replace_answers(round_row.id, tagged, progress.private)
-        await self.store.delete_drafts(round_row.id, member.id)
+        answers = {q.id: progress.answers.get(q.id) for q in flow.questions if q.id in progress.answers}
+        await self.store.submit_drafts(round_row.id, member.id, answers, progress.private, progress.reply_ok)
