@@ -128,12 +128,15 @@ class RoundService(RoundClosing):
     async def _start_round(self, group: GroupConfig, flow_id: str, members: list[MemberRow], paused: int) -> RoundRow:
         round_row = await self.store.create_round(group.id, flow_id, self.clock())
         await self.store.set_paused_count(round_row.id, paused)
+        group_size = await self.store.member_count(group.id)
         for member in members:
-            await self._invite_to_round(round_row, member, bulk=True)
+            await self._invite_to_round(round_row, member, bulk=True, group_size=group_size)
         await announce_round(self.store, self.outbox, self.translator, self.config, group, round_row)
         return round_row
 
-    async def _invite_to_round(self, round_row: RoundRow, member: MemberRow, *, bulk: bool) -> None:
+    async def _invite_to_round(
+        self, round_row: RoundRow, member: MemberRow, *, bulk: bool, group_size: int | None = None
+    ) -> None:
         """Add a member to an open round and queue the intro and first question (once, whatever happens)."""
         flow = self.config.member_flow(round_row.group_id, round_row.flow_id)
         assert flow is not None
@@ -142,7 +145,7 @@ class RoundService(RoundClosing):
         await self.store.add_participant(round_row.id, member.id)
         await self.store.set_focus_round(member.id, round_row.id)
         # Every member learns how many the group has: spare accounts padding "3 of 3 answered" would show here.
-        count = await self.store.member_count(group.id)
+        count = group_size if group_size is not None else await self.store.member_count(group.id)
         size = catalog.ngettext("This group has {count} member.", "This group has {count} members.", count)
         intro = (
             f"<b>{escape(flow.title.get(member.language))}</b> · {escape(group.name)}\n\n"
