@@ -13,7 +13,7 @@ from botsim.server import BotApiSimulator
 from botsim.users import SimUser
 from checkins.config.app import load_config
 from demo import GROUP_ID, INVITE_LINK, MEMBERS, SUPERVISOR_ID, MemberDriver, join_via_invite, write_demo_config
-from tests.attacks import authored_texts, forget_me, leave, received_after, resend, submitted_round
+from tests.attacks import allow_replies, authored_texts, forget_me, leave, received_after, resend, submitted_round
 from tests.conftest import BotRunner, RunnerFactory
 from tests.test_round_e2e import close_and_read_digest, open_round, script, setup_group
 
@@ -172,3 +172,31 @@ async def test_attack_members_count_drop_in_groups_is_not_tied_to_texts(sim: Bot
         views.append(await received_after(sim, supervisor, before) + await resend(sim, supervisor))
     assert authored_texts(views[0]) == authored_texts(views[1])
     assert "3 of 3 answered" in views[1]
+
+
+async def test_attack_loosening_thresholds_then_listing_replies(sim: BotApiSimulator, make_runner: RunnerFactory,
+                                                               tmp_path: Path) -> None:  # fmt: skip
+    """A question hidden at close ("too few") must stay hidden from the reply list after the threshold is lowered."""
+    write_demo_config(tmp_path, language="en", min_responses=2)
+    path = tmp_path / "config.yaml"
+    path.write_text(path.read_text().replace("min_responses: 2", "min_responses: 2\n    text_min_responses: 3"))
+    runner = await make_runner(config=load_config(path))
+    supervisor, members = await setup_group(sim, count=3)
+    await open_round(supervisor, members)
+    for number, member in enumerate(members):
+        # The third member skips the last written question, so it has two answers: too few at close.
+        await member.answer(script(number) if number < 2 else [*script(number)[:3], "k"])
+        await allow_replies(member)
+        await member.submit()
+    digest = await close_and_read_digest(sim, supervisor)
+    assert "member0: how to cope with long runs" not in digest and "member0: a family thanked us" in digest
+    await runner.stop()
+    path.write_text(path.read_text().replace("text_min_responses: 3", "text_min_responses: 2"))
+    await make_runner(config=load_config(path))
+    message = next(m for m in supervisor.messages if any(b.data.startswith("rl:") for b in m.flat_buttons))
+    before = len(supervisor.messages)
+    await supervisor.press(message.flat_buttons[0].data, message_id=message.message_id)
+    await sim.wait_idle()
+    listed = "\n".join(m.content for m in supervisor.messages[before:])
+    assert "a family thanked us" in listed
+    assert "how to cope with long runs" not in listed, "a looser threshold revealed hidden texts in the reply list"

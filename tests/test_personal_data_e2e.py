@@ -117,3 +117,19 @@ async def test_the_retention_purge_is_armed_at_start(bot: BotRunner) -> None:
     assert bot.application.job_queue is not None
     [job] = bot.application.job_queue.get_jobs_by_name("retention-purge")
     assert job.next_t is not None
+
+
+async def test_mydata_after_close_names_only_the_answers_open_to_a_reply(sim: BotApiSimulator, bot: BotRunner) -> None:
+    supervisor, members = await setup_group(sim, count=3)
+    await open_round(supervisor, members)
+    for number, member in enumerate(members):
+        await member.answer(script(number))
+        if number == 0:
+            await allow_replies(member)
+        await member.submit()
+    await close_and_read_digest(sim, supervisor)
+    for member, replyable in ((members[0], 3), (members[1], 0)):
+        await member.user.send_command("mydata")
+        report = await member.user.wait_for_message(lambda m: "stores about you" in m.content)
+        assert "0 answers in open check-ins" in report.content
+        assert f"{replyable} answers of closed check-ins stay linked to you" in report.content

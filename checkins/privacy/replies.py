@@ -98,8 +98,10 @@ class ReplyService:
             redactor = await group_redactor(store, group)
             marks = placeholders(catalog)
             threshold = group.text_min_responses or group.min_responses
+            # Only what the digest showed at close (its statistics were kept), under today's threshold if stricter.
+            shown = (await store.group_question_stats(group.id)).get(round_row.id, {})
             for question in flow.questions:
-                if question.type is not QuestionType.TEXT:
+                if question.type is not QuestionType.TEXT or question.id not in shown:
                     continue
                 # The threshold counts every answer the digest shows; only those open to a reply are listed.
                 if len(await store.shared_text_answers(round_row.id, question.id)) < threshold:
