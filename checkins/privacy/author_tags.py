@@ -16,3 +16,9 @@ import hmac
 def author_tag(secret: bytes, member_id: int, question_id: str) -> bytes:
     """Links one answer to its author only for someone holding the round's secret; different per question."""
     return hmac.new(secret, f"{member_id}:{question_id}".encode(), hashlib.sha256).digest()
+
+
+def member_key(secret: bytes, member_id: int) -> str:
+    """Names a member inside one round's outbox de-duplication keys without their id: meaningless once the round's
+    secret is gone, and never the same across rounds."""
+    return hmac.new(secret, f"outbox:{member_id}".encode(), hashlib.sha256).hexdigest()[:16]

@@ -23,7 +23,7 @@ from checkins.digest.service import DigestService
 from checkins.i18n import Translator
 from checkins.messages import Screen
 from checkins.outbox import Outbox
-from checkins.privacy.author_tags import author_tag
+from checkins.privacy.author_tags import author_tag, member_key
 from checkins.rounds.answering import Progress, Status
 from checkins.storage import ParticipantRow, RoundRow, Store
 
@@ -75,6 +75,7 @@ class RoundClosing:
 
     async def _close(self, round_row: RoundRow, group: GroupConfig) -> int:
         """Close one round inside the caller's transaction: tell who did not submit, queue the digest."""
+        assert round_row.secret is not None
         participants = await self.store.participants(round_row.id)
         for participant in participants:
             if participant.status == Status.SUBMITTED.value:
@@ -89,7 +90,7 @@ class RoundClosing:
             await self.outbox.send(
                 member.telegram_user_id,
                 Screen(escape(notice)),
-                dedupe=f"closed:{round_row.id}:{member.id}",
+                dedupe=f"closed:{round_row.id}:{member_key(round_row.secret, member.id)}",
                 bulk=True,
             )
         attributed = (

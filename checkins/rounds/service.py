@@ -21,6 +21,7 @@ from checkins.digest.service import DigestService
 from checkins.i18n import Catalog, Translator
 from checkins.messages import Screen
 from checkins.outbox import Outbox
+from checkins.privacy.author_tags import member_key
 from checkins.privacy.scrubbing import group_redactor, placeholders
 from checkins.rounds.announcements import announce_round
 from checkins.rounds.answering import (
@@ -151,13 +152,11 @@ class RoundService(RoundClosing):
             f"<b>{escape(flow.title.get(member.language))}</b> · {escape(group.name)}\n\n"
             f"{escape(flow.intro.get(member.language))}\n\n<i>{escape(size.format(count=count))}</i>"
         )
-        await self.outbox.send(
-            member.telegram_user_id, Screen(intro), dedupe=f"intro:{round_row.id}:{member.id}", bulk=bulk
-        )
+        assert round_row.secret is not None
+        key = member_key(round_row.secret, member.id)
+        await self.outbox.send(member.telegram_user_id, Screen(intro), dedupe=f"intro:{round_row.id}:{key}", bulk=bulk)
         progress = Progress.start(flow, round_row.number)
-        await self._show(
-            round_row, member, flow, progress, catalog, dedupe=f"first:{round_row.id}:{member.id}", bulk=bulk
-        )
+        await self._show(round_row, member, flow, progress, catalog, dedupe=f"first:{round_row.id}:{key}", bulk=bulk)
 
     async def join_open_round(self, group_id: str, member: MemberRow) -> bool:
         """A member who joins (or resumes) while rounds are open gets them too (inside the caller's transaction)."""

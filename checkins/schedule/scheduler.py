@@ -22,6 +22,7 @@ from checkins.config.calendars import localize, session_key
 from checkins.i18n import Translator
 from checkins.messages import Screen
 from checkins.outbox import Outbox
+from checkins.privacy.author_tags import member_key
 from checkins.rounds.closing import CloseOutcome
 from checkins.rounds.service import OpenOutcome, RoundService
 from checkins.schedule.planning import (
@@ -150,15 +151,17 @@ class ScheduleService:
         zone = self.config.group_zone(group)
         async with self.store.transaction() as store:
             stored = await store.scheduled_round_of(action.round_id)
+            round_row = await store.round_by_id(action.round_id)
             if stored is None or not stored.is_open or stored.reminders_sent >= action.number:
                 return False
+            assert round_row is not None and round_row.secret is not None
             for member in await store.reminder_recipients(action.round_id, self.clock()):
                 catalog = self.translator.for_language(member.language)
                 text = reminder_text(group, flow.title.get(member.language), action.plan.closes_at, zone, catalog)
                 await self.outbox.send(
                     member.telegram_user_id,
                     Screen(text),
-                    dedupe=f"remind:{action.round_id}:{action.number}:{member.id}",
+                    dedupe=f"remind:{action.round_id}:{action.number}:{member_key(round_row.secret, member.id)}",
                 )
             await store.set_reminders_sent(action.round_id, action.number)
         self.outbox.wake()
