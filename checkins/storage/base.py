@@ -15,7 +15,9 @@ an update already recorded raises `AlreadyHandled`. So an update Telegram delive
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -26,6 +28,7 @@ from typing import Any, Self
 
 import aiosqlite
 
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SECONDS_PER_DAY = 86_400
 HANDLED_UPDATES_KEPT_SECONDS = 7 * SECONDS_PER_DAY
@@ -161,9 +164,13 @@ class Database(Queries):
         freed content in the pages themselves. `rewrite` also rebuilds the database file (VACUUM), so neither the
         byte order of rows in a page nor free pages keep the order things were written in."""
         async with self._lock:
-            if rewrite:
-                await self._db.execute("VACUUM")
-            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            try:
+                if rewrite:
+                    await self._db.execute("VACUUM")
+                await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.OperationalError as error:
+                # E.g. a backup reading at this moment: what was committed stands; the hourly purge scrubs again.
+                log.warning("could not clean the database files now: %s", error)
 
     async def forget_old_updates(self, now: float) -> None:
         """Telegram re-delivers an update for at most a day; a week of ids is plenty to recognise repeats."""
