@@ -247,6 +247,7 @@ def review_screen(
             if progress.answers.get(flow.questions[index].id) is not None
         ]
         return Screen(text, (*rows, submit_row))
+    replyable = _replyable(flow, progress)
     if mode is ReviewMode.REPLY:
         text += "\n\n" + escape(
             catalog.gettext(
@@ -257,35 +258,32 @@ def review_screen(
         rows = [
             (
                 button(
-                    ("↩ " if question.id in progress.reply_ok else "✕ ")
-                    + f"{number}. {shorten(question.text.get(catalog.language), EDIT_BUTTON_CHARS)}",
+                    ("↩ " if flow.questions[index].id in progress.reply_ok else "✕ ")
+                    + f"{number}. {shorten(flow.questions[index].text.get(catalog.language), EDIT_BUTTON_CHARS)}",
                     ToggleReply(index),
                 ),
             )
             for number, index in enumerate(visible_questions(flow, progress), start=1)
-            if (question := flow.questions[index]).type is QuestionType.TEXT
-            and isinstance(progress.answers.get(question.id), str)
-            and question.id not in progress.private
+            if index in replyable
         ]
         return Screen(text, (*rows, submit_row))
-    extra = (
-        (button("↩ " + catalog.gettext("Allow a reply"), ShowReplyList()),)
-        if any(
-            q.type is QuestionType.TEXT and isinstance(progress.answers.get(q.id), str) and q.id not in progress.private
-            for q in (flow.questions[i] for i in visible_questions(flow, progress))
-        )
-        else ()
+    choices = (
+        button("✎ " + catalog.gettext("Edit"), ShowEditList()),
+        button("🔒 " + catalog.gettext("Only for me"), ShowPrivacyList()),
     )
-    return Screen(
-        text,
-        (
-            submit_row,
-            (
-                button("✎ " + catalog.gettext("Edit"), ShowEditList()),
-                button("🔒 " + catalog.gettext("Only for me"), ShowPrivacyList()),
-            ),
-            *((extra,) if extra else ()),
-        ),
+    if not replyable:
+        return Screen(text, (submit_row, choices))
+    return Screen(text, (submit_row, choices, (button("↩ " + catalog.gettext("Allow a reply"), ShowReplyList()),)))
+
+
+def _replyable(flow: Flow, progress: Progress) -> frozenset[int]:
+    """Positions of the shown written answers that are shared: the ones a supervisor could reply to."""
+    return frozenset(
+        index
+        for index in visible_questions(flow, progress)
+        if flow.questions[index].type is QuestionType.TEXT
+        and isinstance(progress.answers.get(flow.questions[index].id), str)
+        and flow.questions[index].id not in progress.private
     )
 
 

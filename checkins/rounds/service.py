@@ -384,13 +384,8 @@ class RoundService(RoundClosing):
             if isinstance(action, ToggleReply):
                 question_id = flow.questions[action.index].id
                 await self.store.set_draft_reply_ok(round_row.id, member.id, question_id, question_id in after.reply_ok)
-            mode = (
-                ReviewMode.EDIT
-                if isinstance(action, ShowEditList)
-                else ReviewMode.REPLY
-                if isinstance(action, ShowReplyList | ToggleReply)
-                else ReviewMode.PRIVACY
-            )
+            modes = {ShowEditList: ReviewMode.EDIT, ShowReplyList: ReviewMode.REPLY, ToggleReply: ReviewMode.REPLY}
+            mode = modes.get(type(action), ReviewMode.PRIVACY)
             preview = await self._preview(round_row, flow, after, catalog)
             screen = review_screen(flow, round_row.id, after, catalog, mode=mode, preview=preview)
             await self.outbox.edit(chat, screen, message_id, prompt_ref)
