@@ -7,7 +7,7 @@ import time
 from botsim.server import BotApiSimulator
 from checkins.privacy.retention import SECONDS_PER_DAY, purge_expired
 from demo import GROUP_ID, SUPERVISOR_ID, join_via_invite
-from tests.attacks import allow_replies
+from tests.attacks import allow_replies, leave
 from tests.conftest import BotRunner, RunnerFactory
 from tests.test_round_e2e import close_and_read_digest, open_round, script, setup_group
 
@@ -133,3 +133,21 @@ async def test_mydata_after_close_names_only_the_answers_open_to_a_reply(sim: Bo
         report = await member.user.wait_for_message(lambda m: "stores about you" in m.content)
         assert "0 answers in open check-ins" in report.content
         assert f"{replyable} answers of closed check-ins stay linked to you" in report.content
+
+
+async def test_leaving_after_submitting_counts_the_answers_then_erases_the_member(
+    sim: BotApiSimulator, bot: BotRunner
+) -> None:
+    supervisor, members = await setup_group(sim, count=3)
+    await open_round(supervisor, members)
+    for number, member in enumerate(members):
+        await member.answer(script(number))
+        await member.submit()
+    leaver = members[2].user
+    await leave(leaver)
+    async with bot.services.store.transaction() as store:
+        assert await store.member_by_telegram_id(leaver.user_id) is not None, "kept while their submission waits"
+    digest = await close_and_read_digest(sim, supervisor)
+    assert "3 of 3 answered" in digest and "member2: a family thanked us" in digest
+    async with bot.services.store.transaction() as store:
+        assert await store.member_by_telegram_id(leaver.user_id) is None
