@@ -53,6 +53,7 @@ class PersonalDataService:
             if member is None:
                 return None
             group_ids = await store.member_group_ids(member.id)
+            consented = {g for g in group_ids if await store.attributed_consent(g, member.id)}
             open_rounds = await store.open_rounds_of_member(member.id)
             in_open_rounds = await store.count_drafts_of_member(member.id)
             replyable = 0
@@ -61,7 +62,15 @@ class PersonalDataService:
             settings = await store.member_settings(member.id)
         catalog = self.translator.for_language(member.language)
         names = " ".join(n for n in (member.first_name, member.last_name) if n) or "–"
-        groups = ", ".join(self.config.groups[g].name for g in group_ids if g in self.config.groups) or "–"
+        by_name = catalog.gettext("{group} (you agreed that your answers are read under your name)")
+        groups = (
+            ", ".join(
+                by_name.format(group=self.config.groups[g].name) if g in consented else self.config.groups[g].name
+                for g in group_ids
+                if g in self.config.groups
+            )
+            or "–"
+        )
         title = catalog.gettext("What Kierros stores about you")
         lines = [
             f"<b>{escape(title)}</b>",
