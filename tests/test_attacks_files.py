@@ -59,6 +59,21 @@ async def test_attack_outbox_is_a_diary_of_each_member(sim: BotApiSimulator, bot
     assert kept == [], f"{len(kept)} delivered rows still name a member's chat"
 
 
+async def test_attack_outbox_traces_each_members_path_during_the_round(sim: BotApiSimulator, bot: BotRunner) -> None:
+    """While the round is open: one member answers everything, one skips `bring` (and so is never asked its two
+    follow-ups). The number of delivered rows per chat must not tell them apart."""
+    supervisor, members = await setup_group(sim, count=2)
+    await open_round(supervisor, members)
+    await members[0].answer(script(0))
+    await members[1].answer([*script(1)[:3], "k"])
+    for member in members:
+        await member.submit()
+    await sim.wait_idle()
+    rows = [row for row in await table(bot, "outbox") if row[5] != "pending"]
+    per_chat = [sum(1 for row in rows if row[1] == member.user.user_id) for member in members]
+    assert per_chat[0] == per_chat[1], f"delivered rows per member: {per_chat}"
+
+
 async def test_attack_dedupe_keys_name_who_did_not_submit(sim: BotApiSimulator, bot: BotRunner) -> None:
     """Keys such as `closed:{round}:{member}` say who did not submit; `intro:` keys of an open round say who was
     asked. No key may carry a member id, during the round or after it."""

@@ -108,11 +108,17 @@ class OutboxQueries(Queries):
 
     async def mark_sent(self, outbox_id: int, message_id: int | None) -> None:
         # The text is no longer needed once Telegram has it: keep only what later edits refer to, and only as long.
+        # An edit that went out may have been the last thing its message was kept for (a screen the member left).
+        edited = await self._one(
+            "SELECT json_extract(payload, '$.edit_of') FROM outbox WHERE id = ? AND kind = 'edit'", (outbox_id,)
+        )
         await self._run(
             "UPDATE outbox SET state = 'sent', payload = NULL, in_flight = 0, message_id = ? WHERE id = ?",
             (message_id, outbox_id),
         )
-        await self._run(f"DELETE FROM outbox WHERE id = ? AND {_SPENT}", (outbox_id,))
+        for spent in (outbox_id, edited[0] if edited else None):
+            if spent is not None:
+                await self._run(f"DELETE FROM outbox WHERE id = ? AND {_SPENT}", (spent,))
 
     async def delete_spent_outbox(self) -> int:
         """Delete every delivered or failed row nothing needs any more: kept, they would be a diary of each member
