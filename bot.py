@@ -233,6 +233,10 @@ def command_run(config_path: Path) -> int:
     except NetworkError as error:
         print(mask(f"Not started: cannot reach the Bot API ({error}); is the network up?", token), file=sys.stderr)
         return 1
+    except ConfigError as error:
+        # A config that does not fit what is stored (e.g. `mode: individual` for a group of several members).
+        print(f"Configuration error: {error}", file=sys.stderr)
+        return 2
 
 
 def run_webhook(application: Application, config: AppConfig) -> int:  # type: ignore[type-arg]
@@ -265,6 +269,8 @@ def command_backup(config_path: Path, target: Path) -> int:
         print(f"{target} exists already; choose a new file name", file=sys.stderr)
         return 1
     target.parent.mkdir(parents=True, exist_ok=True)
+    # Readable by the owner only, like the database itself: a backup holds everything the database does.
+    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     source = sqlite3.connect(config.storage_path)
     copy = sqlite3.connect(target)
     try:

@@ -21,6 +21,7 @@ from telegram.error import InvalidToken
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from checkins.config.app import AppConfig
+from checkins.config.yamlsource import ConfigError
 from checkins.digest.service import DigestService
 from checkins.i18n import Translator
 from checkins.outbox import Outbox
@@ -81,6 +82,12 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     digests = DigestService(config, store, translator, outbox)
     rounds = RoundService(config, store, translator, outbox, digests, clock)
     membership = MembershipService(config, store, rounds, clock)
+    try:
+        await membership.check_modes()
+    except ConfigError:
+        await store.close()
+        lock.release()
+        raise
     application.bot_data[SERVICES_KEY] = Services(
         config,
         store,

@@ -46,6 +46,10 @@ async def start(update: Update, context: KierrosContext) -> None:
             return
         if result.outcome is JoinOutcome.ALREADY_MEMBER and result.group is not None:
             text = catalog.gettext("You are already a member of {group}.").format(group=result.group.name)
+        elif result.outcome is JoinOutcome.OWN_GROUP and result.group is not None:
+            text = catalog.gettext(
+                "You supervise {group}, so you cannot join it as a member: your answers would count as a member's."
+            ).format(group=result.group.name)
         elif result.outcome is JoinOutcome.PROCESS_FULL:
             text = catalog.gettext("This individual supervision already has its member, so the link cannot be used.")
         elif result.outcome is JoinOutcome.PROCESS_ENDED:

@@ -13,10 +13,13 @@ from checkins.rounds.answering import (
     Rejection,
     Reopen,
     ShowEditList,
+    ShowReplyList,
     Skip,
     Status,
     Submit,
     Toggle,
+    TogglePrivate,
+    ToggleReply,
     WriteText,
     apply,
     decode_action,
@@ -116,7 +119,20 @@ def test_step_tokens_differ_per_screen() -> None:
 
 
 @pytest.mark.parametrize(
-    "action", [Choose(3), Toggle(11), Done(), Skip(), Back(), Submit(), ShowEditList(), EditQuestion(2), Reopen()]
+    "action",
+    [
+        Choose(3),
+        Toggle(11),
+        Done(),
+        Skip(),
+        Back(),
+        Submit(),
+        ShowEditList(),
+        EditQuestion(2),
+        Reopen(),
+        ShowReplyList(),
+        ToggleReply(1),
+    ],
 )
 def test_action_codes_round_trip(action: object) -> None:
     assert decode_action(encode_action(action)) == action  # type: ignore[arg-type]
@@ -125,3 +141,19 @@ def test_action_codes_round_trip(action: object) -> None:
 @pytest.mark.parametrize("code", ["", "x", "v", "vabc", "v99999", "t1.5", "Z9", "v 1"])
 def test_unknown_codes_decode_to_none(code: str) -> None:
     assert decode_action(code) is None
+
+
+def test_a_reply_is_allowed_per_written_answer_and_never_for_a_private_one() -> None:
+    review = run(Choose(4), WriteText("busy weeks"), Toggle(0), Done(), Choose(1), Choose(0))
+    assert review.reply_ok == frozenset()  # off by default
+    assert apply(FLOW, review, ToggleReply(0)) is Rejection.INVALID  # a scale answer has no author to reply to
+    allowed = apply(FLOW, review, ToggleReply(1))
+    assert isinstance(allowed, Progress) and allowed.reply_ok == {"mind"}
+    submitted = apply(FLOW, allowed, Submit())
+    assert isinstance(submitted, Progress) and submitted.reply_ok == {"mind"}
+    private = apply(FLOW, allowed, TogglePrivate(1))
+    assert isinstance(private, Progress)
+    submitted = apply(FLOW, private, Submit())
+    assert isinstance(submitted, Progress) and submitted.reply_ok == frozenset()
+    skipped = run(Choose(4), Skip(), Toggle(0), Done(), Choose(1), Choose(0))
+    assert apply(FLOW, skipped, ToggleReply(1)) is Rejection.INVALID

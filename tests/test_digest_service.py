@@ -9,7 +9,6 @@ from pathlib import Path
 from checkins.digest.service import DigestOutcome, DigestService
 from checkins.i18n import Translator
 from checkins.outbox import Outbox
-from checkins.privacy.author_tags import author_tag
 from checkins.storage import Store
 from demo import GROUP_ID, write_demo_config
 
@@ -31,9 +30,10 @@ async def closed_round(store: Store, service: DigestService, answers: list[dict[
             await store.add_participant(round_row.id, member.id)
             await store.save_progress(round_row.id, member.id, status="submitted", cursor=0, editing_one=False,
                                       multi_selection=(), prompt_outbox_id=None)  # fmt: skip
-            tagged = {q: (author_tag(round_row.secret, member.id, q), v) for q, v in submission.items()}
-            await store.replace_answers(round_row.id, tagged, frozenset())
+            await store.submit_drafts(round_row.id, member.id, submission, frozenset(), frozenset())
+        batch = [(q, None, v) for _member, q, v, _reply in await store.submitted_drafts(round_row.id)]
         await store.close_round(round_row.id, 1_800_000_100.0, reply_until=1_800_000_100.0)
+        await store.insert_answers(round_row.id, batch)
         await service.record_statistics(round_row, len(answers))
     return round_row.id
 

@@ -7,6 +7,7 @@ import time
 from botsim.server import BotApiSimulator
 from checkins.privacy.retention import SECONDS_PER_DAY, purge_expired
 from demo import GROUP_ID, SUPERVISOR_ID, join_via_invite
+from tests.attacks import allow_replies, leave
 from tests.conftest import BotRunner, RunnerFactory
 from tests.test_round_e2e import close_and_read_digest, open_round, script, setup_group
 
@@ -22,7 +23,9 @@ async def test_mydata_reports_what_is_stored(sim: BotApiSimulator, bot: BotRunne
     assert "Telegram id: 2001" in report.content
     assert "Kotihoidon tiimi" in report.content
     assert "Open check-ins: 1" in report.content
-    assert "6 answers can still be linked to you" in report.content
+    assert "6 answers in open check-ins are linked to you until the check-in closes" in report.content
+    assert "0 answers of closed check-ins stay linked to you" in report.content
+    assert "Reminders: on · check-ins not paused" in report.content
 
 
 async def test_forgetme_erases_the_member_and_their_linkable_answers(sim: BotApiSimulator, bot: BotRunner) -> None:
@@ -92,6 +95,7 @@ async def test_retention_unlinks_then_deletes(sim: BotApiSimulator, bot: BotRunn
     await open_round(supervisor, members)
     for number, member in enumerate(members):
         await member.answer(script(number))
+        await allow_replies(member)
         await member.submit()
     await close_and_read_digest(sim, supervisor)
     store, config = bot.services.store, bot.services.config
@@ -113,3 +117,37 @@ async def test_the_retention_purge_is_armed_at_start(bot: BotRunner) -> None:
     assert bot.application.job_queue is not None
     [job] = bot.application.job_queue.get_jobs_by_name("retention-purge")
     assert job.next_t is not None
+
+
+async def test_mydata_after_close_names_only_the_answers_open_to_a_reply(sim: BotApiSimulator, bot: BotRunner) -> None:
+    supervisor, members = await setup_group(sim, count=3)
+    await open_round(supervisor, members)
+    for number, member in enumerate(members):
+        await member.answer(script(number))
+        if number == 0:
+            await allow_replies(member)
+        await member.submit()
+    await close_and_read_digest(sim, supervisor)
+    for member, replyable in ((members[0], 3), (members[1], 0)):
+        await member.user.send_command("mydata")
+        report = await member.user.wait_for_message(lambda m: "stores about you" in m.content)
+        assert "0 answers in open check-ins" in report.content
+        assert f"{replyable} answers of closed check-ins stay linked to you" in report.content
+
+
+async def test_leaving_after_submitting_counts_the_answers_then_erases_the_member(
+    sim: BotApiSimulator, bot: BotRunner
+) -> None:
+    supervisor, members = await setup_group(sim, count=3)
+    await open_round(supervisor, members)
+    for number, member in enumerate(members):
+        await member.answer(script(number))
+        await member.submit()
+    leaver = members[2].user
+    await leave(leaver)
+    async with bot.services.store.transaction() as store:
+        assert await store.member_by_telegram_id(leaver.user_id) is not None, "kept while their submission waits"
+    digest = await close_and_read_digest(sim, supervisor)
+    assert "3 of 3 answered" in digest and "member2: a family thanked us" in digest
+    async with bot.services.store.transaction() as store:
+        assert await store.member_by_telegram_id(leaver.user_id) is None

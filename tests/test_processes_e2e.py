@@ -63,6 +63,9 @@ async def test_individual_process_from_consent_to_attributed_digest(sim: BotApiS
         assert await store.member_by_telegram_id(2001) is None, "nothing is stored before consent"
     await maija.press(f"cs:y:{token}", message_id=consent.message_id)
     await maija.wait_for_message(lambda m: "reads your answers as yours" in m.content)
+    await maija.send_command("mydata")
+    report = await maija.wait_for_message(lambda m: "stores about you" in m.content)
+    assert "Mentoring Maija (you agreed that your answers are read under your name)" in report.content
 
     await sanna.send_command("open", "solo")
     driver = MemberDriver(maija)

@@ -7,6 +7,7 @@ import time
 from botsim.server import BotApiSimulator
 from botsim.users import SimUser
 from checkins.privacy.retention import purge_expired
+from tests.attacks import allow_replies, table
 from tests.conftest import BotRunner
 from tests.test_round_e2e import close_and_read_digest, open_round, script, setup_group
 
@@ -30,6 +31,7 @@ async def test_reply_reaches_the_author_and_one_answer_comes_back(sim: BotApiSim
     await open_round(supervisor, members)
     for number, member in enumerate(members):
         await member.answer(script(number))
+        await allow_replies(member)
         await member.submit()
     await close_and_read_digest(sim, supervisor)
     answer_id = await answer_id_of(bot, "member1: a family thanked us")
@@ -37,7 +39,7 @@ async def test_reply_reaches_the_author_and_one_answer_comes_back(sim: BotApiSim
 
     assert await toast(sim, supervisor, f"rp:{answer_id}") == "Write your reply as a message."
     await supervisor.send_text("Thank you — shall we start with this?")
-    await supervisor.wait_for_message(lambda m: "Your reply was sent" in m.content)
+    await supervisor.wait_for_message(lambda m: "Your reply is on its way" in m.content)
     author = members[1].user
     delivered = await author.wait_for_message(lambda m: "replied anonymously" in m.content)
     assert "Thank you — shall we start with this?" in delivered.content
@@ -62,10 +64,11 @@ async def test_reply_refused_to_others_and_after_the_window(sim: BotApiSimulator
     await open_round(supervisor, members)
     for number, member in enumerate(members):
         await member.answer(script(number))
+        await allow_replies(member)
         await member.submit()
-    answer_id = await answer_id_of(bot, "member0: a family thanked us")
-    assert await toast(sim, supervisor, f"rp:{answer_id}") == "You can reply once the round has closed."
+    assert not await table(bot, "answers"), "answers reach the answers table only at close"
     await close_and_read_digest(sim, supervisor)
+    answer_id = await answer_id_of(bot, "member0: a family thanked us")
     assert await toast(sim, members[2].user, f"rp:{answer_id}") == "This button is not valid."
     assert await toast(sim, supervisor, "rp:0123456789abcdef") == "This button is not valid."
     config = bot.services.config
@@ -78,6 +81,7 @@ async def test_reply_starts_from_the_digest(sim: BotApiSimulator, bot: BotRunner
     await open_round(supervisor, members)
     for number, member in enumerate(members):
         await member.answer(script(number))
+        await allow_replies(member)
         await member.submit()
     await close_and_read_digest(sim, supervisor)
     digest = next(m for m in supervisor.messages if m.has_button("↩ Reply to an answer anonymously"))

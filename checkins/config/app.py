@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -102,6 +102,8 @@ class GroupConfig:
     rounds: tuple[RoundTimeline, ...] = ()
     # The supervision contract's goals, asked about by `goals` questions.
     goals: tuple[Goal, ...] = ()
+    # Where `mode` is written (file line, key path): a mode that does not fit the stored members is reported there.
+    mode_at: tuple[int | None, str] = field(default=(None, "mode"), compare=False)
 
     def __post_init__(self) -> None:
         if self.text_min_responses is None:
@@ -383,6 +385,7 @@ def _group(
         calendar=calendar,
         rounds=read_rounds(node, calendar, flow_id, flows),
         goals=goals,
+        mode_at=(node.child("mode").line, node.child("mode").path_str),
     )
 
 

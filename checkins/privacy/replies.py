@@ -2,10 +2,12 @@
 learns more than the words.
 
 The supervisor presses "Reply" under an answer in the digest and writes a message; the bot finds the author through
-the answer's author tag (an HMAC under the round's secret, which exists only until the reply window ends), and
-delivers the reply with one "Answer back" button. The author's answer goes back to the supervisor scrubbed of names,
-like any free text. No table stores who the author is: the thread knows the answer, and the author is recomputed
-each time. The supervisor is never told whether the author read or answered, unless the author answers.
+the answer's author tag (an HMAC under the round's secret, which exists only until the reply window ends, and only
+for answers whose author allowed a reply when reviewing them), and delivers the reply with one "Answer back" button.
+The supervisor gets the same confirmation whether or not the author can still be reached. The author's answer goes
+back to the supervisor scrubbed of names, like any free text. No table stores who the author is: the thread knows the
+answer, and the author is recomputed each time. The supervisor is never told whether the author read or answered,
+unless the author answers.
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ class ReplyService:
                 return catalog.gettext("You can reply once the round has closed.")
             if round_row.secret is None:
                 return catalog.gettext("The time for anonymous replies to this round has ended.")
+            if found[2] is None:
+                return catalog.gettext("This button is not valid.")
             thread = await store.open_thread(answer_id, supervisor_id)
             if thread.state != "writing":
                 return catalog.gettext("You have already replied to this answer.")
@@ -94,11 +98,16 @@ class ReplyService:
             redactor = await group_redactor(store, group)
             marks = placeholders(catalog)
             threshold = group.text_min_responses or group.min_responses
+            # Only what the digest showed at close (its statistics were kept), under today's threshold if stricter.
+            shown = (await store.group_question_stats(group.id)).get(round_row.id, {})
             for question in flow.questions:
-                if question.type is not QuestionType.TEXT:
+                if question.type is not QuestionType.TEXT or question.id not in shown:
                     continue
-                answers = await store.shared_text_answers(round_row.id, question.id)
-                if len(answers) < threshold:
+                # The threshold counts every answer the digest shows; only those open to a reply are listed.
+                if len(await store.shared_text_answers(round_row.id, question.id)) < threshold:
+                    continue
+                answers = await store.shared_text_answers(round_row.id, question.id, replyable=True)
+                if not answers:
                     continue
                 lines = [f"<b>{escape(question.text.get(catalog.language))}</b>"]
                 buttons = []
@@ -128,10 +137,16 @@ class ReplyService:
 
     async def _relay_to_author(self, thread: ReplyThread, text: str) -> None:
         supervisor_catalog = self._supervisor_catalog(thread.supervisor_id)
+        # One answer whether or not the author can still be reached: a different one would tell the supervisor
+        # which answers were written by someone who has since left or erased themselves.
+        sent = supervisor_catalog.gettext(
+            "Your reply is on its way to the author, if they can still be reached. You will not be told whether "
+            "it was read; if the author answers, you will get it here."
+        )
+        await self.store.set_thread_state(thread.id, "sent")
+        await self.outbox.send(thread.supervisor_id, Screen(escape(sent)))
         author = await self._author(thread)
         if author is None:
-            notice = supervisor_catalog.gettext("The author of this answer can no longer be reached.")
-            await self.outbox.send(thread.supervisor_id, Screen(escape(notice)))
             return
         member, _group_id, answer = author
         catalog = self.translator.for_language(member.language)
@@ -144,12 +159,6 @@ class ReplyService:
             ((Button(catalog.gettext("Answer back"), f"{ANSWER_BACK_PREFIX}{thread.id}"),),),
         )
         await self.outbox.send(member.telegram_user_id, screen, dedupe=f"reply:{thread.id}")
-        await self.store.set_thread_state(thread.id, "sent")
-        sent = supervisor_catalog.gettext(
-            "Your reply was sent. You will not be told whether it was read; "
-            "if the author answers, you will get it here."
-        )
-        await self.outbox.send(thread.supervisor_id, Screen(escape(sent)))
 
     async def answer_back(self, telegram_user_id: int, thread_id: str) -> str:
         """The author pressed "Answer back": the toast to show."""

@@ -51,6 +51,8 @@ class Progress:
     multi_selection: tuple[int, ...] = ()
     # Answers their author keeps "only for me": shown back to them, never in the digest.
     private: frozenset[str] = frozenset()
+    # Shared answers their author lets the supervisor reply to anonymously (off unless chosen at review).
+    reply_ok: frozenset[str] = frozenset()
 
     @classmethod
     def start(cls, flow: Flow, round_number: int) -> Progress:
@@ -60,7 +62,9 @@ class Progress:
 
     def at(self, status: Status, cursor: int, *, editing_one: bool = False) -> Progress:
         """The same answers and round at another place; a pending multi selection does not travel."""
-        return Progress(status, cursor, self.answers, self.round_number, editing_one, private=self.private)
+        return Progress(
+            status, cursor, self.answers, self.round_number, editing_one, private=self.private, reply_ok=self.reply_ok
+        )
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,16 @@ class TogglePrivate:
 
 
 @dataclass(frozen=True)
+class ShowReplyList:
+    """On the review screen: list the shared text answers with a switch for "my supervisor may reply"."""
+
+
+@dataclass(frozen=True)
+class ToggleReply:
+    index: int
+
+
+@dataclass(frozen=True)
 class Reopen:
     """After submitting: bring the answers back to the review screen to change them."""
 
@@ -138,9 +152,11 @@ Action = (
     | Reopen
     | ShowPrivacyList
     | TogglePrivate
+    | ShowReplyList
+    | ToggleReply
 )
 
-_CODES: dict[str, type] = {"v": Choose, "t": Toggle, "i": EditQuestion, "p": TogglePrivate}
+_CODES: dict[str, type] = {"v": Choose, "t": Toggle, "i": EditQuestion, "p": TogglePrivate, "a": ToggleReply}
 _PLAIN: dict[str, Action] = {
     "d": Done(),
     "k": Skip(),
@@ -149,6 +165,7 @@ _PLAIN: dict[str, Action] = {
     "E": ShowEditList(),
     "R": Reopen(),
     "P": ShowPrivacyList(),
+    "A": ShowReplyList(),
 }
 
 
@@ -161,6 +178,8 @@ def encode_action(action: Action) -> str:
         return f"i{action.index}"
     if isinstance(action, TogglePrivate):
         return f"p{action.index}"
+    if isinstance(action, ToggleReply):
+        return f"a{action.index}"
     for code, plain in _PLAIN.items():
         if plain == action:
             return code
@@ -305,8 +324,16 @@ def apply(flow: Flow, progress: Progress, action: Action) -> Progress | Rejectio
             if missing:
                 return Rejection.REQUIRED
             private = frozenset(progress.private & answers.keys())
-            return Progress(Status.SUBMITTED, len(flow.questions), answers, progress.round_number, private=private)
-        if isinstance(action, ShowEditList | ShowPrivacyList):
+            reply_ok = frozenset(q for q in progress.reply_ok - private if answers.get(q) is not None)
+            return Progress(
+                Status.SUBMITTED,
+                len(flow.questions),
+                answers,
+                progress.round_number,
+                private=private,
+                reply_ok=reply_ok,
+            )
+        if isinstance(action, ShowEditList | ShowPrivacyList | ShowReplyList):
             # Both lists are variants of the review screen, drawn by the caller.
             return progress
         if isinstance(action, Back):
@@ -318,6 +345,11 @@ def apply(flow: Flow, progress: Progress, action: Action) -> Progress | Rejectio
             if progress.answers.get(question_id) is None:
                 return Rejection.INVALID
             return replace(progress, private=progress.private ^ {question_id})
+        if isinstance(action, ToggleReply) and action.index in visible:
+            question = flow.questions[action.index]
+            if question.type is not QuestionType.TEXT or not isinstance(progress.answers.get(question.id), str):
+                return Rejection.INVALID
+            return replace(progress, reply_ok=progress.reply_ok ^ {question.id})
         if isinstance(action, WriteText):
             return Rejection.NEEDS_BUTTON
         return Rejection.INVALID

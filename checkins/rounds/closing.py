@@ -1,13 +1,17 @@
 """Closing rounds: tell who did not submit, end every link the round no longer needs, queue the digest.
 
 `RoundClosing` is the closing half of `RoundService` (checkins/rounds/service.py), kept apart because closing is its own
-concern: counts and drafts go, private answers go, the secret stays only for the reply window, the per-round
-statistics are recorded, and the supervisor's digest (or, in individual supervision, the member's own answers under
-their name) is queued — all inside one transaction, so a restart never sends a digest twice.
+concern: the submitted answers are written to `answers` in one shuffled batch (tagged only where their author allowed
+a reply), drafts, progress and private answers go, the secret stays only if some answer may be replied to, the
+per-round statistics are recorded, delivered outbox rows go, and the supervisor's digest (or, in individual
+supervision with the member's consent, their own answers under their name) is queued — all inside one transaction,
+so a restart never sends a digest twice. Then the database file is rewritten and the WAL truncated, so no byte on
+disk keeps who submitted when.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -19,6 +23,7 @@ from checkins.digest.service import DigestService
 from checkins.i18n import Translator
 from checkins.messages import Screen
 from checkins.outbox import Outbox
+from checkins.privacy.author_tags import author_tag, member_key
 from checkins.rounds.answering import Progress, Status
 from checkins.storage import ParticipantRow, RoundRow, Store
 
@@ -52,6 +57,7 @@ class RoundClosing:
             submitted = sum([await self._close(round_row, group) for round_row in rounds])
         if not rounds:
             return CloseResult(CloseOutcome.NOT_OPEN)
+        await self.store.scrub_disk(rewrite=True)
         self.outbox.wake()
         return CloseResult(CloseOutcome.CLOSED, submitted, sum(r.invited_count for r in rounds))
 
@@ -63,11 +69,13 @@ class RoundClosing:
             if round_row is None or group is None or not round_row.is_open:
                 return CloseResult(CloseOutcome.NOT_OPEN)
             submitted = await self._close(round_row, group)
+        await self.store.scrub_disk(rewrite=True)
         self.outbox.wake()
         return CloseResult(CloseOutcome.CLOSED, submitted, round_row.invited_count)
 
     async def _close(self, round_row: RoundRow, group: GroupConfig) -> int:
         """Close one round inside the caller's transaction: tell who did not submit, queue the digest."""
+        assert round_row.secret is not None
         participants = await self.store.participants(round_row.id)
         for participant in participants:
             if participant.status == Status.SUBMITTED.value:
@@ -82,15 +90,21 @@ class RoundClosing:
             await self.outbox.send(
                 member.telegram_user_id,
                 Screen(escape(notice)),
-                dedupe=f"closed:{round_row.id}:{member.id}",
+                dedupe=f"closed:{round_row.id}:{member_key(round_row.secret, member.id)}",
                 bulk=True,
             )
         attributed = (
             await self._individual_answers(round_row, participants) if group.mode is GroupMode.INDIVIDUAL else None
         )
+        answers = await self._answer_batch(round_row)
         now = self.clock()
-        reply_until = now + self.config.privacy.reply_window_hours * 3600
+        # Without an answer its author allowed a reply to, nothing needs the secret: it goes now, not a day later.
+        replies = any(tag is not None for _question, tag, _value in answers)
+        reply_until = now + self.config.privacy.reply_window_hours * 3600 if replies else now
         submitted = await self.store.close_round(round_row.id, now, reply_until)
+        await self.store.insert_answers(round_row.id, answers)
+        await self.store.delete_members_without_groups([p.member_id for p in participants])
+        await self.store.delete_spent_outbox()
         if attributed is not None:
             await self._queue_individual_digest(round_row, group, *attributed)
         else:
@@ -99,16 +113,31 @@ class RoundClosing:
             await self.digests.queue_digest(group, round_row.number, dedupe=f"digest:{round_row.id}")
         return submitted
 
+    async def _answer_batch(self, round_row: RoundRow) -> list[tuple[str, bytes | None, object]]:
+        """Every submitted answer of the round, shuffled, with an author tag only where its author allowed a reply:
+        written in one batch at close, so neither row order nor page layout keeps who submitted when."""
+        assert round_row.secret is not None
+        batch = [
+            (question_id, author_tag(round_row.secret, member_id, question_id) if reply_ok else None, value)
+            for member_id, question_id, value, reply_ok in await self.store.submitted_drafts(round_row.id)
+        ]
+        secrets.SystemRandom().shuffle(batch)
+        return batch
+
     async def _individual_answers(
         self, round_row: RoundRow, participants: list[ParticipantRow]
-    ) -> tuple[str, Progress | None]:
-        """Individual supervision: the member's name and submitted answers, read before the round's links go."""
+    ) -> tuple[str, Progress | None] | None:
+        """Individual supervision: the member's name and submitted answers, read before the round's links go.
+        None (an anonymous digest under the thresholds) unless the group has exactly one member and that member
+        agreed, when joining, to be read under their name."""
         flow = self.config.flows[round_row.flow_id]
         members = await self.store.group_members(round_row.group_id)
-        name = " ".join(n for n in (members[0].first_name, members[0].last_name) if n) if members else "–"
+        if len(members) != 1 or not await self.store.attributed_consent(round_row.group_id, members[0].id):
+            return None
+        member = members[0]
+        name = " ".join(n for n in (member.first_name, member.last_name) if n) or "–"
         for participant in participants:
-            member = await self.store.member_by_id(participant.member_id)
-            if member is not None and participant.status == Status.SUBMITTED.value:
+            if participant.member_id == member.id and participant.status == Status.SUBMITTED.value:
                 return name, await self._submitted(round_row, member, flow)
         return name, None
 

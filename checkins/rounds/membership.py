@@ -18,6 +18,7 @@ from enum import StrEnum
 from html import escape
 
 from checkins.config.app import AppConfig, GroupConfig, GroupMode
+from checkins.config.yamlsource import ConfigError
 from checkins.i18n import normalise_language
 from checkins.messages import Screen
 from checkins.rounds.onboarding import GroupOverview, welcome_screen
@@ -48,6 +49,8 @@ class JoinOutcome(StrEnum):
     NEEDS_CONSENT = "needs_consent"
     PROCESS_FULL = "process_full"
     PROCESS_ENDED = "process_ended"
+    # A supervisor cannot pad their own group's count (and thresholds) with their own answers.
+    OWN_GROUP = "own_group"
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,21 @@ class MembershipService:
             return None
         return group
 
+    async def check_modes(self) -> None:
+        """At start: a group configured as individual supervision must not have more than one member. Its members
+        joined under anonymity; reading one of them by name would break what they were promised. Raises a
+        `ConfigError` at the `mode` line."""
+        async with self.store.transaction() as store:
+            for group in self.config.groups.values():
+                count = await store.member_count(group.id)
+                if group.mode is GroupMode.INDIVIDUAL and count > 1:
+                    line, key = group.mode_at
+                    problem = (
+                        f"individual supervision needs a group of one, but {group.id} already has {count} members who "
+                        "joined with anonymous answers; start a new group for individual supervision"
+                    )
+                    raise ConfigError(self.config.source, line, key, problem)
+
     async def register(self, person: Person) -> MemberRow:
         async with self.store.transaction() as store:
             return await self._upsert(store, person)
@@ -114,6 +132,8 @@ class MembershipService:
             group = self.config.groups.get(group_id) if group_id else None
             if group is None:
                 return JoinResult(JoinOutcome.INVALID_INVITE, language)
+            if person.telegram_user_id == group.supervisor_id:
+                return JoinResult(JoinOutcome.OWN_GROUP, language, group)
             if known is not None and group.id in await store.member_group_ids(known.id):
                 return JoinResult(JoinOutcome.ALREADY_MEMBER, language, group)
             if group.process_ended(await store.finished_at(group.id), self.clock(), self.config.timezone):
@@ -124,7 +144,8 @@ class MembershipService:
                 if not consented:
                     return JoinResult(JoinOutcome.NEEDS_CONSENT, language, group)
             member = await self._upsert(store, person)
-            await store.add_membership(group.id, member.id)
+            individual = group.mode is GroupMode.INDIVIDUAL
+            await store.add_membership(group.id, member.id, attributed_consent=individual and consented)
             if self.config.privacy.single_use_invites:
                 await store.consume_invite(token)
             # Queued, not replied directly, so it cannot overtake an open round's first question.

@@ -67,8 +67,9 @@ def privacy_text(catalog: Catalog) -> str:
             "details replaced. If fewer people answer than the group's threshold, no answers are shown at all."
         ),
         catalog.gettext(
-            "Your employer and the group chat see nothing. You can keep any answer only for yourself. Shortly after a "
-            "round closes (when its time for anonymous replies ends), nothing in the database links an answer to you."
+            "Your employer and the group chat see nothing. You can keep any answer only for yourself. From the moment "
+            "a round closes, nothing in the database links an answer to you, except answers you chose to let your "
+            "supervisor reply to, until the time for replies ends."
         ),
         catalog.gettext(
             "Honest limits: in a small group a supervisor may recognise a writing style, and Telegram chats with "

@@ -102,8 +102,7 @@ class ProcessService:
                     "will come from it. Its answers are deleted {days} days after the last check-in closed; "
                     "/forgetme erases what is still linked to you right away."
                 ).format(group=group.name, days=self.config.privacy.retention_days)
-                await self.outbox.send(
-                    member.telegram_user_id, Screen(escape(text)), dedupe=f"finished:{group.id}:{member.id}"
-                )
+                # Once: `finish_group` above refuses a second finish in this same transaction.
+                await self.outbox.send(member.telegram_user_id, Screen(escape(text)))
         self.outbox.wake()
         return True, closed if closed.outcome.value == "closed" else None

@@ -29,11 +29,13 @@ from checkins.rounds.answering import (
     Reopen,
     ShowEditList,
     ShowPrivacyList,
+    ShowReplyList,
     Skip,
     Status,
     Submit,
     Toggle,
     TogglePrivate,
+    ToggleReply,
     encode_action,
     has_previous,
     question_position,
@@ -170,6 +172,7 @@ class ReviewMode(StrEnum):
     PLAIN = "plain"
     EDIT = "edit"
     PRIVACY = "privacy"
+    REPLY = "reply"
 
 
 def _answers_list(flow: Flow, progress: Progress, catalog: Catalog, preview: Mapping[str, str] | None = None) -> str:
@@ -181,6 +184,7 @@ def _answers_list(flow: Flow, progress: Progress, catalog: Catalog, preview: Map
     value_chars = max(20, share - question_chars)
     only_for_me = escape(catalog.gettext("only for you"))
     supervisor_sees = escape(catalog.gettext("your supervisor sees:"))
+    may_reply = escape(catalog.gettext("your supervisor may reply without learning who you are"))
     lines = []
     for number, index in enumerate(visible, start=1):
         question = flow.questions[index]
@@ -191,6 +195,8 @@ def _answers_list(flow: Flow, progress: Progress, catalog: Catalog, preview: Map
             line += f"\n🔒 <i>{only_for_me}</i>"
         elif preview and question.id in preview:
             line += f"\n<i>{supervisor_sees}</i> {escape(shorten(preview[question.id], value_chars))}"
+        if question.id in progress.reply_ok and question.id not in progress.private and value is not None:
+            line += f"\n↩ <i>{may_reply}</i>"
         lines.append(line)
     return "\n\n".join(lines)
 
@@ -241,15 +247,43 @@ def review_screen(
             if progress.answers.get(flow.questions[index].id) is not None
         ]
         return Screen(text, (*rows, submit_row))
-    return Screen(
-        text,
-        (
-            submit_row,
+    replyable = _replyable(flow, progress)
+    if mode is ReviewMode.REPLY:
+        text += "\n\n" + escape(
+            catalog.gettext(
+                "Tap a written answer to let your supervisor reply to it anonymously (↩). Off by default: an answer "
+                "nobody may reply to is linked to no one from the moment the round closes."
+            )
+        )
+        rows = [
             (
-                button("✎ " + catalog.gettext("Edit"), ShowEditList()),
-                button("🔒 " + catalog.gettext("Only for me"), ShowPrivacyList()),
-            ),
-        ),
+                button(
+                    ("↩ " if flow.questions[index].id in progress.reply_ok else "✕ ")
+                    + f"{number}. {shorten(flow.questions[index].text.get(catalog.language), EDIT_BUTTON_CHARS)}",
+                    ToggleReply(index),
+                ),
+            )
+            for number, index in enumerate(visible_questions(flow, progress), start=1)
+            if index in replyable
+        ]
+        return Screen(text, (*rows, submit_row))
+    choices = (
+        button("✎ " + catalog.gettext("Edit"), ShowEditList()),
+        button("🔒 " + catalog.gettext("Only for me"), ShowPrivacyList()),
+    )
+    if not replyable:
+        return Screen(text, (submit_row, choices))
+    return Screen(text, (submit_row, choices, (button("↩ " + catalog.gettext("Allow a reply"), ShowReplyList()),)))
+
+
+def _replyable(flow: Flow, progress: Progress) -> frozenset[int]:
+    """Positions of the shown written answers that are shared: the ones a supervisor could reply to."""
+    return frozenset(
+        index
+        for index in visible_questions(flow, progress)
+        if flow.questions[index].type is QuestionType.TEXT
+        and isinstance(progress.answers.get(flow.questions[index].id), str)
+        and flow.questions[index].id not in progress.private
     )
 
 

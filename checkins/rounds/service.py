@@ -22,7 +22,7 @@ from checkins.digest.service import DigestService
 from checkins.i18n import Catalog, Translator
 from checkins.messages import Screen
 from checkins.outbox import Outbox
-from checkins.privacy.author_tags import author_tag
+from checkins.privacy.author_tags import member_key
 from checkins.privacy.scrubbing import group_redactor, placeholders
 from checkins.rounds.announcements import announce_round
 from checkins.rounds.answering import (
@@ -32,9 +32,11 @@ from checkins.rounds.answering import (
     Reopen,
     ShowEditList,
     ShowPrivacyList,
+    ShowReplyList,
     Status,
     Submit,
     TogglePrivate,
+    ToggleReply,
     WriteText,
     apply,
     decode_action,
@@ -149,12 +151,15 @@ class RoundService(RoundClosing):
     async def _start_round(self, group: GroupConfig, flow_id: str, members: list[MemberRow], paused: int) -> RoundRow:
         round_row = await self.store.create_round(group.id, flow_id, self.clock())
         await self.store.set_paused_count(round_row.id, paused)
+        group_size = await self.store.member_count(group.id)
         for member in members:
-            await self._invite_to_round(round_row, member, bulk=True)
+            await self._invite_to_round(round_row, member, bulk=True, group_size=group_size)
         await announce_round(self.store, self.outbox, self.translator, self.config, group, round_row)
         return round_row
 
-    async def _invite_to_round(self, round_row: RoundRow, member: MemberRow, *, bulk: bool) -> None:
+    async def _invite_to_round(
+        self, round_row: RoundRow, member: MemberRow, *, bulk: bool, group_size: int | None = None
+    ) -> None:
         """Add a member to an open round and queue the intro and first question (once, whatever happens)."""
         flow = self.config.member_flow(round_row.group_id, round_row.flow_id)
         assert flow is not None
@@ -162,17 +167,18 @@ class RoundService(RoundClosing):
         catalog = self._catalog(member)
         await self.store.add_participant(round_row.id, member.id)
         await self.store.set_focus_round(member.id, round_row.id)
+        # Every member learns how many the group has: spare accounts padding "3 of 3 answered" would show here.
+        count = group_size if group_size is not None else await self.store.member_count(group.id)
+        size = catalog.ngettext("This group has {count} member.", "This group has {count} members.", count)
         intro = (
             f"<b>{escape(flow.title.get(member.language))}</b> · {escape(group.name)}\n\n"
-            f"{escape(flow.intro.get(member.language))}"
+            f"{escape(flow.intro.get(member.language))}\n\n<i>{escape(size.format(count=count))}</i>"
         )
-        await self.outbox.send(
-            member.telegram_user_id, Screen(intro), dedupe=f"intro:{round_row.id}:{member.id}", bulk=bulk
-        )
+        assert round_row.secret is not None
+        key = member_key(round_row.secret, member.id)
+        await self.outbox.send(member.telegram_user_id, Screen(intro), dedupe=f"intro:{round_row.id}:{key}", bulk=bulk)
         progress = Progress.start(flow, round_row.number)
-        await self._show(
-            round_row, member, flow, progress, catalog, dedupe=f"first:{round_row.id}:{member.id}", bulk=bulk
-        )
+        await self._show(round_row, member, flow, progress, catalog, dedupe=f"first:{round_row.id}:{key}", bulk=bulk)
 
     async def join_open_round(self, group_id: str, member: MemberRow) -> bool:
         """A member who joins (or resumes) while rounds are open gets them too (inside the caller's transaction)."""
@@ -341,15 +347,18 @@ class RoundService(RoundClosing):
             participant.editing_one,
             participant.multi_selection,
             private,
+            await self.store.replies_allowed(round_row.id, member.id),
         )
         return flow, progress
 
     async def _submitted(self, round_row: RoundRow, member: MemberRow, flow: Flow) -> Progress:
-        """A submitted member's answers, read back through the tags only they can compute while the round is open."""
-        assert round_row.secret is not None
-        tags = {q.id: author_tag(round_row.secret, member.id, q.id) for q in flow.questions}
-        answers, private = await self.store.answers_by_tags(tags)
-        submitted = Progress(Status.SUBMITTED, len(flow.questions), answers, round_row.number, private=private)
+        """A submitted member's answers: their drafts, which stay theirs until the round closes."""
+        drafts, private = await self.store.drafts(round_row.id, member.id)
+        answers = {question_id: value for question_id, value in drafts.items() if value is not None}
+        reply_ok = await self.store.replies_allowed(round_row.id, member.id)
+        submitted = Progress(
+            Status.SUBMITTED, len(flow.questions), answers, round_row.number, private=private, reply_ok=reply_ok
+        )
         # Skipped questions store nothing; mark them as seen (None) so an edit does not ask them again.
         return replace(submitted, answers=visible_answers(flow, submitted))
 
@@ -390,11 +399,15 @@ class RoundService(RoundClosing):
             await self._save(round_row, member, after, prompt_ref)
             await self.outbox.edit(chat, question_screen(flow, round_row.id, after, catalog), message_id, prompt_ref)
             return
-        if isinstance(action, ShowEditList | ShowPrivacyList | TogglePrivate):
+        if isinstance(action, ShowEditList | ShowPrivacyList | TogglePrivate | ShowReplyList | ToggleReply):
             if isinstance(action, TogglePrivate):
                 question_id = flow.questions[action.index].id
                 await self.store.set_draft_private(round_row.id, member.id, question_id, question_id in after.private)
-            mode = ReviewMode.EDIT if isinstance(action, ShowEditList) else ReviewMode.PRIVACY
+            if isinstance(action, ToggleReply):
+                question_id = flow.questions[action.index].id
+                await self.store.set_draft_reply_ok(round_row.id, member.id, question_id, question_id in after.reply_ok)
+            modes = {ShowEditList: ReviewMode.EDIT, ShowReplyList: ReviewMode.REPLY, ToggleReply: ReviewMode.REPLY}
+            mode = modes.get(type(action), ReviewMode.PRIVACY)
             preview = await self._preview(round_row, flow, after, catalog)
             screen = review_screen(flow, round_row.id, after, catalog, mode=mode, preview=preview)
             await self.outbox.edit(chat, screen, message_id, prompt_ref)
@@ -455,9 +468,5 @@ class RoundService(RoundClosing):
         )
 
     async def _submit(self, round_row: RoundRow, member: MemberRow, flow: Flow, progress: Progress) -> None:
-        assert round_row.secret is not None
-        tagged = {
-            q.id: (author_tag(round_row.secret, member.id, q.id), progress.answers.get(q.id)) for q in flow.questions
-        }
-        await self.store.replace_answers(round_row.id, tagged, progress.private)
-        await self.store.delete_drafts(round_row.id, member.id)
+        answers = {q.id: progress.answers.get(q.id) for q in flow.questions if q.id in progress.answers}
+        await self.store.submit_drafts(round_row.id, member.id, answers, progress.private, progress.reply_ok)

@@ -25,6 +25,7 @@ from checkins.config.calendars import localize, session_key
 from checkins.i18n import Translator
 from checkins.messages import Screen
 from checkins.outbox import Outbox
+from checkins.privacy.author_tags import member_key
 from checkins.rounds.closing import CloseOutcome
 from checkins.rounds.service import OpenOutcome, RoundService
 from checkins.rounds.timing import member_clock, message_moment
@@ -197,8 +198,10 @@ class ScheduleService:
         zone = self.config.group_zone(group)
         async with self.store.transaction() as store:
             stored = await store.scheduled_round_of(action.round_id)
+            round_row = await store.round_by_id(action.round_id)
             if stored is None or not stored.is_open or stored.reminders_sent >= action.number:
                 return False
+            assert round_row is not None and round_row.secret is not None
             for member in await store.reminder_recipients(action.round_id, self.clock()):
                 moment = await self._reminder_moment(store, group, action.round_id, member, stored.opened_at, action)
                 if moment is None:
@@ -211,7 +214,7 @@ class ScheduleService:
                 await self.outbox.send(
                     member.telegram_user_id,
                     Screen(text),
-                    dedupe=f"remind:{action.round_id}:{action.number}:{member.id}",
+                    dedupe=f"remind:{action.round_id}:{action.number}:{member_key(round_row.secret, member.id)}",
                 )
             await store.set_reminders_sent(action.round_id, action.number)
         self.outbox.wake()

@@ -15,6 +15,9 @@ an update already recorded raises `AlreadyHandled`. So an update Telegram delive
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -25,8 +28,22 @@ from typing import Any, Self
 
 import aiosqlite
 
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-HANDLED_UPDATES_KEPT_SECONDS = 7 * 86_400
+SECONDS_PER_DAY = 86_400
+HANDLED_UPDATES_KEPT_SECONDS = 7 * SECONDS_PER_DAY
+# The database and the -wal and -shm files SQLite creates beside it (with the database file's own mode).
+DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+def _private_files(path: Path) -> None:
+    """Create the database readable by its owner only (0600), and tighten files an older version left 0644."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for suffix in DATABASE_SUFFIXES:
+        candidate = path.with_name(path.name + suffix)
+        if candidate.exists():
+            candidate.chmod(0o600)
 
 
 class AlreadyHandled(Exception):
@@ -75,9 +92,11 @@ class Database(Queries):
     @classmethod
     async def open(cls, path: Path | str) -> Self:
         if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_files(Path(path))
         connection = await aiosqlite.connect(str(path), isolation_level=None)
         await connection.execute("PRAGMA journal_mode=WAL")
+        # Whenever the WAL is reset it is cut back to nothing, so old page images do not linger in its tail.
+        await connection.execute("PRAGMA journal_size_limit=0")
         await connection.execute("PRAGMA foreign_keys=ON")
         # Deleted answers are overwritten on disk, not just unlinked.
         await connection.execute("PRAGMA secure_delete=ON")
@@ -126,9 +145,10 @@ class Database(Queries):
                 changes_before = self._db.total_changes
                 yield self
                 if claim is not None and unclaimed and self._db.total_changes != changes_before:
+                    # The day only: a finer time would let someone with the file line updates up with answers.
                     await self._run(
                         "INSERT INTO handled_updates (update_id, handled_at) VALUES (?, ?)",
-                        (claim.update_id, time.time()),
+                        (claim.update_id, time.time() // SECONDS_PER_DAY * SECONDS_PER_DAY),
                     )
                     recorded = True
             except BaseException:
@@ -137,6 +157,20 @@ class Database(Queries):
             await self._db.execute("COMMIT")
         if claim is not None and recorded:
             claim.recorded = True
+
+    async def scrub_disk(self, *, rewrite: bool = False) -> None:
+        """After anything that unlinks or deletes: copy the WAL into the database and truncate it, so no old page
+        image (a draft, a secret, a tag, a name) survives in the -wal file; `secure_delete` has already zeroed the
+        freed content in the pages themselves. `rewrite` also rebuilds the database file (VACUUM), so neither the
+        byte order of rows in a page nor free pages keep the order things were written in."""
+        async with self._lock:
+            try:
+                if rewrite:
+                    await self._db.execute("VACUUM")
+                await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.OperationalError as error:
+                # E.g. a backup reading at this moment: what was committed stands; the hourly purge scrubs again.
+                log.warning("could not clean the database files now: %s", error)
 
     async def forget_old_updates(self, now: float) -> None:
         """Telegram re-delivers an update for at most a day; a week of ids is plenty to recognise repeats."""

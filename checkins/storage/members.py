@@ -9,6 +9,9 @@ import aiosqlite
 
 from checkins.storage.base import Queries
 
+# Random member ids are drawn below 2**53: unique in practice, and exact in any JSON reader.
+MEMBER_ID_RANGE = 2**53 - 1
+
 
 @dataclass(frozen=True)
 class MemberRow:
@@ -41,13 +44,15 @@ class MemberQueries(Queries):
         last_name: str | None,
         username: str | None,
     ) -> MemberRow:
-        """Create a member on first contact, or refresh the names Telegram reports (language stays as chosen)."""
+        """Create a member on first contact, or refresh the names Telegram reports (language stays as chosen).
+        A new member gets a random id, never the next integer: an id is never reused after an erasure, so nothing
+        keyed by an old id can point to someone new (and ids say nothing about who joined when)."""
         await self._run(
-            "INSERT INTO members (telegram_user_id, language, first_name, last_name, username) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (telegram_user_id) DO UPDATE SET "
+            "INSERT INTO members (id, telegram_user_id, language, first_name, last_name, username) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (telegram_user_id) DO UPDATE SET "
             "first_name = excluded.first_name, last_name = excluded.last_name, username = excluded.username, "
             "reachable = 1",
-            (telegram_user_id, language, first_name, last_name, username),
+            (secrets.randbelow(MEMBER_ID_RANGE) + 1, telegram_user_id, language, first_name, last_name, username),
         )
         member = await self.member_by_telegram_id(telegram_user_id)
         assert member is not None
@@ -67,12 +72,20 @@ class MemberQueries(Queries):
     async def set_reachable(self, member_id: int, reachable: bool) -> None:
         await self._run("UPDATE members SET reachable = ? WHERE id = ?", (int(reachable), member_id))
 
-    async def add_membership(self, group_id: str, member_id: int) -> bool:
-        """Return False when the member was already in the group."""
+    async def add_membership(self, group_id: str, member_id: int, *, attributed_consent: bool = False) -> bool:
+        """Return False when the member was already in the group. `attributed_consent`: they agreed, when joining,
+        that their answers are read under their name (individual supervision)."""
         changed = await self._run(
-            "INSERT OR IGNORE INTO memberships (group_id, member_id) VALUES (?, ?)", (group_id, member_id)
+            "INSERT OR IGNORE INTO memberships (group_id, member_id, attributed_consent) VALUES (?, ?, ?)",
+            (group_id, member_id, int(attributed_consent)),
         )
         return changed > 0
+
+    async def attributed_consent(self, group_id: str, member_id: int) -> bool:
+        row = await self._one(
+            "SELECT attributed_consent FROM memberships WHERE group_id = ? AND member_id = ?", (group_id, member_id)
+        )
+        return bool(row and row[0])
 
     async def group_members(self, group_id: str) -> list[MemberRow]:
         rows = await self._all(
@@ -109,6 +122,18 @@ class MemberQueries(Queries):
     async def remove_membership(self, group_id: str, member_id: int) -> bool:
         removed = await self._run("DELETE FROM memberships WHERE group_id = ? AND member_id = ?", (group_id, member_id))
         return removed > 0
+
+    async def delete_members_without_groups(self, member_ids: list[int]) -> int:
+        """Members who left their last group are erased like after /forgetme, once no open round still holds a
+        submission of theirs: nothing is kept for later."""
+        deleted = 0
+        for member_id in member_ids:
+            deleted += await self._run(
+                "DELETE FROM members WHERE id = ? AND NOT EXISTS (SELECT 1 FROM memberships WHERE member_id = ?) "
+                "AND NOT EXISTS (SELECT 1 FROM participants WHERE member_id = ?)",
+                (member_id, member_id, member_id),
+            )
+        return deleted
 
     async def delete_member(self, member_id: int) -> None:
         """Erase a person: memberships, progress and drafts go with them (foreign keys cascade)."""

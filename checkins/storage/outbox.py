@@ -17,6 +17,19 @@ PRIORITY_TIDY = 1
 PRIORITY_BULK = 0
 
 
+# A delivered (or failed) row is spent unless something still refers to it: a member's current screen (its edits
+# need the Telegram message id), a pending edit of it, or its dedupe key while the round the key names is open (so a
+# member resuming mid-round does not get the intro twice). Keys of closed rounds are never used again.
+_SPENT = (
+    "state != 'pending' "
+    "AND NOT EXISTS (SELECT 1 FROM participants WHERE prompt_outbox_id = outbox.id) "
+    "AND NOT EXISTS (SELECT 1 FROM outbox AS edit WHERE edit.chat_id = outbox.chat_id AND edit.state = 'pending' "
+    "AND edit.kind = 'edit' AND json_extract(edit.payload, '$.edit_of') = outbox.id) "
+    "AND (dedupe_key IS NULL OR NOT EXISTS (SELECT 1 FROM rounds WHERE state = 'open' "
+    "AND instr(outbox.dedupe_key, ':' || rounds.id || ':') > 0))"
+)
+
+
 @dataclass(frozen=True)
 class OutboxItem:
     id: int
@@ -96,11 +109,27 @@ class OutboxQueries(Queries):
         return await self._run("UPDATE outbox SET in_flight = 0 WHERE in_flight = 1 AND state = 'pending'")
 
     async def mark_sent(self, outbox_id: int, message_id: int | None) -> None:
-        # The text is no longer needed once Telegram has it: keep only what later edits refer to.
+        # The text is no longer needed once Telegram has it: keep only what later edits refer to, and only as long.
+        # An edit that went out may have been the last thing its message was kept for (a screen the member left).
+        edited = await self._one(
+            "SELECT json_extract(payload, '$.edit_of') FROM outbox WHERE id = ? AND kind = 'edit'", (outbox_id,)
+        )
         await self._run(
             "UPDATE outbox SET state = 'sent', payload = NULL, in_flight = 0, message_id = ? WHERE id = ?",
             (message_id, outbox_id),
         )
+        for spent in (outbox_id, edited[0] if edited else None):
+            if spent is not None:
+                await self._run(f"DELETE FROM outbox WHERE id = ? AND {_SPENT}", (spent,))
+
+    async def delete_spent_outbox(self) -> int:
+        """Delete every delivered or failed row nothing needs any more: kept, they would be a diary of each member
+        (which screens they saw, what they skipped, who did not submit)."""
+        return await self._run(f"DELETE FROM outbox WHERE {_SPENT}")
+
+    async def delete_outbox_for_chat(self, chat_id: int) -> int:
+        """An erased person: no row, pending or delivered, keeps their chat id."""
+        return await self._run("DELETE FROM outbox WHERE chat_id = ?", (chat_id,))
 
     async def mark_retry(self, outbox_id: int, not_before: float) -> None:
         await self._run(
@@ -110,6 +139,7 @@ class OutboxQueries(Queries):
 
     async def mark_failed(self, outbox_id: int) -> None:
         await self._run("UPDATE outbox SET state = 'failed', payload = NULL, in_flight = 0 WHERE id = ?", (outbox_id,))
+        await self._run(f"DELETE FROM outbox WHERE id = ? AND {_SPENT}", (outbox_id,))
 
     async def drop_pending_for_chat(self, chat_id: int) -> int:
         return await self._run(

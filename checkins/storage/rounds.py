@@ -1,7 +1,8 @@
 """Queries for rounds: the round itself, who was asked and where they are, drafts, and submitted answers.
 
-Submitted answers carry no member id: only an author tag (an HMAC under the round's secret) while the round is
-open, cleared with the secret at close.
+A submission stays in `drafts`, linked to its member, until the round closes; closing writes every submitted answer
+to `answers` in one shuffled batch, with no member id and an author tag (an HMAC under the round's secret) only where
+the author allowed a reply. A round without such answers loses its secret at close.
 """
 
 from __future__ import annotations
@@ -152,8 +153,9 @@ class RoundQueries(Queries):
         )
 
     async def close_round(self, round_id: str, now: float, reply_until: float) -> int:
-        """Close a round: count submissions, drop drafts, progress and private answers. The secret and the
-        author tags stay only until `reply_until` (for anonymous replies); `destroy_expired_links` ends them."""
+        """Close a round: count submissions, drop drafts and progress (the caller has written the submitted answers
+        with `insert_answers`). Answers an older version wrote before close lose their tags, private ones go. The
+        secret stays only until `reply_until` (for anonymous replies); `destroy_expired_links` ends it."""
         row = await self._one(
             "SELECT COUNT(*) FROM participants WHERE round_id = ? AND status = 'submitted'", (round_id,)
         )
@@ -163,10 +165,31 @@ class RoundQueries(Queries):
             (now, submitted, reply_until, round_id),
         )
         await self._run("DELETE FROM answers WHERE round_id = ? AND private = 1", (round_id,))
+        await self._run(
+            "UPDATE answers SET author_tag = NULL WHERE round_id = ? AND author_tag IS NOT NULL", (round_id,)
+        )
         await self._run("DELETE FROM drafts WHERE round_id = ?", (round_id,))
         await self._run("DELETE FROM participants WHERE round_id = ?", (round_id,))
         await self.destroy_expired_links(now)
         return submitted
+
+    async def submitted_drafts(self, round_id: str) -> list[tuple[int, str, Any, bool]]:
+        """(member id, question id, value, reply allowed) of every shared answer a submitted member gave."""
+        rows = await self._all(
+            "SELECT d.member_id, d.question_id, d.value, d.reply_ok FROM drafts AS d JOIN participants AS p "
+            "ON p.round_id = d.round_id AND p.member_id = d.member_id WHERE d.round_id = ? AND p.status = 'submitted' "
+            "AND d.private = 0 AND d.value IS NOT NULL",
+            (round_id,),
+        )
+        return [(row[0], row[1], json.loads(row[2]), bool(row[3])) for row in rows]
+
+    async def insert_answers(self, round_id: str, answers: list[tuple[str, bytes | None, Any]]) -> None:
+        """Write a closed round's answers in one batch, in the order given (the caller shuffles them): per answer
+        the question id, an author tag only where its author allowed a reply, and the value."""
+        await self._db.executemany(
+            "INSERT INTO answers (id, round_id, question_id, author_tag, value) VALUES (?, ?, ?, ?, ?)",
+            [(secrets.token_hex(12), round_id, question, tag, json.dumps(value)) for question, tag, value in answers],
+        )
 
     async def destroy_expired_links(self, now: float) -> int:
         """Past a closed round's reply window, destroy its secret and author tags: nothing links answers to people."""
@@ -230,30 +253,45 @@ class RoundQueries(Queries):
     async def delete_drafts(self, round_id: str, member_id: int) -> None:
         await self._run("DELETE FROM drafts WHERE round_id = ? AND member_id = ?", (round_id, member_id))
 
-    async def replace_answers(
-        self, round_id: str, tagged_values: dict[str, tuple[bytes, Any | None]], private: frozenset[str]
+    async def submit_drafts(
+        self,
+        round_id: str,
+        member_id: int,
+        answers: dict[str, Any | None],
+        private: frozenset[str],
+        reply_ok: frozenset[str],
     ) -> None:
-        """Write a member's submission: per question, an author tag and the value (None removes the answer)."""
-        for question_id, (tag, value) in tagged_values.items():
-            await self._run("DELETE FROM answers WHERE author_tag = ?", (tag,))
-            if value is not None:
-                await self._run(
-                    "INSERT INTO answers (id, round_id, question_id, author_tag, value, private) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (secrets.token_hex(12), round_id, question_id, tag, json.dumps(value), int(question_id in private)),
+        """A member's submission: their drafts become exactly the submitted answers. They stay drafts, linked to
+        the member like any draft, until the round closes and writes every submission at once."""
+        await self.delete_drafts(round_id, member_id)
+        await self._db.executemany(
+            "INSERT INTO drafts (round_id, member_id, question_id, value, private, reply_ok) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    round_id,
+                    member_id,
+                    question_id,
+                    None if value is None else json.dumps(value),
+                    int(question_id in private),
+                    int(question_id in reply_ok),
                 )
+                for question_id, value in answers.items()
+            ],
+        )
 
-    async def answers_by_tags(self, tags: dict[str, bytes]) -> tuple[dict[str, Any], frozenset[str]]:
-        """A member's own submitted answers (and which are private), found through the tags only they can compute."""
-        found: dict[str, Any] = {}
-        private: set[str] = set()
-        for question_id, tag in tags.items():
-            row = await self._one("SELECT value, private FROM answers WHERE author_tag = ?", (tag,))
-            if row:
-                found[question_id] = json.loads(row[0])
-                if row[1]:
-                    private.add(question_id)
-        return found, frozenset(private)
+    async def set_draft_reply_ok(self, round_id: str, member_id: int, question_id: str, allowed: bool) -> None:
+        await self._run(
+            "UPDATE drafts SET reply_ok = ? WHERE round_id = ? AND member_id = ? AND question_id = ?",
+            (int(allowed), round_id, member_id, question_id),
+        )
+
+    async def replies_allowed(self, round_id: str, member_id: int) -> frozenset[str]:
+        """The questions whose answer this member lets the supervisor reply to."""
+        rows = await self._all(
+            "SELECT question_id FROM drafts WHERE round_id = ? AND member_id = ? AND reply_ok = 1",
+            (round_id, member_id),
+        )
+        return frozenset(row[0] for row in rows)
 
     async def round_answers(self, round_id: str) -> dict[str, list[Any]]:
         """Every shared answer of a round by question, in the random order of their random ids."""
@@ -275,11 +313,20 @@ class RoundQueries(Queries):
         row = await self._one(f"SELECT COUNT(*) FROM answers WHERE author_tag IN ({placeholders})", tags)
         return int(row[0]) if row else 0
 
-    async def delete_answers_by_tags(self, tags: list[bytes]) -> int:
-        deleted = 0
+    async def unlink_answers_by_tags(self, tags: list[bytes]) -> int:
+        """Replace these author tags by random bytes: the answers stay in the closed round's digest and in the
+        reply list exactly as before (so neither changes when someone erases themselves), linked to nobody."""
+        unlinked = 0
         for tag in tags:
-            deleted += await self._run("DELETE FROM answers WHERE author_tag = ?", (tag,))
-        return deleted
+            unlinked += await self._run(
+                "UPDATE answers SET author_tag = ? WHERE author_tag = ?", (secrets.token_bytes(len(tag)), tag)
+            )
+        return unlinked
+
+    async def count_drafts_of_member(self, member_id: int) -> int:
+        """Answers (submitted or not) of a member's open rounds: linked to them until the round closes."""
+        row = await self._one("SELECT COUNT(*) FROM drafts WHERE member_id = ? AND value IS NOT NULL", (member_id,))
+        return int(row[0]) if row else 0
 
     async def remove_participant(self, round_id: str, member_id: int) -> None:
         await self._run("DELETE FROM drafts WHERE round_id = ? AND member_id = ?", (round_id, member_id))
@@ -292,10 +339,14 @@ class RoundQueries(Queries):
         )
         return (row[0], row[1], row[2], json.loads(row[3])) if row else None
 
-    async def shared_text_answers(self, round_id: str, question_id: str) -> list[tuple[str, str]]:
-        """(answer id, text) of one question's shared answers, in the random order of their ids."""
+    async def shared_text_answers(
+        self, round_id: str, question_id: str, *, replyable: bool = False
+    ) -> list[tuple[str, str]]:
+        """(answer id, text) of one question's shared answers (`replyable`: only those whose author allowed a
+        reply), in the random order of their ids."""
+        only = " AND author_tag IS NOT NULL" if replyable else ""
         rows = await self._all(
-            "SELECT id, value FROM answers WHERE round_id = ? AND question_id = ? AND private = 0 ORDER BY id",
+            f"SELECT id, value FROM answers WHERE round_id = ? AND question_id = ? AND private = 0{only} ORDER BY id",
             (round_id, question_id),
         )
         return [(answer_id, str(json.loads(value))) for answer_id, value in rows]
