@@ -104,6 +104,12 @@ class MemberDriver:
         return await self._moved_on(current, self.screen())
 
     async def write(self, text: str) -> SimMessage:
+        """Answer the current text question with one message, then press Next."""
+        await self.type(text)
+        return await self.act("n")
+
+    async def type(self, text: str) -> SimMessage:
+        """Send one message (of perhaps several) on a text question; returns the echo with Next under it."""
         current = self.current_screen()
         await self.user.send_text(text)
         return await self._moved_on(current, self.screen())
@@ -122,10 +128,16 @@ class MemberDriver:
         raise LookupError(f"user {self.user.user_id} has no screen with buttons")
 
     async def answer(self, steps: Sequence[str]) -> SimMessage:
-        """Run a script: `text:...` writes a message, anything else is an action code (`v4`, `k`, `b`, `t0`, `d`)."""
+        """Run a script: `text:...` writes a message and presses Next, `more:...` only sends a message, anything else
+        is an action code (`v4`, `k`, `b`, `t0`, `d`, `n`)."""
         last = self.current_screen()
         for step in steps:
-            last = await (self.write(step[5:]) if step.startswith("text:") else self.act(step))
+            if step.startswith("text:"):
+                last = await self.write(step[5:])
+            elif step.startswith("more:"):
+                last = await self.type(step[5:])
+            else:
+                last = await self.act(step)
         return last
 
     async def submit(self) -> SimMessage:

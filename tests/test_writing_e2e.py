@@ -1,0 +1,114 @@
+"""What a member types lands where they meant it, end to end over the simulator: answers in several quick messages,
+edits of any of them, the last question, long answers, and words typed on a button question."""
+
+from __future__ import annotations
+
+from botsim.models import SimMessage
+from botsim.server import BotApiSimulator
+from demo import MemberDriver, is_screen
+from tests.conftest import RunnerFactory
+from tests.test_round_e2e import close_and_read_digest, open_round, setup_group
+
+
+async def _echo_with(member: MemberDriver, text: str) -> SimMessage:
+    """The echo (Next under it) that shows `text` as part of the answer being written."""
+    return await member.user.wait_for_message(
+        lambda m: is_screen(m) and text in m.content and any(b.data.endswith(":n") for b in m.flat_buttons)
+    )
+
+
+async def _quickly(member: MemberDriver, *texts: str) -> list[int]:
+    """Send messages one right after another, without waiting for the bot in between, as people do on phones."""
+    sent = [await member.user.send_text(text) for text in texts]
+    await _echo_with(member, texts[-1])
+    return [message["message"]["message_id"] for message in sent]
+
+
+async def test_two_and_three_quick_messages_are_one_answer_each(
+    sim: BotApiSimulator, make_runner: RunnerFactory
+) -> None:
+    await make_runner(min_responses=2)
+    supervisor, members = await setup_group(sim, 2)
+    await open_round(supervisor, members)
+    first, second = members
+    await first.act("v4")
+    await _quickly(first, "I finally got", "a good connection with a difficult client.")
+    nxt = await first.act("n")
+    assert "difficult or draining" in nxt.content, "the second message must not answer the next question"
+    await _quickly(first, "Rush.", "Too few substitutes.", "And the new rota.")
+    await first.act("n")
+    await first.answer(["text:How to cope", "t1", "d", "v2"])
+    review = first.current_screen().content
+    assert "I finally got a good connection with a difficult client." in review
+    assert "Rush. Too few substitutes. And the new rota." in review
+    await first.submit()
+    await second.answer(["v3", "text:Colleagues help.", "text:Too many clients.", "k"])
+    await second.submit()
+    digest = await close_and_read_digest(sim, supervisor)
+    assert "I finally got\na good connection with a difficult client." in digest
+    assert "Rush.\nToo few substitutes.\nAnd the new rota." in digest
+
+
+async def test_messages_on_the_last_question_and_an_edit_of_the_second(
+    sim: BotApiSimulator, make_runner: RunnerFactory
+) -> None:
+    await make_runner(flow="wellbeing_pulse", min_responses=2)
+    supervisor, members = await setup_group(sim, 2)
+    await open_round(supervisor, members)
+    member = members[0]
+    await member.answer(["v1", "v2", "v2"])
+    assert "help you cope" in member.current_screen().content  # the last question, shown only on low energy
+    ids = await _quickly(member, "More staff on evenings", "and a quiet room")
+    await member.user.edit_text(ids[1], "and a quiet break room")
+    await member.user.wait_for_message(lambda m: "was updated" in m.content)
+    await member.user.wait_for_message(lambda m: m.edited and "evenings and a quiet break room" in m.content)
+    review = await member.act("n")
+    assert "More staff on evenings and a quiet break room" in review.content
+    assert "Please answer with the buttons" not in "".join(m.content for m in member.user.messages)
+    await member.submit()
+    await members[1].answer(["v2", "v4", "v4", "text:Fewer night shifts."])
+    await members[1].submit()
+    digest = await close_and_read_digest(sim, supervisor)
+    assert "More staff on evenings\nand a quiet break room" in digest
+
+
+async def test_long_answer_over_several_messages_within_the_flows_limit(
+    sim: BotApiSimulator, make_runner: RunnerFactory
+) -> None:
+    await make_runner(min_responses=2)
+    supervisor, members = await setup_group(sim, 1)
+    await open_round(supervisor, members)
+    member = members[0]
+    first = await member.act("v3")
+    assert "up to 1500 characters" in first.content, "the limit is told before the member writes"
+    echo = await member.type("a" * 1000)
+    assert "Room for about" not in echo.content
+    echo = await member.type("b" * 200)
+    assert "Room for about 299 more characters" in echo.content
+    before = len(member.user.messages)
+    await member.user.send_text("c" * 400)
+    refused = await member.user.wait_for_message(lambda m: "did not add it" in m.content)
+    assert "1500" in refused.content
+    assert not [m for m in member.user.messages[before:] if is_screen(m)]
+    assert "difficult or draining" in (await member.act("n")).content
+
+
+async def test_text_on_a_scale_is_not_dropped_silently(sim: BotApiSimulator, make_runner: RunnerFactory) -> None:
+    await make_runner(min_responses=2)
+    supervisor, members = await setup_group(sim, 2)
+    await open_round(supervisor, members)
+    member = members[0]
+    old = member.current_screen()
+    await member.user.send_text("somewhere between 3 and 4 today")
+    again = await member.screen()
+    assert "somewhere between 3 and 4 today" in again.content
+    assert "not save" in again.content and "not sent to anyone" in again.content
+    assert "How is your energy" in again.content
+    assert [b.data for b in again.flat_buttons][:5] == [b.data for b in old.flat_buttons][:5]
+    await member.user.wait_for_message(lambda m: m.message_id == old.message_id and m.edited and not m.flat_buttons)
+    await member.answer(["v3", "text:ok", "k", "k"])
+    await member.submit()
+    await members[1].answer(["v4", "k", "k", "k"])
+    await members[1].submit()
+    digest = await close_and_read_digest(sim, supervisor)
+    assert "between 3 and 4" not in digest
