@@ -37,7 +37,14 @@ from checkins.rounds.answering import (
     apply,
     decode_action,
 )
-from checkins.rounds.screens import ReviewMode, question_screen, rejection_text, review_screen, submitted_screen
+from checkins.rounds.screens import (
+    ReviewMode,
+    composing_screen,
+    question_screen,
+    rejection_text,
+    review_screen,
+    submitted_screen,
+)
 
 ReadLine = Callable[[], str | None]
 Write = Callable[[str], None]
@@ -93,7 +100,9 @@ def walk(flow: Flow, catalog: Catalog, read: ReadLine, write: Write, progress: P
     edit_list = False
     while progress.status is not Status.SUBMITTED:
         write("")
-        if progress.status is Status.ANSWERING:
+        if progress.status is Status.ANSWERING and progress.composing:
+            screen = composing_screen(flow, PREVIEW_ROUND_ID, progress, catalog)
+        elif progress.status is Status.ANSWERING:
             screen = question_screen(flow, PREVIEW_ROUND_ID, progress, catalog)
         else:
             mode = ReviewMode.EDIT if edit_list else ReviewMode.PLAIN

@@ -9,6 +9,7 @@ from checkins.rounds.answering import (
     Choose,
     Done,
     EditQuestion,
+    Next,
     Progress,
     Rejection,
     Reopen,
@@ -33,6 +34,10 @@ def run(*actions: object, flow=FLOW) -> Progress:
     for action in actions:
         result = apply(flow, progress, action)  # type: ignore[arg-type]
         assert isinstance(result, Progress), f"{action} refused: {result}"
+        if isinstance(action, WriteText) and result.composing:
+            # One message is the whole answer here: press Next under its echo.
+            result = apply(flow, result, Next())
+            assert isinstance(result, Progress), result
         progress = result
     return progress
 

@@ -27,9 +27,11 @@ def try_flow(*args: str, lines: list[str]) -> subprocess.CompletedProcess[str]:
 def test_a_member_walk_with_skip_toggles_edit_and_a_digest_preview() -> None:
     lines = [
         "4",  # energy: button 4
-        "Colleagues helped",  # went_well: a text answer
+        "Colleagues helped",  # went_well: a text answer…
+        "2",  # …and Next under its echo
         "2",  # difficult: Skip
         "Rotas are hard",  # bring: answered, so topic_area and urgency follow
+        "2",  # Next
         "2",  # topic_area: toggle "my own wellbeing"
         "9",  # Done
         "3",  # urgency: important this time
@@ -41,9 +43,9 @@ def test_a_member_walk_with_skip_toggles_edit_and_a_digest_preview() -> None:
     result = try_flow("pre_session", "--lang", "en", lines=lines)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Question 1/4\n\nHow is your energy at work right now?" in out
+    assert "Question 1 · at most 5 to go\n\nHow is your energy at work right now?" in out
     assert "[1] 1   [2] 2   [3] 3   [4] 4   [5] 5\n[6] Skip →" in out
-    assert "Question 5/6\n\nWhat is your topic about?" in out
+    assert "Question 5 · at most 1 to go\n\nWhat is your topic about?" in out
     assert "[2] ☑ my own wellbeing" in out
     assert "Do not include names or identifying details of clients or patients." in out
     walk, preview = out.split("PREVIEW – nothing was sent.")
@@ -63,6 +65,7 @@ def test_answers_can_be_changed_after_the_preview_and_previewed_again() -> None:
     lines = [
         "4",  # energy 4
         "Colleagues helped",  # went_well
+        "2",  # Next
         "2",  # difficult: Skip
         "2",  # bring: Skip (so topic_area and urgency are not asked)
         "1",  # Submit
@@ -81,12 +84,13 @@ def test_answers_can_be_changed_after_the_preview_and_previewed_again() -> None:
 
 
 def test_a_flow_file_in_finnish_in_a_round_without_the_rotated_question() -> None:
-    # takeaway (text) → next_step: Skip → useful 5 → heard 4 → on_topic: text where buttons belong, then "partly"
-    lines = ["Selkeämpi työnjako", "2", "5", "4", "osittain?", "2", "1"]
+    # takeaway (text, then Next) → next_step: Skip → useful 5 → heard 4 → on_topic: text where buttons belong,
+    # then "partly"
+    lines = ["Selkeämpi työnjako", "1", "2", "5", "4", "osittain?", "2", "1"]
     result = try_flow(str(ROOT / "flows" / "post_session.yaml"), "--lang", "fi", "--round", "2", lines=lines)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Kysymys 1/5" in out and "Kysymys 5/5" in out
+    assert "Kysymys 1 · enintään 4 jäljellä" in out and "Kysymys 5 · viimeinen" in out
     assert "tavoitteita" not in out  # goal_progress is asked every third round only
     assert "Vastaa painikkeilla." in out  # text typed where buttons are expected
     assert "ESIKATSELU" in out and "Mikä tapaamisesta jäi päällimmäisenä mieleen?\n→ Selkeämpi työnjako" in out
@@ -95,7 +99,8 @@ def test_a_flow_file_in_finnish_in_a_round_without_the_rotated_question() -> Non
 def test_input_that_ends_early_previews_nothing() -> None:
     result = try_flow("wellbeing_pulse", "--lang", "sv", lines=["2"])
     assert result.returncode == 1
-    assert "Fråga 1/3" in result.stdout and "Fråga 2/4" in result.stdout
+    # Never a total that grows: low energy brings the open question, which was counted from the start.
+    assert "Fråga 1 · högst 3 kvar" in result.stdout and "Fråga 2 · högst 2 kvar" in result.stdout
     assert "det finns inget att förhandsvisa" in result.stdout
     assert "FÖRHANDSVISNING" not in result.stdout
 
