@@ -3,9 +3,11 @@ edits of any of them, the last question, long answers, and words typed on a butt
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from botsim.models import SimMessage
 from botsim.server import BotApiSimulator
-from demo import MemberDriver, is_screen
+from demo import GROUP_ID, MemberDriver, is_screen, write_demo_config
 from tests.conftest import RunnerFactory
 from tests.test_round_e2e import close_and_read_digest, open_round, setup_group
 
@@ -112,3 +114,76 @@ async def test_text_on_a_scale_is_not_dropped_silently(sim: BotApiSimulator, mak
     await members[1].submit()
     digest = await close_and_read_digest(sim, supervisor)
     assert "between 3 and 4" not in digest
+
+
+LONG_FLOW = """\
+id: long
+default_language: en
+title: {en: Long reflection}
+intro: {en: Take your time.}
+questions:
+  - {id: story, type: text, max_length: 9000, text: {en: "Tell the whole story?"}}
+  - {id: energy, type: scale, text: {en: "Energy?"}}
+"""
+
+
+async def test_a_flow_can_allow_an_answer_longer_than_one_telegram_message(
+    sim: BotApiSimulator, make_runner: RunnerFactory, tmp_path: Path
+) -> None:
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "long.yaml").write_text(LONG_FLOW, encoding="utf-8")
+    bot = await make_runner(config=write_demo_config(tmp_path, language="en", flow="long", flows_dir=flows))
+    supervisor, members = await setup_group(sim, 1)
+    await open_round(supervisor, members)
+    member = members[0]
+    assert "up to 9000 characters" in member.current_screen().content
+    parts = [f"part {n} " + "x" * 3490 for n in range(2)]
+    for part in parts:
+        echo = await member.type(part)
+        assert len(echo.content) < 4096
+    assert "Energy?" in (await member.act("n")).content
+    async with bot.services.store.transaction() as store:
+        round_row = await store.open_round(GROUP_ID)
+        stored = await store.member_by_telegram_id(member.user.user_id)
+        assert round_row is not None and stored is not None
+        drafts, _ = await store.drafts(round_row.id, stored.id)
+    assert drafts["story"] == "\n".join(parts)
+
+
+async def test_every_list_has_a_way_back_to_the_review(sim: BotApiSimulator, make_runner: RunnerFactory) -> None:
+    await make_runner(min_responses=2)
+    supervisor, members = await setup_group(sim, 1)
+    await open_round(supervisor, members)
+    member = members[0]
+    review = await member.answer(["v4", "text:Good week", "k", "k"])
+    for list_code in ("E", "P"):
+        shown = await member.act(list_code)
+        assert shown.message_id == review.message_id
+        assert "Back to review" in [b.text.lstrip("← ") for b in shown.flat_buttons]
+        back = await member.act("V")
+        codes = [b.data.rsplit(":", 1)[1] for b in back.flat_buttons]
+        assert codes == ["S", "E", "P"], "the plain review again, in the same message"
+    await member.submit()
+
+
+async def test_settings_opened_mid_check_in_lead_back_to_it(sim: BotApiSimulator, make_runner: RunnerFactory) -> None:
+    await make_runner(min_responses=2)
+    supervisor, members = await setup_group(sim, 1)
+    await open_round(supervisor, members)
+    member = members[0]
+    question = await member.act("v4")
+    user = member.user
+    await user.send_command("settings")
+    settings = await user.wait_for_message(lambda m: "Your settings" in m.content)
+    await user.press_data(settings.message_id, "set:lang")
+    languages = await user.wait_for_message(lambda m: m.message_id == settings.message_id and m.edited)
+    assert "set:main" in [b.data for b in languages.flat_buttons]
+    await user.press_data(settings.message_id, "set:main")
+    await user.wait_for_message(lambda m: m.message_id == settings.message_id and "Your settings" in m.content)
+    await user.press_data(settings.message_id, "set:round")
+    again = await member.screen()
+    assert again.message_id > settings.message_id
+    assert again.content == question.content, "the current question again, at the bottom of the chat"
+    await member.answer(["text:Back on track", "k", "k"])
+    assert "Back on track" in member.current_screen().content

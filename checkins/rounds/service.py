@@ -178,6 +178,14 @@ class RoundService(RoundWriting, RoundClosing):
             resent += 1
         return resent
 
+    async def answering_in(self, member: MemberRow) -> bool:
+        """Whether the member has an open round they have not submitted (inside the caller's transaction)."""
+        for round_row in await self.store.open_rounds_of_member(member.id):
+            participant = await self.store.participant(round_row.id, member.id)
+            if participant is not None and participant.status != Status.SUBMITTED.value:
+                return True
+        return False
+
     # --- answering ---------------------------------------------------------------------------------------------
 
     async def press(self, telegram_user_id: int, data: str, message_id: int | None) -> str | None:
@@ -351,7 +359,9 @@ class RoundService(RoundWriting, RoundClosing):
         dedupe: str | None = None,
         bulk: bool = False,
     ) -> None:
-        if progress.status is Status.ANSWERING:
+        if progress.status is Status.ANSWERING and progress.composing:
+            screen = composing_screen(flow, round_row.id, progress, catalog)
+        elif progress.status is Status.ANSWERING:
             screen = question_screen(flow, round_row.id, progress, catalog)
         else:
             preview = await self._preview(round_row, flow, progress, catalog)
