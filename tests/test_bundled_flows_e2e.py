@@ -11,6 +11,7 @@ supervisor's language.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -38,9 +39,25 @@ def codes(message: SimMessage) -> list[str]:
     return [button.data.rsplit(":", 1)[1] for button in message.flat_buttons]
 
 
+@dataclass
+class Walk:
+    """What one member saw and did on the way through a flow."""
+
+    markers: list[tuple[int, int]] = field(default_factory=list)  # (number, at most left) per question
+    taps: int = 0  # button presses, Submit included
+    typed: int = 0  # messages written
+
+
 async def answer_all(member: MemberDriver, *, low: bool, text: str) -> list[tuple[int, int]]:
     """Answer every question on the member's way to the review; returns the markers seen (number, at most left)."""
-    markers = []
+    return (await walk_flow(member, low=low, text=text)).markers
+
+
+async def walk_flow(member: MemberDriver, *, low: bool, text: str) -> Walk:
+    """Answer every question and submit: the lowest point and first option and every text (`low`), or the highest
+    point and a skip for every text."""
+    walk = Walk()
+    markers = walk.markers
     screen = await member.screen()
     while "S" not in codes(screen):
         assert len(screen.content) <= SCREEN_CHARS
@@ -51,14 +68,19 @@ async def answer_all(member: MemberDriver, *, low: bool, text: str) -> list[tupl
         toggles = [code for code in codes(screen) if code.startswith("t")]
         if values:
             screen = await member.act(values[0] if low else values[-1])
+            walk.taps += 1
         elif toggles:
             await member.act(toggles[0])
             screen = await member.act("d")
+            walk.taps += 2
         else:
             screen = await (member.write(text) if low else member.act("k"))
+            walk.taps += 1  # Next under the written answer, or Skip
+            walk.typed += low
     assert len(screen.content) <= SCREEN_CHARS
     await member.submit()
-    return markers
+    walk.taps += 1
+    return walk
 
 
 @pytest.mark.parametrize("language", ["fi", "sv", "en"])
@@ -124,3 +146,28 @@ async def test_a_rotated_question_is_asked_only_in_its_rounds(sim: BotApiSimulat
     assert questions_seen == [6, 6, 5, 5]  # goal_progress: every third round, starting with the first
     assert goal_question in digests[0]
     assert goal_question not in digests[1] and "round 2" in digests[1]
+
+
+# Taps (button presses, Submit included) and typed answers for a member who answers every question of each bundled
+# flow on its longest path (lowest scale points, first options, every text written).
+TAPS = {
+    "pre_session": (8, 3),
+    "post_session": (7, 2),
+    "wellbeing_pulse": (5, 1),
+    "interim_evaluation": (8, 1),
+}
+
+
+@pytest.mark.parametrize("flow_id", list(TAPS))
+async def test_taps_to_answer_every_question(sim: BotApiSimulator, make_runner: RunnerFactory, flow_id: str) -> None:
+    await make_runner(language="en", min_responses=2, flow=flow_id)
+    supervisor = sim.user(SUPERVISOR_ID, "Sanna", language_code="en")
+    uid, first, _, _, _ = MEMBERS[0]
+    user = sim.user(uid, first, language_code="en")
+    await join_via_invite(user, supervisor)
+    await supervisor.send_command("open", GROUP_ID)
+    walk = await walk_flow(MemberDriver(user), low=True, text="a reflection")
+    print(f"{flow_id}: {walk.taps} taps and {walk.typed} typed answers")
+    if flow_id == "pre_session":
+        assert walk.taps <= 8, "the pre-session check-in must need at most 8 taps besides the typed answers"
+    assert (walk.taps, walk.typed) == TAPS[flow_id]
