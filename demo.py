@@ -20,6 +20,7 @@ from botsim.models import SimMessage
 from botsim.server import BotApiSimulator
 from botsim.users import SimUser
 from checkins.config.app import AppConfig, load_config
+from checkins.rounds.reminders import PREFIX as REMINDER_PREFIX
 
 FLOWS_DIR = Path(__file__).resolve().parent / "flows"
 SUPERVISOR_ID = 1001
@@ -77,8 +78,10 @@ def _has_code(message: SimMessage, code: str) -> bool:
 
 
 def is_screen(message: SimMessage) -> bool:
-    """A message that waits for the member: a question or the review (it has Skip, Back, Submit or answers)."""
-    return bool(message.flat_buttons) and not message.edited
+    """A message that waits for the member: a question or the review (it has Skip, Back, Submit or answers) — not a
+    round's intro or a reminder, whose buttons say whether to answer at all."""
+    buttons = message.flat_buttons
+    return bool(buttons) and not message.edited and not all(b.data.startswith(REMINDER_PREFIX) for b in buttons)
 
 
 class MemberDriver:
@@ -123,7 +126,7 @@ class MemberDriver:
 
     def current_screen(self) -> SimMessage:
         for message in reversed(self.user.messages):
-            if message.flat_buttons:
+            if message.flat_buttons and not all(b.data.startswith(REMINDER_PREFIX) for b in message.flat_buttons):
                 return message
         raise LookupError(f"user {self.user.user_id} has no screen with buttons")
 

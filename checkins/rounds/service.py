@@ -42,6 +42,8 @@ from checkins.rounds.answering import (
     visible_answers,
 )
 from checkins.rounds.closing import RoundClosing
+from checkins.rounds.reminders import Choice
+from checkins.rounds.reminders import keyboard as reminder_keyboard
 from checkins.rounds.screens import (
     ReviewMode,
     answered_text,
@@ -147,8 +149,9 @@ class RoundService(RoundWriting, RoundClosing):
             f"<b>{escape(flow.title.get(member.language))}</b> · {escape(group.name)}\n\n"
             f"{escape(flow.intro.get(member.language))}"
         )
+        decline = reminder_keyboard(round_row.id, catalog, (Choice.DECLINE,))
         await self.outbox.send(
-            member.telegram_user_id, Screen(intro), dedupe=f"intro:{round_row.id}:{member.id}", bulk=bulk
+            member.telegram_user_id, Screen(intro, decline), dedupe=f"intro:{round_row.id}:{member.id}", bulk=bulk
         )
         progress = Progress.start(flow, round_row.number)
         await self._show(
@@ -170,13 +173,23 @@ class RoundService(RoundWriting, RoundClosing):
         """Send a member their current screen in every open round they have not submitted (caller's transaction)."""
         resent = 0
         for round_row in await self.store.open_rounds_of_member(member.id):
-            loaded = await self._load(round_row, member)
-            if loaded is None or loaded[1].status is Status.SUBMITTED:
-                continue
-            flow, progress = loaded
-            await self._show(round_row, member, flow, progress, self._catalog(member))
-            resent += 1
+            resent += await self.resend_question(round_row, member)
         return resent
+
+    async def resend_question(self, round_row: RoundRow, member: MemberRow) -> bool:
+        """The member's current screen in one open round, again at the bottom of the chat; the copy above loses its
+        buttons (caller's transaction). False when they have submitted or are not asked in it."""
+        loaded = await self._load(round_row, member)
+        if loaded is None or loaded[1].status is Status.SUBMITTED:
+            return False
+        flow, progress = loaded
+        participant = await self.store.participant(round_row.id, member.id)
+        await self._show(round_row, member, flow, progress, self._catalog(member))
+        if participant is not None and participant.prompt_outbox_id is not None:
+            left = Screen(question_screen(flow, round_row.id, progress, self._catalog(member)).text)
+            if progress.status is Status.ANSWERING and not progress.composing:
+                await self.outbox.edit(member.telegram_user_id, left, None, participant.prompt_outbox_id, tidy=True)
+        return True
 
     async def answering_in(self, member: MemberRow) -> bool:
         """Whether the member has an open round they have not submitted (inside the caller's transaction)."""

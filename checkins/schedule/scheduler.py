@@ -36,11 +36,11 @@ from checkins.schedule.planning import (
     next_wake,
     upcoming_plans,
 )
+from checkins.schedule.reminding import reminder_screen
 from checkins.schedule.view import (
     PlannedRound,
     PlannedSession,
     calendar_ending_text,
-    reminder_text,
     schedule_text,
 )
 from checkins.storage import Store
@@ -154,11 +154,10 @@ class ScheduleService:
                 return False
             for member in await store.reminder_recipients(action.round_id, self.clock()):
                 catalog = self.translator.for_language(member.language)
-                text = reminder_text(group, flow.title.get(member.language), action.plan.closes_at, zone, catalog)
+                title = flow.title.get(member.language)
+                screen = reminder_screen(group, title, action.round_id, action.plan.closes_at, zone, catalog)
                 await self.outbox.send(
-                    member.telegram_user_id,
-                    Screen(text),
-                    dedupe=f"remind:{action.round_id}:{action.number}:{member.id}",
+                    member.telegram_user_id, screen, dedupe=f"remind:{action.round_id}:{action.number}:{member.id}"
                 )
             await store.set_reminders_sent(action.round_id, action.number)
         self.outbox.wake()
