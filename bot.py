@@ -129,12 +129,12 @@ def command_try(config_path: Path, flow_reference: str | None, language: str | N
         print("Which flow? For example:  python bot.py try pre_session --lang fi", file=sys.stderr)
         return 2
     try:
-        flow = find_flow(flow_reference, config_path)
+        tried = find_flow(flow_reference, config_path)
     except ConfigError as error:
         print(f"Flow error: {error}", file=sys.stderr)
         return 2
-    catalog = Translator.load().for_language(language or flow.default_language)
-    return run_in_terminal(flow, catalog, read_stdin_line, print, round_number)
+    catalog = Translator.load().for_language(language or tried.flow.default_language)
+    return run_in_terminal(tried, catalog, read_stdin_line, print, round_number)
 
 
 def command_run(config_path: Path) -> int:
