@@ -3,7 +3,8 @@
     python bot.py [run] [--config config.yaml]   run the bot (token from TELEGRAM_BOT_TOKEN)
     python bot.py check [--config config.yaml]   validate the config and flows, print a summary
     python bot.py backup PATH [--config ...]     copy the database to PATH while the bot keeps running
-    python bot.py demo [--lang fi|sv|en]         the real bot against a local Telegram simulator, no token needed
+    python bot.py demo [--lang fi|sv|en] [--out DIR]   the real bot against a local Telegram simulator, no token
+                                                 needed; --out keeps the digest's message, chart and report
     python bot.py try FLOW [--lang fi|sv|en]     answer a flow (an id or a .yaml path) in the terminal, see the digest
 
 Wiring, in order: load config (one clear error and exit code 2 when it is wrong) → build the PTB `Application`
@@ -211,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
         "--lang", choices=LANGUAGES, help="demo: the people's language (default fi); try: default the flow's"
     )
     parser.add_argument("--round", type=int, default=1, help="try: the round number, for rotated questions")
+    parser.add_argument(
+        "--out", type=Path, help="demo: a folder to keep the digest in (the message as text, the chart and the report)"
+    )
     arguments = parser.parse_args(argv)
     if arguments.round < 1:
         parser.error("--round must be 1 or more")
@@ -223,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.command == "demo":
         from demo import run_demo
 
-        return asyncio.run(run_demo(arguments.lang or "fi"))
+        return asyncio.run(run_demo(arguments.lang or "fi", arguments.out))
     if arguments.command == "try":
         return command_try(arguments.config, arguments.target, arguments.lang, arguments.round)
     return command_run(arguments.config)

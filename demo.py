@@ -1,11 +1,11 @@
 """`python bot.py demo`: the real bot, end to end, against the local Telegram simulator — no token, no network.
 
-It starts the Bot API simulator on 127.0.0.1, runs the real PTB `Application` against it with a temporary database
-and a demo config, and plays a supervisor and five members: they join through an invite link, four answer (one
-skips, and having nothing to bring is not asked its topic or urgency; one goes Back to change an answer; one
-mentions a colleague by name), the supervisor closes the round, and the digest the supervisor received (message,
-chart and printable report) is printed. `MemberDriver` — how a simulated person presses the bot's buttons — is
-shared with the end-to-end tests.
+It starts the Bot API simulator on 127.0.0.1, runs the real PTB `Application` against it with a temporary database and
+a demo config, and plays a supervisor and five members: they join through an invite link, four answer (one skips, and
+having nothing to bring is not asked its topic or urgency; one goes Back to change an answer; one mentions a colleague
+by name), the supervisor closes the round, and the digest the supervisor received (message, chart and printable
+report) is printed — and, with `--out DIR`, kept there to look at. `MemberDriver` — how a simulated person presses the
+bot's buttons — is shared with the end-to-end tests.
 """
 
 from __future__ import annotations
@@ -201,6 +201,44 @@ ANSWERS: dict[str, tuple[tuple[str, ...], ...]] = {
             "k",
         ),
     ),
+    "sv": (
+        (
+            "v4",
+            "text:En anhörig till en boende tackade oss.",
+            "text:Brådska och för få vikarier.",
+            "text:Hur orkar man med långa arbetspass i rad?",
+            "t1",
+            "t5",
+            "d",
+            "v2",
+        ),
+        (
+            "k",
+            "k",
+            "text:Informationen går inte vidare mellan skiften.",
+            "k",
+        ),
+        (
+            "v2",
+            "b",
+            "v3",
+            "text:Ett svårt hembesök gick bra.",
+            "text:En etisk situation med en klient.",
+            "text:Att sätta gränser.",
+            "t6",
+            "d",
+            "v2",
+        ),
+        (
+            "v2",
+            "text:Kollegerna hjälper.",
+            "text:För många klienter per dag.",
+            "text:Jag hoppas att Maija och jag får hjälp med kvällsbesöken. Ring mig på 040 123 4567.",
+            "t2",
+            "d",
+            "k",
+        ),
+    ),
     "en": (
         (
             "v4",
@@ -261,7 +299,26 @@ async def join_via_invite(user: SimUser, supervisor: SimUser) -> None:
     await user.wait_for_message(lambda m: "112" in m.content)
 
 
-async def run_demo(language: str = "fi") -> int:
+def keep_digest(sim: BotApiSimulator, received: Sequence[SimMessage], folder: Path) -> list[Path]:
+    """Write what the supervisor received to `folder`: the digest message as text, the chart and the report."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    texts = [m.content for m in received if m.photo is None and m.document is None]
+    (folder / "digest-message.txt").write_text("\n\n".join(texts) + "\n", encoding="utf-8")
+    written.append(folder / "digest-message.txt")
+    for message in received:
+        attachment = message.photo or message.document
+        if attachment is None:
+            continue
+        data = sim.files[attachment["file_id"]].data
+        name = "chart.png" if message.photo is not None else str(attachment.get("file_name") or "report.html")
+        if data is not None:
+            (folder / name).write_bytes(data)
+            written.append(folder / name)
+    return written
+
+
+async def run_demo(language: str = "fi", out: Path | None = None) -> int:
     from handlers.application import build_application, running
 
     with tempfile.TemporaryDirectory(prefix="kierros-demo-") as folder:
@@ -284,7 +341,7 @@ async def run_demo(language: str = "fi") -> int:
                 for member in members:
                     await member.screen()
                 print("Round opened: every member got the intro and the first question.")
-                for member, steps in zip(members, ANSWERS["fi" if language == "fi" else "en"], strict=False):
+                for member, steps in zip(members, ANSWERS[language], strict=False):
                     await member.answer(steps)
                 for member in members[:4]:
                     await member.submit()
@@ -300,4 +357,7 @@ async def run_demo(language: str = "fi") -> int:
                 print("\n" + "=" * 72 + "\nWhat the supervisor received after /close:\n" + "=" * 72)
                 for message in supervisor.messages[before:]:
                     print(_describe(message) + message.content + "\n")
+                if out is not None:
+                    for path in keep_digest(sim, supervisor.messages[before:], out):
+                        print(f"Kept {path}")
     return 0
