@@ -22,6 +22,7 @@ from checkins.rounds.answering import (
     apply,
     decode_action,
     encode_action,
+    join_parts,
     step_token,
 )
 from tests.fixtures import sample_flow
@@ -130,3 +131,26 @@ def test_action_codes_round_trip(action: object) -> None:
 @pytest.mark.parametrize("code", ["", "x", "v", "vabc", "v99999", "t1.5", "Z9", "v 1"])
 def test_unknown_codes_decode_to_none(code: str) -> None:
     assert decode_action(code) is None
+
+
+def test_messages_on_a_text_question_are_one_answer_until_next() -> None:
+    progress = run(Choose(4))
+    for text in ("I finally got", "  a good connection. "):
+        result = apply(FLOW, progress, WriteText(text))
+        assert isinstance(result, Progress)
+        progress = result
+    assert progress.cursor == 1 and progress.composing
+    assert progress.answers["mind"] == "I finally got\na good connection."
+    moved = apply(FLOW, progress, Next())
+    assert isinstance(moved, Progress) and moved.cursor == 2 and not moved.composing
+    assert apply(FLOW, moved, Next()) is Rejection.INVALID  # Next belongs only under a text being written
+
+
+def test_the_first_message_after_coming_back_replaces_the_answer_and_the_limit_counts_all_parts() -> None:
+    progress = run(Choose(4), WriteText("old answer"), Back())
+    assert progress.cursor == 1 and not progress.composing
+    replaced = apply(FLOW, progress, WriteText("new"))
+    assert isinstance(replaced, Progress) and replaced.answers["mind"] == "new"
+    limit = FLOW.questions[1].max_length
+    assert join_parts(FLOW.questions[1], ["x" * limit, "y"]) is Rejection.TOO_LONG
+    assert join_parts(FLOW.questions[1], [" ", "\u200b"]) is Rejection.EMPTY

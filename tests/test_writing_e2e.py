@@ -187,3 +187,16 @@ async def test_settings_opened_mid_check_in_lead_back_to_it(sim: BotApiSimulator
     assert again.content == question.content, "the current question again, at the bottom of the chat"
     await member.answer(["text:Back on track", "k", "k"])
     assert "Back on track" in member.current_screen().content
+
+
+async def test_an_answer_being_written_survives_a_restart(sim: BotApiSimulator, make_runner: RunnerFactory) -> None:
+    bot = await make_runner(min_responses=2)
+    supervisor, members = await setup_group(sim, 1)
+    await open_round(supervisor, members)
+    member = members[0]
+    await member.act("v4")
+    await member.type("Before the restart")
+    await bot.restart()
+    echo = await member.type("and after it.")
+    assert "Before the restart and after it." in echo.content
+    assert "difficult or draining" in (await member.act("n")).content
