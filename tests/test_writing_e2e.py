@@ -34,20 +34,23 @@ async def test_two_and_three_quick_messages_are_one_answer_each(
     await open_round(supervisor, members)
     first, second = members
     await first.act("v4")
-    await _quickly(first, "I finally got", "a good connection with a difficult client.")
+    ids = await _quickly(first, "I finally got", "a good connection with a difficult client.")
     nxt = await first.act("n")
     assert "difficult or draining" in nxt.content, "the second message must not answer the next question"
+    # An edit after moving on still edits that answer, keeping its other message.
+    await first.user.edit_text(ids[0], "I at last got")
+    await first.user.wait_for_message(lambda m: "was updated" in m.content)
     await _quickly(first, "Rush.", "Too few substitutes.", "And the new rota.")
     await first.act("n")
     await first.answer(["text:How to cope", "t1", "d", "v2"])
     review = first.current_screen().content
-    assert "I finally got a good connection with a difficult client." in review
+    assert "I at last got a good connection with a difficult client." in review
     assert "Rush. Too few substitutes. And the new rota." in review
     await first.submit()
     await second.answer(["v3", "text:Colleagues help.", "text:Too many clients.", "k"])
     await second.submit()
     digest = await close_and_read_digest(sim, supervisor)
-    assert "I finally got\na good connection with a difficult client." in digest
+    assert "I at last got\na good connection with a difficult client." in digest
     assert "Rush.\nToo few substitutes.\nAnd the new rota." in digest
 
 
