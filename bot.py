@@ -3,7 +3,8 @@
     python bot.py [run] [--config config.yaml]   run the bot (token from TELEGRAM_BOT_TOKEN)
     python bot.py check [--config config.yaml]   validate the config and flows, print a summary and warnings
     python bot.py backup PATH [--config ...]     copy the database to PATH while the bot keeps running
-    python bot.py demo [--lang fi|sv|en]         the real bot against a local Telegram simulator, no token needed
+    python bot.py demo [--lang fi|sv|en] [--out DIR]   the real bot against a local Telegram simulator, no token
+                                                 needed; --out keeps the digest's message, chart and report
     python bot.py try FLOW [--lang fi|sv|en] [--round N]   answer a flow in the terminal, see the digest
 
 Each subcommand has its own `--help` and refuses options it does not take.
@@ -198,12 +199,12 @@ def command_check(config_path: Path) -> int:
 
 def command_try(config_path: Path, flow_reference: str, language: str | None, round_number: int) -> int:
     try:
-        flow = find_flow(flow_reference, config_path)
+        tried = find_flow(flow_reference, config_path)
     except ConfigError as error:
         print(f"Flow error: {error}", file=sys.stderr)
         return 2
-    catalog = Translator.load().for_language(language or flow.default_language)
-    return run_in_terminal(flow, catalog, read_stdin_line, print, round_number)
+    catalog = Translator.load().for_language(language or tried.flow.default_language)
+    return run_in_terminal(tried, catalog, read_stdin_line, print, round_number)
 
 
 def command_run(config_path: Path) -> int:
@@ -311,6 +312,9 @@ def parser() -> argparse.ArgumentParser:
     backup.add_argument("target", type=Path, help="the file to write (must not exist yet)")
     demo = command("demo", "the real bot against a local Telegram simulator, no token needed", config=False)
     demo.add_argument("--lang", choices=LANGUAGES, default="fi", help="the people's language (default fi)")
+    demo.add_argument(
+        "--out", type=Path, help="a folder to keep the digest in (the message as text, the chart and the report)"
+    )
     try_flow = command("try", "answer a flow in the terminal and see the digest")
     try_flow.add_argument("flow", help="a flow id from the config's flows, or a flow file")
     try_flow.add_argument("--lang", choices=LANGUAGES, help="the language (default: the flow's)")
@@ -334,13 +338,13 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.command == "backup":
         return command_backup(arguments.config, arguments.target)
     if arguments.command == "demo":
-        return command_demo(arguments.lang)
+        return command_demo(arguments.lang, arguments.out)
     if arguments.command == "try":
         return command_try(arguments.config, arguments.flow, arguments.lang, arguments.round)
     return command_run(arguments.config)
 
 
-def command_demo(language: str) -> int:
+def command_demo(language: str, out: Path | None = None) -> int:
     try:
         from demo import run_demo
     except ModuleNotFoundError as error:
@@ -351,7 +355,7 @@ def command_demo(language: str) -> int:
             file=sys.stderr,
         )
         return 1
-    return asyncio.run(run_demo(language))
+    return asyncio.run(run_demo(language, out))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
 """`python bot.py demo`: the real bot, end to end, against the local Telegram simulator — no token, no network.
 
-It starts the Bot API simulator on 127.0.0.1, runs the real PTB `Application` against it with a temporary database
-and a demo config, and plays a supervisor and five members: they join through an invite link, four answer (one
-skips, and having nothing to bring is not asked its topic or urgency; one goes Back to change an answer; one
-mentions a colleague by name), the supervisor closes the round, and the digest the supervisor received (message,
-chart and printable report) is printed. `MemberDriver` — how a simulated person presses the bot's buttons — is
-shared with the end-to-end tests.
+It starts the Bot API simulator on 127.0.0.1, runs the real PTB `Application` against it with a temporary database and
+a demo config, and plays a supervisor and five members: they join through an invite link, four answer (one skips, and
+having nothing to bring is not asked its topic or urgency; one goes Back to change an answer; one mentions a colleague
+by name), the supervisor closes the round, and the digest the supervisor received (message, chart and printable
+report) is printed — and, with `--out DIR`, kept there to look at. `MemberDriver` — how a simulated person presses the
+bot's buttons — is shared with the end-to-end tests.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from botsim.models import SimMessage
 from botsim.server import BotApiSimulator
 from botsim.users import SimUser
 from checkins.config.app import AppConfig, load_config
+from checkins.rounds.reminders import PREFIX as REMINDER_PREFIX
 
 FLOWS_DIR = Path(__file__).resolve().parent / "flows"
 SUPERVISOR_ID = 1001
@@ -77,8 +78,10 @@ def _has_code(message: SimMessage, code: str) -> bool:
 
 
 def is_screen(message: SimMessage) -> bool:
-    """A message that waits for the member: a question or the review (it has Skip, Back, Submit or answers)."""
-    return bool(message.flat_buttons) and not message.edited
+    """A message that waits for the member: a question or the review (it has Skip, Back, Submit or answers) — not a
+    round's intro or a reminder, whose buttons say whether to answer at all."""
+    buttons = message.flat_buttons
+    return bool(buttons) and not message.edited and not all(b.data.startswith(REMINDER_PREFIX) for b in buttons)
 
 
 class MemberDriver:
@@ -98,12 +101,18 @@ class MemberDriver:
         current = self.current_screen()
         data = next(b.data for b in current.flat_buttons if b.data.endswith(f":{code}"))
         await self.user.press(data, message_id=current.message_id)
-        if code[0] in "tpEP":
-            # Toggles and the review's edit and privacy lists redraw the same message in place.
+        if code[0] in "tpEPV":
+            # Toggles, the review's edit and privacy lists and Back to review redraw the same message in place.
             return await self.user.wait_for_message(lambda m: m.message_id == current.message_id and m.edited)
         return await self._moved_on(current, self.screen())
 
     async def write(self, text: str) -> SimMessage:
+        """Answer the current text question with one message, then press Next."""
+        await self.type(text)
+        return await self.act("n")
+
+    async def type(self, text: str) -> SimMessage:
+        """Send one message (of perhaps several) on a text question; returns the echo with Next under it."""
         current = self.current_screen()
         await self.user.send_text(text)
         return await self._moved_on(current, self.screen())
@@ -117,15 +126,21 @@ class MemberDriver:
 
     def current_screen(self) -> SimMessage:
         for message in reversed(self.user.messages):
-            if message.flat_buttons:
+            if message.flat_buttons and not all(b.data.startswith(REMINDER_PREFIX) for b in message.flat_buttons):
                 return message
         raise LookupError(f"user {self.user.user_id} has no screen with buttons")
 
     async def answer(self, steps: Sequence[str]) -> SimMessage:
-        """Run a script: `text:...` writes a message, anything else is an action code (`v4`, `k`, `b`, `t0`, `d`)."""
+        """Run a script: `text:...` writes a message and presses Next, `more:...` only sends a message, anything else
+        is an action code (`v4`, `k`, `b`, `t0`, `d`, `n`)."""
         last = self.current_screen()
         for step in steps:
-            last = await (self.write(step[5:]) if step.startswith("text:") else self.act(step))
+            if step.startswith("text:"):
+                last = await self.write(step[5:])
+            elif step.startswith("more:"):
+                last = await self.type(step[5:])
+            else:
+                last = await self.act(step)
         return last
 
     async def submit(self) -> SimMessage:
@@ -181,6 +196,44 @@ ANSWERS: dict[str, tuple[tuple[str, ...], ...]] = {
             "text:Kollegoilta saa apua.",
             "text:Liian monta asiakasta päivässä.",
             "text:Toivon, että Maijalle ja minulle järjestyy apua iltakäynteihin. Soita 040 123 4567.",
+            "t2",
+            "d",
+            "k",
+        ),
+    ),
+    "sv": (
+        (
+            "v4",
+            "text:En anhörig till en boende tackade oss.",
+            "text:Brådska och för få vikarier.",
+            "text:Hur orkar man med långa arbetspass i rad?",
+            "t1",
+            "t5",
+            "d",
+            "v2",
+        ),
+        (
+            "k",
+            "k",
+            "text:Informationen går inte vidare mellan skiften.",
+            "k",
+        ),
+        (
+            "v2",
+            "b",
+            "v3",
+            "text:Ett svårt hembesök gick bra.",
+            "text:En etisk situation med en klient.",
+            "text:Att sätta gränser.",
+            "t6",
+            "d",
+            "v2",
+        ),
+        (
+            "v2",
+            "text:Kollegerna hjälper.",
+            "text:För många klienter per dag.",
+            "text:Jag hoppas att Maija och jag får hjälp med kvällsbesöken. Ring mig på 040 123 4567.",
             "t2",
             "d",
             "k",
@@ -246,7 +299,26 @@ async def join_via_invite(user: SimUser, supervisor: SimUser) -> None:
     await user.wait_for_message(lambda m: "112" in m.content)
 
 
-async def run_demo(language: str = "fi") -> int:
+def keep_digest(sim: BotApiSimulator, received: Sequence[SimMessage], folder: Path) -> list[Path]:
+    """Write what the supervisor received to `folder`: the digest message as text, the chart and the report."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    texts = [m.content for m in received if m.photo is None and m.document is None]
+    (folder / "digest-message.txt").write_text("\n\n".join(texts) + "\n", encoding="utf-8")
+    written.append(folder / "digest-message.txt")
+    for message in received:
+        attachment = message.photo or message.document
+        if attachment is None:
+            continue
+        data = sim.files[attachment["file_id"]].data
+        name = "chart.png" if message.photo is not None else str(attachment.get("file_name") or "report.html")
+        if data is not None:
+            (folder / name).write_bytes(data)
+            written.append(folder / name)
+    return written
+
+
+async def run_demo(language: str = "fi", out: Path | None = None) -> int:
     from handlers.application import build_application, running
 
     with tempfile.TemporaryDirectory(prefix="kierros-demo-") as folder:
@@ -269,7 +341,7 @@ async def run_demo(language: str = "fi") -> int:
                 for member in members:
                     await member.screen()
                 print("Round opened: every member got the intro and the first question.")
-                for member, steps in zip(members, ANSWERS["fi" if language == "fi" else "en"], strict=False):
+                for member, steps in zip(members, ANSWERS[language], strict=False):
                     await member.answer(steps)
                 for member in members[:4]:
                     await member.submit()
@@ -285,4 +357,7 @@ async def run_demo(language: str = "fi") -> int:
                 print("\n" + "=" * 72 + "\nWhat the supervisor received after /close:\n" + "=" * 72)
                 for message in supervisor.messages[before:]:
                     print(_describe(message) + message.content + "\n")
+                if out is not None:
+                    for path in keep_digest(sim, supervisor.messages[before:], out):
+                        print(f"Kept {path}")
     return 0

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from html import unescape
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from checkins.config.app import load_config
-from checkins.config.flows import Flow, QuestionType, load_flow
+from checkins.config.app import GroupConfig, load_config
+from checkins.config.flows import Flow, LocalText, QuestionType, load_flow
+from checkins.config.goals import Goal, expand_goals
 from checkins.config.yamlsource import ConfigError
 from checkins.digest.message import render_compact
 from checkins.digest.stats import RoundRecord, Thresholds, round_statistics
-from checkins.digest.summary import DigestSource, build_summary
+from checkins.digest.summary import DigestSource, TextSection, build_summary
 from checkins.i18n import Catalog
 from checkins.messages import Button, Screen, display_value
 from checkins.privacy.redaction import Redactor
@@ -37,7 +38,14 @@ from checkins.rounds.answering import (
     apply,
     decode_action,
 )
-from checkins.rounds.screens import ReviewMode, question_screen, rejection_text, review_screen, submitted_screen
+from checkins.rounds.screens import (
+    ReviewMode,
+    composing_screen,
+    question_screen,
+    rejection_text,
+    review_screen,
+    submitted_screen,
+)
 
 ReadLine = Callable[[], str | None]
 Write = Callable[[str], None]
@@ -52,16 +60,48 @@ def plain_text(html_text: str) -> str:
     return unescape(_TAG.sub("", html_text))
 
 
-def find_flow(reference: str, config_path: Path) -> Flow:
-    """A flow by the path of its YAML file, or by its id among the flows of the configuration."""
+@dataclass(frozen=True)
+class Tried:
+    """The flow to walk, and the configured group that uses it (its goals and the names its digest scrubs), if any."""
+
+    flow: Flow
+    group: GroupConfig | None = None
+
+
+def find_flow(reference: str, config_path: Path) -> Tried:
+    """A flow by the path of its YAML file, or by its id among the flows of the configuration (with the first group
+    that uses it)."""
     if reference.endswith((".yaml", ".yml")) or "/" in reference:
-        return load_flow(Path(reference))
+        return Tried(load_flow(Path(reference)))
     config = load_config(config_path)
     flow = config.flows.get(reference)
     if flow is None:
         known = ", ".join(config.flows)
         raise ConfigError(config.source, None, "", f"no flow with the id '{reference}' (the flows are: {known})")
-    return flow
+    users = [g for g in config.groups.values() if flow.id in (g.flow_id, *(t.flow_id for t in g.rounds))]
+    return Tried(flow, next((g for g in users if g.goals), users[0] if users else None))
+
+
+def sample_goals(catalog: Catalog) -> tuple[Goal, ...]:
+    """Goals to show a `goals` question with when the flow is tried without a group that lists its own."""
+    texts = (
+        catalog.gettext("Sample goal: clearer roles and responsibilities"),
+        catalog.gettext("Sample goal: better coping at work"),
+    )
+    return tuple(
+        Goal(f"sample_{number}", LocalText({catalog.language: text}, catalog.language))
+        for number, text in enumerate(texts, start=1)
+    )
+
+
+def with_goals(tried: Tried, catalog: Catalog, write: Write) -> Flow:
+    """The flow as a member answers it: each `goals` question once per goal, the group's or sample ones."""
+    if not any(question.type is QuestionType.GOALS for question in tried.flow.questions):
+        return tried.flow
+    if tried.group is not None and tried.group.goals:
+        return expand_goals(tried.flow, tried.group.goals)
+    write(catalog.gettext("This flow asks about a group's goals; tried on its own, it shows two sample goals."))
+    return expand_goals(tried.flow, sample_goals(catalog))
 
 
 def read_stdin_line() -> str | None:
@@ -93,7 +133,9 @@ def walk(flow: Flow, catalog: Catalog, read: ReadLine, write: Write, progress: P
     edit_list = False
     while progress.status is not Status.SUBMITTED:
         write("")
-        if progress.status is Status.ANSWERING:
+        if progress.status is Status.ANSWERING and progress.composing:
+            screen = composing_screen(flow, PREVIEW_ROUND_ID, progress, catalog)
+        elif progress.status is Status.ANSWERING:
             screen = question_screen(flow, PREVIEW_ROUND_ID, progress, catalog)
         else:
             mode = ReviewMode.EDIT if edit_list else ReviewMode.PLAIN
@@ -144,9 +186,12 @@ def _change_answers(flow: Flow, catalog: Catalog, read: ReadLine, write: Write, 
         write(catalog.gettext("There is no button {number}.").format(number=typed))
 
 
-def digest_preview(flow: Flow, answers: Mapping[str, Any], catalog: Catalog, round_number: int = 1) -> str:
-    """The supervisor's digest message for these answers alone, as plain text: only the answered questions, and no
-    threshold (a real digest needs several respondents)."""
+def digest_preview(
+    flow: Flow, answers: Mapping[str, Any], catalog: Catalog, round_number: int = 1, redactor: Redactor | None = None
+) -> str:
+    """The supervisor's digest message and report lines for these answers alone, as plain text: only the answered
+    questions, no threshold (a real digest needs several respondents), and free text scrubbed exactly as the
+    supervisor would get it, in the message and in the report alike."""
     answered = {question_id: [value] for question_id, value in answers.items() if value is not None}
     shown = replace(flow, questions=tuple(q for q in flow.questions if q.id in answered))
     thresholds = Thresholds(1, 1)
@@ -160,23 +205,29 @@ def digest_preview(flow: Flow, answers: Mapping[str, Any], catalog: Catalog, rou
         history=(RoundRecord(round_number, None, 1, 1, stats),),
         texts=texts,
     )
-    summary = build_summary(source, catalog, Redactor.for_names(()))
+    summary = build_summary(source, catalog, redactor or Redactor.for_names(()))
     in_report = catalog.gettext("In the printable report, every answer:")
-    report_lines = [
-        question.text.get(catalog.language)
-        + "\n→ "
-        + plain_text(display_value(question, answered[question.id][0], catalog))
-        for question in shown.questions
-    ]
+    report_lines = []
+    for question in shown.questions:
+        section = summary.section(question.id)
+        if isinstance(section, TextSection) and section.answers:
+            # The text as the report prints it: the summary's, scrubbed — never the member's own words.
+            shown_value = section.answers[0]
+        else:
+            shown_value = plain_text(display_value(question, answered[question.id][0], catalog))
+        report_lines.append(f"{question.text.get(catalog.language)}\n→ {shown_value}")
     compact = plain_text(render_compact(summary, catalog, ZoneInfo("UTC")))
     return "\n\n".join([compact, in_report, *report_lines])
 
 
-def run(flow: Flow, catalog: Catalog, read: ReadLine, write: Write, round_number: int = 1) -> int:
+def run(tried: Tried | Flow, catalog: Catalog, read: ReadLine, write: Write, round_number: int = 1) -> int:
     """The whole `try` session; the exit code is 0 after a preview and 1 when the input ended before Submit. After
     each preview the answers can be changed and submitted again, as in the chat, until the input ends."""
+    tried = tried if isinstance(tried, Tried) else Tried(tried)
     language = catalog.language
-    write(f"{flow.title.get(language)}\n\n{flow.intro.get(language)}")
+    write(f"{tried.flow.title.get(language)}\n\n{tried.flow.intro.get(language)}")
+    flow = with_goals(tried, catalog, write)
+    redactor = Redactor.for_names(tried.group.redact_names if tried.group else ())
     write(catalog.gettext("Type the number of a button and press Enter. To answer a text question, write your answer."))
     progress: Progress | None = Progress.start(flow, round_number)
     previewed = False
@@ -190,7 +241,7 @@ def run(flow: Flow, catalog: Catalog, read: ReadLine, write: Write, round_number
             "thresholds are relaxed to show one respondent; a real digest shows nothing until enough members answer."
         )
         write(f"\n{rule}\n{banner}\n{rule}\n")
-        write(digest_preview(flow, submitted.answers, catalog, round_number))
+        write(digest_preview(flow, submitted.answers, catalog, round_number, redactor))
         previewed = True
         progress = _change_answers(flow, catalog, read, write, submitted)
     if previewed:

@@ -32,6 +32,7 @@ from checkins.rounds.membership import MembershipService
 from checkins.rounds.processes import ProcessService
 from checkins.rounds.service import RoundService
 from checkins.rounds.settings import SettingsService
+from checkins.schedule.reminding import ReminderService
 from checkins.schedule.scheduler import ScheduleService
 from checkins.storage import Store
 from checkins.storage.lock import DatabaseLock
@@ -42,6 +43,7 @@ from handlers import (
     personal_data,
     processes,
     receiving,
+    reminders,
     replies,
     schedule,
     settings,
@@ -101,6 +103,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         SettingsService(config, store, rounds, translator, clock),
         ScheduleService(config, store, rounds, translator, outbox, clock),
         digests,
+        ReminderService(config, store, rounds, translator, outbox, clock),
     )
     await publish_menus(application.bot, config, translator)
     sender = OutboxSender(application.bot, store, outbox, time.time, membership.mark_unreachable)
@@ -199,6 +202,7 @@ def build_application(
     processes.register(application)
     # Before answering: it ends with catch-alls for unknown commands and button presses.
     schedule.register(application)
+    reminders.register(application)
     settings.register(application)
     answering.register(application)
     errors.register(application)

@@ -22,6 +22,7 @@ from checkins.rounds.membership import MembershipService, Person
 from checkins.rounds.processes import ProcessService
 from checkins.rounds.service import RoundService
 from checkins.rounds.settings import SettingsService
+from checkins.schedule.reminding import ReminderService
 from checkins.schedule.scheduler import ScheduleService
 from checkins.storage import Store
 
@@ -42,6 +43,7 @@ class Services:
     settings: SettingsService
     schedule: ScheduleService
     digests: DigestService
+    reminders: ReminderService
 
     def catalog_for(self, person: Person) -> Catalog:
         return self.translator.for_language(self.membership.language_of(person))

@@ -61,6 +61,8 @@ async def run_schedule(context: KierrosContext) -> None:
         log.info("schedule: %d action(s) carried out", len(done))
     if ended := await context.services.settings.end_expired_pauses():
         log.info("schedule: %d pause(s) ended", ended)
+    if later := await context.services.reminders.send_due():
+        log.info("schedule: %d reminder(s) asked for were sent", later)
     await arm_next(context.application)
 
 

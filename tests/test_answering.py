@@ -9,6 +9,7 @@ from checkins.rounds.answering import (
     Choose,
     Done,
     EditQuestion,
+    Next,
     Progress,
     Rejection,
     Reopen,
@@ -24,6 +25,7 @@ from checkins.rounds.answering import (
     apply,
     decode_action,
     encode_action,
+    join_parts,
     step_token,
 )
 from tests.fixtures import sample_flow
@@ -36,6 +38,10 @@ def run(*actions: object, flow=FLOW) -> Progress:
     for action in actions:
         result = apply(flow, progress, action)  # type: ignore[arg-type]
         assert isinstance(result, Progress), f"{action} refused: {result}"
+        if isinstance(action, WriteText) and result.composing:
+            # One message is the whole answer here: press Next under its echo.
+            result = apply(flow, result, Next())
+            assert isinstance(result, Progress), result
         progress = result
     return progress
 
@@ -144,7 +150,7 @@ def test_unknown_codes_decode_to_none(code: str) -> None:
 
 
 def test_a_reply_is_allowed_per_written_answer_and_never_for_a_private_one() -> None:
-    review = run(Choose(4), WriteText("busy weeks"), Toggle(0), Done(), Choose(1), Choose(0))
+    review = run(Choose(4), WriteText("busy weeks"), Next(), Toggle(0), Done(), Choose(1), Choose(0))
     assert review.reply_ok == frozenset()  # off by default
     assert apply(FLOW, review, ToggleReply(0)) is Rejection.INVALID  # a scale answer has no author to reply to
     allowed = apply(FLOW, review, ToggleReply(1))
@@ -157,3 +163,26 @@ def test_a_reply_is_allowed_per_written_answer_and_never_for_a_private_one() -> 
     assert isinstance(submitted, Progress) and submitted.reply_ok == frozenset()
     skipped = run(Choose(4), Skip(), Toggle(0), Done(), Choose(1), Choose(0))
     assert apply(FLOW, skipped, ToggleReply(1)) is Rejection.INVALID
+
+
+def test_messages_on_a_text_question_are_one_answer_until_next() -> None:
+    progress = run(Choose(4))
+    for text in ("I finally got", "  a good connection. "):
+        result = apply(FLOW, progress, WriteText(text))
+        assert isinstance(result, Progress)
+        progress = result
+    assert progress.cursor == 1 and progress.composing
+    assert progress.answers["mind"] == "I finally got\na good connection."
+    moved = apply(FLOW, progress, Next())
+    assert isinstance(moved, Progress) and moved.cursor == 2 and not moved.composing
+    assert apply(FLOW, moved, Next()) is Rejection.INVALID  # Next belongs only under a text being written
+
+
+def test_the_first_message_after_coming_back_replaces_the_answer_and_the_limit_counts_all_parts() -> None:
+    progress = run(Choose(4), WriteText("old answer"), Back())
+    assert progress.cursor == 1 and not progress.composing
+    replaced = apply(FLOW, progress, WriteText("new"))
+    assert isinstance(replaced, Progress) and replaced.answers["mind"] == "new"
+    limit = FLOW.questions[1].max_length
+    assert join_parts(FLOW.questions[1], ["x" * limit, "y"]) is Rejection.TOO_LONG
+    assert join_parts(FLOW.questions[1], [" ", "\u200b"]) is Rejection.EMPTY

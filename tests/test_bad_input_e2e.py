@@ -47,6 +47,8 @@ INVALID_INVITE = (
     "This invite link is not valid: it may have expired or been withdrawn. Ask your supervisor for a new link."
 )
 UNKNOWN_COMMAND = "I do not know that command. /help lists what I can do."
+NOT_SAVED = "I did not save your message “{text}”: this question is answered with the buttons, so here it is again."
+ON_REVIEW = "I did not save that message: your answers are in the review above. To add to an answer, press Edit there."
 
 
 # --- set-up -----------------------------------------------------------------------------------------------------
@@ -223,7 +225,7 @@ async def test_media_instead_of_a_text_answer_is_refused_and_nothing_is_saved(
     supervisor, (a, b) = await group_in_round(sim)
     await a.act("v4")
     question = a.current_screen()
-    assert "Question 2/7" in question.content
+    assert "Question 2 ·" in question.content
     events = a.user.event_count
 
     for send in (
@@ -251,7 +253,7 @@ async def test_media_on_a_scale_question_asks_for_the_buttons(sim: BotApiSimulat
     assert await reply_to(a.user, a.user.send_voice()) == USE_BUTTONS
     await settle(sim)
     assert a.user.event_count == events + 2
-    assert "Question 2/7" in (await a.act("v3")).content
+    assert "Question 2 ·" in (await a.act("v3")).content
     answered = next(m for m in a.user.messages if m.message_id == question.message_id)
     assert answered.content.endswith("→ 3/5")  # the first question now shows the one answer given
 
@@ -264,15 +266,17 @@ async def test_text_where_buttons_are_expected_is_refused_and_nothing_is_saved(
 ) -> None:
     supervisor, (a, b) = await group_in_round(sim)
     events = a.user.event_count
-    assert await reply_to(a.user, a.user.send_text("5 typed on the scale")) == USE_BUTTONS
+    # The question comes back at the bottom, saying the words were not saved; the old one loses its buttons.
+    again = await reply_to(a.user, a.user.send_text("5 typed on the scale"))
+    assert again.startswith(NOT_SAVED.format(text="5 typed on the scale"))
     await settle(sim)
-    assert a.user.event_count == events + 1
-    assert "Question 1/7" in a.current_screen().content
+    assert a.user.event_count == events + 2
+    assert "Question 1 ·" in a.current_screen().content and a.current_screen().content == again
 
     await a.answer(["v4", "text:alpha on mind", *SKIP_REST])
     assert "Your answers" in a.current_screen().content
     events = a.user.event_count
-    assert await reply_to(a.user, a.user.send_text("typed on the review")) == USE_BUTTONS
+    assert await reply_to(a.user, a.user.send_text("typed on the review")) == ON_REVIEW
     await settle(sim)
     assert a.user.event_count == events + 1
     await a.submit()
@@ -304,7 +308,7 @@ async def test_press_on_a_stale_button_is_refused_and_changes_nothing(
     await settle(sim)
     assert a.user.event_count == events
     assert a.current_screen().message_id == third.message_id
-    assert "Question 3/7" in third.content
+    assert "Question 3 ·" in third.content
 
     await asyncio.gather(complete(a), complete(b, energy=2, mind="beta on mind"))
     digest = await close_and_read_digest(sim, supervisor)
@@ -392,7 +396,7 @@ async def test_forged_reopen_code_on_a_question_is_refused(sim: BotApiSimulator,
     rid = round_id_of(a)
     await a.answer(["v4", "text:alpha on mind"])
     question = a.current_screen()
-    assert "Question 3/7" in question.content
+    assert "Question 3 ·" in question.content
     events = a.user.event_count
 
     assert await toast(sim, a.user, question.message_id, f"{rid}:q2:R") == NOT_VALID
@@ -446,8 +450,8 @@ async def test_another_groups_round_id_is_refused(sim: BotApiSimulator, two_grou
         assert await toast(sim, a.user, question.message_id, f"{other_rid}:q0:{code}") == NOT_VALID
     await settle(sim)
     assert (a.user.event_count, c.user.event_count) == (a_events, c_events)
-    assert "Question 2/7" in (await a.act("v4")).content
-    assert "Question 2/7" in (await c.act("v3")).content
+    assert "Question 2 ·" in (await a.act("v4")).content
+    assert "Question 2 ·" in (await c.act("v3")).content
 
 
 async def test_member_cannot_answer_for_another_with_copied_data(
@@ -467,7 +471,7 @@ async def test_member_cannot_answer_for_another_with_copied_data(
     assert (a.user.event_count, b.user.event_count) == (a_events, b_events)
     # Data copied from A's first question, pressed by B, can only ever be B's own answer.
     await b.user.press_data(b_question.message_id, a_first)
-    assert "Question 2/7" in (await b.screen()).content
+    assert "Question 2 ·" in (await b.screen()).content
     await settle(sim)
     assert a.user.event_count == a_events
     assert a.current_screen().message_id == a_question.message_id
@@ -489,14 +493,17 @@ async def test_text_over_the_limit_is_refused_and_a_shorter_retry_works(
     events = a.user.event_count
     too_long = "too long " * 166 + "!" * 7
     reply = await reply_to(a.user, a.user.send_text(too_long))
-    assert reply == "That is longer than this question allows (1500 characters). Please shorten it."
+    assert reply == (
+        "That message would make your answer longer than this question allows (1500 characters), so I did not add "
+        "it. What you wrote before is kept; please send a shorter message or press Next."
+    )
     await settle(sim)
     assert a.user.event_count == events + 1
     assert a.current_screen().message_id == question.message_id
 
     just_fits = ("fits the limit " * 100)[:1499] + "!"
     assert len(just_fits) == 1500
-    assert "Question 3/7" in (await a.write(just_fits)).content
+    assert "Question 3 ·" in (await a.write(just_fits)).content
     await asyncio.gather(complete(a), complete(b, energy=2, mind="beta on mind"))
     digest = await close_and_read_digest(sim, supervisor)
     assert_digest(digest, energies=[4, 2], minds=[just_fits, "beta on mind"])
@@ -538,7 +545,7 @@ async def test_non_supervisor_commands_are_refused_without_naming_the_group(
     await late.send_command("start", token)
     await late.wait_for_message(lambda m: "112" in m.content)
     await MemberDriver(late).screen()  # the link still works and the round is still open
-    assert "Question 2/7" in (await driver.act("v4")).content
+    assert "Question 2 ·" in (await driver.act("v4")).content
 
 
 # --- 8. supervisor mistakes ----------------------------------------------------------------------------------------
@@ -576,7 +583,7 @@ async def test_open_and_close_at_the_wrong_moment_are_explained(sim: BotApiSimul
     )
     await settle(sim)
     assert a.user.event_count == events  # no second intro or first question
-    assert "Question 2/7" in (await a.act("v4")).content
+    assert "Question 2 ·" in (await a.act("v4")).content
 
 
 # --- 9. group chats ------------------------------------------------------------------------------------------------
@@ -679,16 +686,17 @@ async def test_bad_input_is_explained_in_finnish(
     await make_runner(config=classic_config(tmp_path, language="fi"))
     _, (a,) = await group_in_round(sim, count=1, language="fi")
     first = a.current_screen()
-    assert "Kysymys 1/7" in first.content
+    assert "Kysymys 1 ·" in first.content
     stale = data_of(a, "v1")
     events = a.user.event_count
     assert await reply_to(a.user, a.user.send_sticker()) == "Vastaa painikkeilla."
-    assert await reply_to(a.user, a.user.send_text("neljä")) == "Vastaa painikkeilla."
+    assert (await reply_to(a.user, a.user.send_text("neljä"))).startswith("En tallentanut viestiäsi ”neljä”")
     await settle(sim)
-    assert a.user.event_count == events + 2
+    assert a.user.event_count == events + 3
+    first = a.current_screen()
 
     question = await a.act("v4")
-    assert "Kysymys 2/7" in question.content
+    assert "Kysymys 2 ·" in question.content
     events = a.user.event_count
     assert await reply_to(a.user, a.user.send_photo()) == (
         "Voin tallentaa vain tekstivastauksia. Kirjoita vastauksesi viestinä."
@@ -698,13 +706,14 @@ async def test_bad_input_is_explained_in_finnish(
     )
     assert await command_reply(a.user, "tuntematon") == "En tunne tätä komentoa. /help kertoo, mitä osaan."
     assert await reply_to(a.user, a.user.send_text("x" * 1501)) == (
-        "Vastaus on pidempi kuin tähän kysymykseen mahtuu (1500 merkkiä). Lyhennä sitä, kiitos."
+        "Tämä viesti tekisi vastauksestasi pidemmän kuin kysymykseen mahtuu (1500 merkkiä), joten en lisännyt sitä. "
+        "Aiemmin kirjoittamasi on tallessa. Lähetä lyhyempi viesti tai paina Seuraava."
     )
     assert await command_reply(a.user, "open", GROUP_ID) == "Tämä komento on vain työnohjaajille."
     await settle(sim)
     assert a.user.event_count == events + 4
     assert a.current_screen().message_id == question.message_id
-    assert "Kysymys 3/7" in (await a.write("Yövuorot ovat raskaita.")).content
+    assert "Kysymys 3 ·" in (await a.write("Yövuorot ovat raskaita.")).content
 
 
 # --- People the bot does not know, and other bots' commands ---------------------------------------------------------

@@ -263,6 +263,12 @@ ERROR_CASES = [
         id="no-supervisors",
     ),
     pytest.param(
+        ("groups:", "remind_later: soon\ngroups:"),
+        "config.yaml:8: remind_later: 'soon' is not a duration: write e.g. 3d, 4h, 90m or 1d 12h (or ISO 8601 such as "
+        "P3D, PT90M); months and years vary in length and are not allowed",
+        id="remind-later-not-a-duration",
+    ),
+    pytest.param(
         ("groups:", "groups: {ward5: Osasto 5}\nold_groups:"),
         "config.yaml:9: old_groups: unknown key 'old_groups' (did you mean 'groups'?)",
         id="unknown-top-level-key",
@@ -270,7 +276,7 @@ ERROR_CASES = [
     pytest.param(
         ("groups:", "groups: {}\nold:"),
         "config.yaml:9: old: unknown key 'old' (expected one of: timezone, default_language, storage,"
-        " telegram, flows_dir, invites, privacy, quiet_hours, reminder_gap, supervisors, groups)",
+        " telegram, flows_dir, invites, privacy, quiet_hours, reminder_gap, remind_later, supervisors, groups)",
         id="unknown-key-without-suggestion",
     ),
     pytest.param(

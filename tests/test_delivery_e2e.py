@@ -31,7 +31,7 @@ async def bot_for(
 
 
 def first_questions(user: SimUser) -> list[str]:
-    return [m.content for m in user.messages if m.content.startswith("Question 1/3") or "Energy?" in m.content]
+    return [m.content for m in user.messages if m.content.startswith("Question 1 ·") or "Energy?" in m.content]
 
 
 async def open_all(sim: BotApiSimulator, groups: int) -> list[SimUser]:
@@ -51,13 +51,13 @@ async def test_opening_many_rounds_at_once_stays_under_telegrams_limits(tmp_path
             await early.act("v3")
             answered_at = sim.stats.per_method["sendMessage"]
             for user in everyone:
-                await user.wait_for_message(lambda m: "Question 1/3" in m.content, timeout=30, after=0)
+                await user.wait_for_message(lambda m: "Question 1 ·" in m.content, timeout=30, after=0)
             await sim.wait_idle(timeout=30)
         assert sim.stats.too_many_requests == 0
         assert answered_at < 8 * 8 * 2
         for user in everyone:
             assert len([m for m in user.messages if "Three quick questions" in m.content]) == 1
-            assert len([m for m in user.messages if "Question 1/3" in m.content]) == 1
+            assert len([m for m in user.messages if "Question 1 ·" in m.content]) == 1
 
 
 async def test_every_prompt_arrives_once_despite_thirty_percent_failures(tmp_path: Path) -> None:
@@ -91,7 +91,7 @@ async def test_every_prompt_arrives_once_despite_thirty_percent_failures(tmp_pat
             intros = [m for m in user.messages if "Three quick questions" in m.content]
             assert intros, f"{user.user_id} got no intro"
             duplicates += len(intros) - 1
-            duplicates += max(0, len([m for m in user.messages if "Question 1/3" in m.content]) - 1)
+            duplicates += max(0, len([m for m in user.messages if "Question 1 ·" in m.content]) - 1)
         # The one allowed duplicate: Telegram executed the send but its reply was lost.
         assert duplicates <= injected["drop_after"]
         digest = "\n".join(m.content for m in supervisors[0].messages if "answered" in m.content)
@@ -137,7 +137,7 @@ async def test_a_delivery_recorded_while_the_database_is_busy_is_not_sent_again(
             database.close()
             async with database_held(tmp_path / "kierros.sqlite3"):
                 await asyncio.sleep(6.5)
-            await user.wait_for_message(lambda m: "Question 1/3" in m.content, timeout=15, after=0)
+            await user.wait_for_message(lambda m: "Question 1 ·" in m.content, timeout=15, after=0)
             await sim.wait_idle(timeout=15)
         assert len([m for m in user.messages if "Three quick questions" in m.content]) == 1
-        assert len([m for m in user.messages if "Question 1/3" in m.content]) == 1
+        assert len([m for m in user.messages if "Question 1 ·" in m.content]) == 1

@@ -313,8 +313,8 @@ ERROR_CASES = [
         id="scale-key-on-text",
     ),
     pytest.param(
-        ("    type: scale\n", "    type: text\n    max_length: 4000\n"),
-        "flow.yaml:8: questions[0].max_length: must be between 1 and 3500 (got 4000)",
+        ("    type: scale\n", "    type: text\n    max_length: 25000\n"),
+        "flow.yaml:8: questions[0].max_length: must be between 1 and 20000 (got 25000)",
         id="max-length-out-of-range",
     ),
     pytest.param(

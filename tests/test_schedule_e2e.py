@@ -91,7 +91,7 @@ async def join(sim: BotApiSimulator, count: int) -> list[MemberDriver]:
 
 def is_question(message: SimMessage) -> bool:
     """A check-in screen: its buttons carry a round's callback data (the welcome's privacy button does not)."""
-    return any(button.data.count(":") == 2 for button in message.flat_buttons)
+    return any(button.data.count(":") == 2 and not button.data.startswith("rm:") for button in message.flat_buttons)
 
 
 def texts(user: SimUser, needle: str) -> list[str]:

@@ -18,7 +18,7 @@ from checkins.config.flows import (
 )
 from checkins.i18n import Translator
 from checkins.messages import Screen, shorten
-from checkins.rounds.answering import Choose, Progress, Skip, Status, WriteText, apply
+from checkins.rounds.answering import Choose, Next, Progress, Skip, Status, WriteText, apply
 from checkins.rounds.screens import (
     SCREEN_CHARS,
     ReviewMode,
@@ -38,6 +38,10 @@ def walk(flow: Flow, *actions: object, round_number: int = 1) -> Progress:
     for action in actions:
         result = apply(flow, progress, action)  # type: ignore[arg-type]
         assert isinstance(result, Progress), result
+        if isinstance(action, WriteText) and result.composing:
+            # One message is the whole answer here: press Next under its echo.
+            result = apply(flow, result, Next())
+            assert isinstance(result, Progress), result
         progress = result
     return progress
 
@@ -48,9 +52,9 @@ def codes(screen: Screen) -> list[list[str]]:
 
 def test_the_marker_counts_visible_questions() -> None:
     screen = question_screen(FLOW, "r1", walk(FLOW, Choose(4)), EN)
-    assert "Question 2/3" in screen.text
+    assert "Question 2 · at most 4 to go" in screen.text
     screen = question_screen(FLOW, "r1", walk(FLOW, Choose(4), WriteText("rotas")), EN)
-    assert "Question 3/5" in screen.text
+    assert "Question 3 · at most 3 to go" in screen.text
 
 
 def test_back_is_offered_only_when_there_is_a_visible_question_before() -> None:
@@ -67,14 +71,15 @@ def test_review_lists_only_visible_questions_numbered_as_seen() -> None:
     assert "1. Energy?\n→ 4/5" in review.text
     assert "2. Bring?" in review.text and "3. Goals?\n→ 2/5" in review.text
     assert "Topic?" not in review.text and "Urgency?" not in review.text
-    # Edit buttons name flow positions (0, 1, 5), then Submit.
-    assert codes(review) == [["i0"], ["i1"], ["i5"], ["S"]]
+    # Edit buttons name flow positions (0, 1, 5), then Back to review and Submit.
+    assert codes(review) == [["i0"], ["i1"], ["i5"], ["V"], ["S"]]
     assert "Topic?" not in review_summary_text(FLOW, progress, EN)
 
 
 def test_answered_text_keeps_the_marker_of_the_question() -> None:
     progress = walk(FLOW, Choose(4))
-    assert answered_text(FLOW, progress, "x" * 1000, EN).startswith("<i>Question 2/3</i>\nBring?\n→ <b>xxx")
+    answered = answered_text(FLOW, progress, "x" * 1000, EN)
+    assert answered.startswith("<i>Question 2 · at most 4 to go</i>\nBring?\n→ <b>xxx")
     assert len(answered_text(FLOW, progress, "word " * 400, EN)) < 400
 
 

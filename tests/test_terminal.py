@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from checkins.config.flows import load_flow
+import pytest
+
+from checkins.config.flows import QuestionType, load_flow
 from checkins.i18n import Translator
 from checkins.terminal import run
+from demo import write_demo_config
 from tests.test_cli import ROOT, run_cli
 
 PRE_SESSION = ROOT / "flows" / "pre_session.yaml"
@@ -27,9 +32,11 @@ def try_flow(*args: str, lines: list[str]) -> subprocess.CompletedProcess[str]:
 def test_a_member_walk_with_skip_toggles_edit_and_a_digest_preview() -> None:
     lines = [
         "4",  # energy: button 4
-        "Colleagues helped",  # went_well: a text answer
+        "Colleagues helped",  # went_well: a text answer…
+        "2",  # …and Next under its echo
         "2",  # difficult: Skip
         "Rotas are hard",  # bring: answered, so topic_area and urgency follow
+        "2",  # Next
         "2",  # topic_area: toggle "my own wellbeing"
         "9",  # Done
         "3",  # urgency: important this time
@@ -41,9 +48,9 @@ def test_a_member_walk_with_skip_toggles_edit_and_a_digest_preview() -> None:
     result = try_flow("pre_session", "--lang", "en", lines=lines)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Question 1/4\n\nHow is your energy at work right now?" in out
+    assert "Question 1 · at most 5 to go\n\nHow is your energy at work right now?" in out
     assert "[1] 1   [2] 2   [3] 3   [4] 4   [5] 5\n[6] Skip →" in out
-    assert "Question 5/6\n\nWhat is your topic about?" in out
+    assert "Question 5 · at most 1 to go\n\nWhat is your topic about?" in out
     assert "[2] ☑ my own wellbeing" in out
     assert "Do not include names or identifying details of clients or patients." in out
     walk, preview = out.split("PREVIEW – nothing was sent.")
@@ -63,6 +70,7 @@ def test_answers_can_be_changed_after_the_preview_and_previewed_again() -> None:
     lines = [
         "4",  # energy 4
         "Colleagues helped",  # went_well
+        "2",  # Next
         "2",  # difficult: Skip
         "2",  # bring: Skip (so topic_area and urgency are not asked)
         "1",  # Submit
@@ -81,12 +89,13 @@ def test_answers_can_be_changed_after_the_preview_and_previewed_again() -> None:
 
 
 def test_a_flow_file_in_finnish_in_a_round_without_the_rotated_question() -> None:
-    # takeaway (text) → next_step: Skip → useful 5 → heard 4 → on_topic: text where buttons belong, then "partly"
-    lines = ["Selkeämpi työnjako", "2", "5", "4", "osittain?", "2", "1"]
+    # takeaway (text, then Next) → next_step: Skip → useful 5 → heard 4 → on_topic: text where buttons belong,
+    # then "partly"
+    lines = ["Selkeämpi työnjako", "1", "2", "5", "4", "osittain?", "2", "1"]
     result = try_flow(str(ROOT / "flows" / "post_session.yaml"), "--lang", "fi", "--round", "2", lines=lines)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Kysymys 1/5" in out and "Kysymys 5/5" in out
+    assert "Kysymys 1 · enintään 4 jäljellä" in out and "Kysymys 5 · viimeinen" in out
     assert "tavoitteita" not in out  # goal_progress is asked every third round only
     assert "Vastaa painikkeilla." in out  # text typed where buttons are expected
     assert "ESIKATSELU" in out and "Mikä tapaamisesta jäi päällimmäisenä mieleen?\n→ Selkeämpi työnjako" in out
@@ -95,7 +104,8 @@ def test_a_flow_file_in_finnish_in_a_round_without_the_rotated_question() -> Non
 def test_input_that_ends_early_previews_nothing() -> None:
     result = try_flow("wellbeing_pulse", "--lang", "sv", lines=["2"])
     assert result.returncode == 1
-    assert "Fråga 1/3" in result.stdout and "Fråga 2/4" in result.stdout
+    # Never a total that grows: low energy brings the open question, which was counted from the start.
+    assert "Fråga 1 · högst 3 kvar" in result.stdout and "Fråga 2 · högst 2 kvar" in result.stdout
     assert "det finns inget att förhandsvisa" in result.stdout
     assert "FÖRHANDSVISNING" not in result.stdout
 
@@ -131,3 +141,54 @@ def test_the_loop_explains_a_missing_button_and_needs_buttons_for_a_scale() -> N
     assert "! Please answer with the buttons." in output
     assert "→ 5/5" in output
     assert "nothing to preview" in output
+
+
+BUTTON = re.compile(r"\[(\d+)\] (.+?)(?=\s{3}\[|$)", re.MULTILINE)
+TYPED = "We had a hard week, call me on 040 123 4567 or write to anna.virtanen@example.org"
+
+
+def answering_everything(written: list[str]) -> Callable[[], str | None]:
+    """A member at the terminal who answers every question: the lowest point, the first option, every text (with a
+    phone number and an e-mail address in it), then Submit; the input ends at "Change my answers"."""
+
+    def read() -> str | None:
+        at = max(index for index, text in enumerate(written) if "[1]" in text)
+        buttons = {label.strip(): number for number, label in BUTTON.findall(written[at])}
+        if "Change my answers" in buttons:
+            return None
+        for label, number in buttons.items():
+            if label.startswith(("✓ ", "Next")) or (label == "Done" and any(b.startswith("☑") for b in buttons)):
+                return number
+        # The screen above its buttons: a text question asks for a message; anything else takes its first button.
+        return TYPED if "Write your answer" in written[at - 1] else "1"
+
+    return read
+
+
+@pytest.mark.parametrize("flow_id", ["pre_session", "post_session", "wellbeing_pulse", "interim_evaluation"])
+def test_every_bundled_flow_is_walked_completely_and_previewed_as_redacted(flow_id: str) -> None:
+    flow = load_flow(ROOT / "flows" / f"{flow_id}.yaml")
+    written: list[str] = []
+    catalog = Translator.load().for_language("en")
+    assert run(flow, catalog, answering_everything(written), written.append) == 0
+    output = "\n".join(written)
+    walk, preview = output.split("PREVIEW – nothing was sent.")
+    assert "Your answers" in walk and "Thank you! Your answers are submitted." in preview
+    text_questions = [q for q in flow.questions if q.type is QuestionType.TEXT]
+    if text_questions:
+        # The supervisor's digest message and the report alike: scrubbed, never the member's own words.
+        assert "040 123 4567" not in preview and "anna.virtanen@example.org" not in preview
+        report = preview.split("In the printable report, every answer:")[1]
+        assert report.count("[phone number]") == report.count("[email]") == len(text_questions)
+    if flow_id == "interim_evaluation":
+        assert "two sample goals" in walk
+        assert "This supervision goal has been met. — Sample goal: clearer roles and responsibilities" in walk
+        assert "[1] 1   [2] 2   [3] 3   [4] 4   [5] 5" in walk
+
+
+def test_a_flow_tried_by_id_asks_about_the_configured_groups_goals(tmp_path: Path) -> None:
+    write_demo_config(tmp_path, language="en", flow="interim_evaluation")
+    result = try_flow("interim_evaluation", "--lang", "en", "--config", str(tmp_path / "config.yaml"), lines=["3", "4"])
+    assert "This supervision goal has been met. — Clearer roles and responsibilities" in result.stdout
+    assert "This supervision goal has been met. — Better coping at work" in result.stdout
+    assert "sample goals" not in result.stdout

@@ -33,6 +33,7 @@ from checkins.config.calendars import (
     RoundTimeline,
     SessionCalendar,
     parse_date,
+    parse_duration,
 )
 from checkins.config.flows import ID_FORMAT, LANGUAGES, Flow, QuestionType, load_flows, local_text
 from checkins.config.goals import Goal, expand_goals
@@ -51,6 +52,7 @@ GROUP_ID_FORMAT = TextFormat(
     "must be 1–32 characters of a-z, 0-9, _ and -, starting with a letter or digit",
 )
 
+DEFAULT_REMIND_LATER = timedelta(hours=3)
 _TOP_LEVEL_KEYS = (
     "timezone",
     "default_language",
@@ -61,6 +63,7 @@ _TOP_LEVEL_KEYS = (
     "privacy",
     "quiet_hours",
     "reminder_gap",
+    "remind_later",
     "supervisors",
     "groups",
 )
@@ -154,6 +157,8 @@ class AppConfig:
     # Pace sends under Telegram's flood limits; off only for a local Bot API server without limits.
     flood_limits: bool = True
     webhook: WebhookConfig | None = None
+    # "Remind me later" under a reminder: one more reminder this long after the press (then out of quiet hours).
+    remind_later: timedelta = DEFAULT_REMIND_LATER
 
     def supervisor_groups(self, user_id: int) -> tuple[GroupConfig, ...]:
         return tuple(group for group in self.groups.values() if group.supervisor_id == user_id)
@@ -201,7 +206,13 @@ def load_config(path: Path) -> AppConfig:
         privacy=_privacy(root),
         flood_limits=root.section("telegram").get("flood_limits", bool, True),
         webhook=_webhook(root),
+        remind_later=_remind_later(root),
     )
+
+
+def _remind_later(root: Node) -> timedelta:
+    node = root.optional("remind_later")
+    return DEFAULT_REMIND_LATER if node is None else read_parsed(node, parse_duration)
 
 
 def _privacy(root: Node) -> PrivacySettings:

@@ -24,8 +24,9 @@ LANGUAGES = ("fi", "sv", "en")
 MAX_QUESTIONS = 20
 MIN_OPTIONS, MAX_OPTIONS = 2, 12
 DEFAULT_MAX_LENGTH = 1500
-# Telegram caps a message at 4096 characters; the rest is room for quoting the answer back with a label.
-MAX_TEXT_LENGTH = 3500
+# An answer may run over several messages (joined), so a flow may allow far more than one Telegram message (4096);
+# everything that quotes an answer back in a message shortens it.
+MAX_TEXT_LENGTH = 20000
 MAX_SCALE_SPAN = 10
 MAX_EVERY = 100
 # Texts a member reads while answering must fit a phone screen together with the buttons.

@@ -82,6 +82,11 @@ def round_heading(summary: Summary, catalog: Catalog, timezone: ZoneInfo) -> lis
             summary.round.paused,
         )
         lines.append(escape(paused.format(count=summary.round.paused)))
+    if summary.round.declined:
+        declined = catalog.ngettext(
+            "{count} member declined this round.", "{count} members declined this round.", summary.round.declined
+        )
+        lines.append(escape(declined.format(count=summary.round.declined)))
     return lines
 
 

@@ -61,6 +61,7 @@ def _record(round_row: RoundRow, stats: Mapping[str, QuestionStats]) -> RoundRec
         round_row.invited_count,
         stats,
         round_row.paused_count,
+        round_row.declined_count,
     )
 
 

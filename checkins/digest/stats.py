@@ -76,6 +76,8 @@ class RoundRecord:
     stats: Mapping[str, QuestionStats]
     # Members on a pause when the round opened: not asked, and not counted in `invited`.
     paused: int = 0
+    # Members who answered a reminder or the intro with "not this round" and did not submit: a number, never who.
+    declined: int = 0
 
 
 def visible_stats(record: RoundRecord, question_id: str, thresholds: Thresholds) -> QuestionStats | None:

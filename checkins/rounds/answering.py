@@ -1,12 +1,13 @@
 """The answering state machine: how one member moves through a flow. Pure: no database, no Telegram.
 
-A member's `Progress` in a round is where they are (a question, the review screen, or submitted), the draft answers
-so far, the pending selection of a multi-choice question and the group's round number (rotation: a question with
-`every: n` is asked only in some rounds). `apply(flow, progress, action)` returns the next progress or a `Rejection`
-saying why the action does not fit (a required question skipped, a text over the limit, a value that was never
-offered). Only visible questions are ever reached — rotation and `show_if` are evaluated on the current answers, so
-forward moves and Back both step over hidden questions, an edit that reveals new questions asks them before the
-review, and answers to questions that became hidden are dropped at submit.
+A member's `Progress` in a round is where they are (a question, the review screen, or submitted), the draft answers so
+far, whether they are writing a text answer (`composing`: every message they send belongs to the current text
+question, appended, until they press Next), the pending selection of a multi-choice question and the group's round
+number (rotation: a question with `every: n` is asked only in some rounds). `apply(flow, progress, action)` returns
+the next progress or a `Rejection` saying why the action does not fit (a required question skipped, a text over the
+limit, a value that was never offered). Only visible questions are ever reached — rotation and `show_if` are evaluated
+on the current answers, so forward moves and Back both step over hidden questions, an edit that reveals new questions
+asks them before the review, and answers to questions that became hidden are dropped at submit.
 
 Callback data is parsed into actions here too, so a forged or stale button is refused before it reaches storage:
 `step_token(progress)` names the screen a button belongs to, and a press whose token differs from the member's
@@ -38,6 +39,7 @@ class Rejection(StrEnum):
     EMPTY = "empty"
     NEEDS_TEXT = "needs_text"
     NEEDS_BUTTON = "needs_button"
+    ON_REVIEW = "on_review"
     INVALID = "invalid"
 
 
@@ -53,6 +55,8 @@ class Progress:
     private: frozenset[str] = frozenset()
     # Shared answers their author lets the supervisor reply to anonymously (off unless chosen at review).
     reply_ok: frozenset[str] = frozenset()
+    # Writing the current text question: a message adds to its answer until Next.
+    composing: bool = False
 
     @classmethod
     def start(cls, flow: Flow, round_number: int) -> Progress:
@@ -100,8 +104,18 @@ class WriteText:
 
 
 @dataclass(frozen=True)
+class Next:
+    """Under the echo of a text answer: the answer is complete, go on."""
+
+
+@dataclass(frozen=True)
 class Submit:
     pass
+
+
+@dataclass(frozen=True)
+class ShowReview:
+    """From the edit or the "only for me" list: back to the plain review screen."""
 
 
 @dataclass(frozen=True)
@@ -146,7 +160,9 @@ Action = (
     | Skip
     | Back
     | WriteText
+    | Next
     | Submit
+    | ShowReview
     | ShowEditList
     | EditQuestion
     | Reopen
@@ -161,7 +177,9 @@ _PLAIN: dict[str, Action] = {
     "d": Done(),
     "k": Skip(),
     "b": Back(),
+    "n": Next(),
     "S": Submit(),
+    "V": ShowReview(),
     "E": ShowEditList(),
     "R": Reopen(),
     "P": ShowPrivacyList(),
@@ -199,7 +217,7 @@ def decode_action(code: str) -> Action | None:
 def step_token(progress: Progress) -> str:
     """Names the screen the member is on; buttons carry it so a press on an older screen is recognised."""
     if progress.status is Status.ANSWERING:
-        return f"q{progress.cursor}{'e' if progress.editing_one else ''}"
+        return f"q{progress.cursor}{'e' if progress.editing_one else ''}{'c' if progress.composing else ''}"
     return "r" if progress.status is Status.REVIEW else "s"
 
 
@@ -215,9 +233,37 @@ def visible_questions(flow: Flow, progress: Progress) -> tuple[int, ...]:
 
 
 def question_position(flow: Flow, progress: Progress) -> tuple[int, int]:
-    """(number, total) for the "Question 2/5" marker, counting only visible questions."""
+    """(number, at most left) for the "Question 2 · at most 4 to go" marker.
+
+    The number counts the visible questions up to this one. What is left counts every later question this member
+    can still be asked: one whose `show_if` depends on an answer not given yet counts, one already ruled out by an
+    earlier answer does not. Moving forward can only shrink it, so the member never sees the count grow.
+    """
     visible = visible_questions(flow, progress)
-    return sum(1 for index in visible if index < progress.cursor) + 1, len(visible)
+    number = sum(1 for index in visible if index < progress.cursor) + 1
+    decided: dict[str, Any] = {}
+    undecided: set[str] = set()
+    left = 0
+    for index, question in enumerate(flow.questions):
+        if not question.asked_in(progress.round_number):
+            continue
+        if index < progress.cursor:
+            shown = index in visible
+            decided[question.id] = progress.answers.get(question.id) if shown else None
+            continue
+        condition = question.show_if
+        possible = (
+            index == progress.cursor
+            or condition is None
+            or condition.question_id in undecided
+            or condition.holds(decided)
+        )
+        if not possible:
+            decided[question.id] = None
+            continue
+        undecided.add(question.id)
+        left += index > progress.cursor
+    return number, left
 
 
 def has_previous(flow: Flow, progress: Progress) -> bool:
@@ -283,12 +329,18 @@ def _answering(flow: Flow, progress: Progress, action: Action) -> Progress | Rej
     if isinstance(action, WriteText):
         if question.type is not QuestionType.TEXT:
             return Rejection.NEEDS_BUTTON
-        text = action.text.strip()
-        if not text.strip(INVISIBLE):
+        if not action.text.strip(INVISIBLE):
             return Rejection.EMPTY
-        if len(text) > question.max_length:
-            return Rejection.TOO_LONG
-        return _record(flow, progress, question, text)
+        earlier = progress.answers.get(question.id)
+        parts = [earlier, action.text] if progress.composing and isinstance(earlier, str) else [action.text]
+        joined = join_parts(question, parts)
+        if isinstance(joined, Rejection):
+            return joined
+        return replace(progress, answers={**progress.answers, question.id: joined}, composing=True)
+    if isinstance(action, Next):
+        if not progress.composing or progress.answers.get(question.id) is None:
+            return Rejection.INVALID
+        return _advance(flow, progress)
     if isinstance(action, Back):
         if progress.editing_one:
             return _review(flow, progress)
@@ -297,6 +349,15 @@ def _answering(flow: Flow, progress: Progress, action: Action) -> Progress | Rej
             return Rejection.INVALID
         return enter_question(flow, progress.at(Status.ANSWERING, earlier[-1]))
     return Rejection.INVALID
+
+
+def join_parts(question: Question, parts: list[str]) -> str | Rejection:
+    """A text answer written as several messages: joined line by line, within the question's limit."""
+    texts = [part.strip() for part in parts if part.strip(INVISIBLE)]
+    if not texts:
+        return Rejection.EMPTY
+    joined = "\n".join(texts)
+    return Rejection.TOO_LONG if len(joined) > question.max_length else joined
 
 
 def enter_question(flow: Flow, progress: Progress) -> Progress:
@@ -333,7 +394,7 @@ def apply(flow: Flow, progress: Progress, action: Action) -> Progress | Rejectio
                 private=private,
                 reply_ok=reply_ok,
             )
-        if isinstance(action, ShowEditList | ShowPrivacyList | ShowReplyList):
+        if isinstance(action, ShowEditList | ShowPrivacyList | ShowReplyList | ShowReview):
             # Both lists are variants of the review screen, drawn by the caller.
             return progress
         if isinstance(action, Back):
@@ -351,7 +412,7 @@ def apply(flow: Flow, progress: Progress, action: Action) -> Progress | Rejectio
                 return Rejection.INVALID
             return replace(progress, reply_ok=progress.reply_ok ^ {question.id})
         if isinstance(action, WriteText):
-            return Rejection.NEEDS_BUTTON
+            return Rejection.ON_REVIEW
         return Rejection.INVALID
     if isinstance(action, Reopen):
         return _review(flow, progress)

@@ -24,12 +24,14 @@ from checkins.rounds.answering import (
     Choose,
     Done,
     EditQuestion,
+    Next,
     Progress,
     Rejection,
     Reopen,
     ShowEditList,
     ShowPrivacyList,
     ShowReplyList,
+    ShowReview,
     Skip,
     Status,
     Submit,
@@ -57,10 +59,16 @@ SHORT_OPTIONS_PER_ROW = 3
 
 _REJECTION_TEXTS = {
     Rejection.REQUIRED: N_("This question needs an answer."),
-    Rejection.TOO_LONG: N_("That is longer than this question allows ({limit} characters). Please shorten it."),
+    Rejection.TOO_LONG: N_(
+        "That message would make your answer longer than this question allows ({limit} characters), so I did not "
+        "add it. What you wrote before is kept; please send a shorter message or press Next."
+    ),
     Rejection.EMPTY: N_("Please write your answer as text."),
     Rejection.NEEDS_TEXT: N_("Please write your answer as a message."),
     Rejection.NEEDS_BUTTON: N_("Please answer with the buttons."),
+    Rejection.ON_REVIEW: N_(
+        "I did not save that message: your answers are in the review above. To add to an answer, press Edit there."
+    ),
     Rejection.INVALID: N_("This button is not valid."),
 }
 
@@ -76,8 +84,13 @@ def rejection_text(rejection: Rejection, flow: Flow, progress: Progress, catalog
 
 
 def _marker(flow: Flow, progress: Progress, catalog: Catalog) -> str:
-    number, total = question_position(flow, progress)
-    marker = catalog.gettext("Question {index}/{total}").format(index=number, total=total)
+    number, left = question_position(flow, progress)
+    if progress.editing_one:
+        marker = catalog.gettext("Question {index}").format(index=number)
+    elif left:
+        marker = catalog.gettext("Question {index} · at most {left} to go").format(index=number, left=left)
+    else:
+        marker = catalog.gettext("Question {index} · the last one").format(index=number)
     return f"<i>{escape(marker)}</i>"
 
 
@@ -95,7 +108,13 @@ def _question_lines(flow: Flow, question: Question, progress: Progress, catalog:
         if ends:
             lines.append(" … ".join(ends))
     elif question.type is QuestionType.TEXT:
-        lines.append(escape(catalog.gettext("Write your answer as a message.")))
+        lines.append(
+            escape(
+                catalog.gettext(
+                    "Write your answer as one message or several (up to {limit} characters in all), then press Next."
+                ).format(limit=question.max_length)
+            )
+        )
         if flow.privacy_reminder:
             reminder = catalog.gettext("Do not include names or identifying details of clients or patients.")
             lines.append(f"<i>{escape(reminder)}</i>")
@@ -157,6 +176,50 @@ def question_screen(flow: Flow, round_id: str, progress: Progress, catalog: Cata
     if navigation:
         rows.append(tuple(navigation))
     return Screen("\n\n".join(lines), tuple(rows))
+
+
+# Past this share of the limit, the echo says how much room is left, so the member hears of the limit before it.
+ROOM_WARNING_SHARE = 0.75
+
+
+def composing_screen(flow: Flow, round_id: str, progress: Progress, catalog: Catalog, *, live: bool = True) -> Screen:
+    """The echo of a text answer being written: what the member wrote so far, with Next under it (`live`), or the
+    same text without buttons once a newer echo replaced it."""
+    question = flow.questions[progress.cursor]
+    answer = str(progress.answers.get(question.id) or "")
+    lines = [
+        _marker(flow, progress, catalog),
+        escape(catalog.gettext("Your answer so far:")) + "\n" + f"<b>{escape(shorten(answer, REVIEW_LIST_CHARS))}</b>",
+    ]
+    if not live:
+        return Screen("\n\n".join(lines))
+    lines.append(escape(catalog.gettext("Send another message to add to it, or press Next when you are done.")))
+    room = question.max_length - len(answer)
+    if len(answer) >= question.max_length * ROOM_WARNING_SHARE:
+        lines.append(
+            "<i>"
+            + escape(catalog.gettext("Room for about {room} more characters in this answer.").format(room=room))
+            + "</i>"
+        )
+
+    def button(text: str, action: Action) -> Button:
+        return Button(text, callback_data(round_id, progress, action))
+
+    row = [button(catalog.gettext("Next") + " →", Next())]
+    if has_previous(flow, progress):
+        row.insert(0, button("← " + catalog.gettext("Back"), Back()))
+    return Screen("\n\n".join(lines), (tuple(row),))
+
+
+def not_saved_screen(flow: Flow, round_id: str, progress: Progress, text: str, catalog: Catalog) -> Screen:
+    """The current button question shown again, after a message typed where buttons were expected: it says that
+    the words were not saved and reached nobody, so nothing is lost without the member knowing."""
+    notice = catalog.gettext(
+        "I did not save your message “{text}”: this question is answered with the buttons, so here it is again. "
+        "Your message was not sent to anyone."
+    ).format(text=shorten(text, QUOTE_CHARS))
+    screen = question_screen(flow, round_id, progress, catalog)
+    return Screen(f"<i>{escape(notice)}</i>\n\n{screen.text}", screen.keyboard)
 
 
 def answered_text(flow: Flow, progress: Progress, value: Any | None, catalog: Catalog) -> str:
@@ -221,6 +284,7 @@ def review_screen(
         return Button(label, callback_data(round_id, progress, action))
 
     submit_row = (button("✓ " + catalog.gettext("Submit"), Submit()),)
+    back_row = (button("← " + catalog.gettext("Back to review"), ShowReview()),)
     if mode is ReviewMode.EDIT:
         text += "\n\n" + escape(catalog.gettext("Which answer would you like to change?"))
         rows = [
@@ -232,7 +296,7 @@ def review_screen(
             )
             for number, index in enumerate(visible_questions(flow, progress), start=1)
         ]
-        return Screen(text, (*rows, submit_row))
+        return Screen(text, (*rows, back_row, submit_row))
     if mode is ReviewMode.PRIVACY:
         text += "\n\n" + escape(catalog.gettext("Tap an answer to keep it only for you (🔒) or to share it again."))
         rows = [
@@ -246,7 +310,7 @@ def review_screen(
             for number, index in enumerate(visible_questions(flow, progress), start=1)
             if progress.answers.get(flow.questions[index].id) is not None
         ]
-        return Screen(text, (*rows, submit_row))
+        return Screen(text, (*rows, back_row, submit_row))
     replyable = _replyable(flow, progress)
     if mode is ReviewMode.REPLY:
         text += "\n\n" + escape(
@@ -266,7 +330,7 @@ def review_screen(
             for number, index in enumerate(visible_questions(flow, progress), start=1)
             if index in replyable
         ]
-        return Screen(text, (*rows, submit_row))
+        return Screen(text, (*rows, back_row, submit_row))
     choices = (
         button("✎ " + catalog.gettext("Edit"), ShowEditList()),
         button("🔒 " + catalog.gettext("Only for me"), ShowPrivacyList()),

@@ -33,6 +33,7 @@ from checkins.rounds.answering import (
     ShowEditList,
     ShowPrivacyList,
     ShowReplyList,
+    ShowReview,
     Status,
     Submit,
     TogglePrivate,
@@ -44,9 +45,12 @@ from checkins.rounds.answering import (
     visible_answers,
 )
 from checkins.rounds.closing import RoundClosing
+from checkins.rounds.reminders import Choice
+from checkins.rounds.reminders import keyboard as reminder_keyboard
 from checkins.rounds.screens import (
     ReviewMode,
     answered_text,
+    composing_screen,
     question_screen,
     rejection_text,
     review_screen,
@@ -54,6 +58,7 @@ from checkins.rounds.screens import (
     submitted_screen,
 )
 from checkins.rounds.timing import held_prompts
+from checkins.rounds.writing import RoundWriting
 from checkins.storage import MemberRow, RoundRow, Store
 
 
@@ -71,7 +76,11 @@ class OpenResult:
     invited: int = 0
 
 
-class RoundService(RoundClosing):
+# Presses that redraw the review screen in place (one of its lists, or a toggle within one).
+REVIEW_VARIANTS = (ShowEditList, ShowPrivacyList, TogglePrivate, ShowReplyList, ToggleReply, ShowReview)
+
+
+class RoundService(RoundWriting, RoundClosing):
     def __init__(
         self,
         config: AppConfig,
@@ -176,7 +185,10 @@ class RoundService(RoundClosing):
         )
         assert round_row.secret is not None
         key = member_key(round_row.secret, member.id)
-        await self.outbox.send(member.telegram_user_id, Screen(intro), dedupe=f"intro:{round_row.id}:{key}", bulk=bulk)
+        decline = reminder_keyboard(round_row.id, catalog, (Choice.DECLINE,))
+        await self.outbox.send(
+            member.telegram_user_id, Screen(intro, decline), dedupe=f"intro:{round_row.id}:{key}", bulk=bulk
+        )
         progress = Progress.start(flow, round_row.number)
         await self._show(round_row, member, flow, progress, catalog, dedupe=f"first:{round_row.id}:{key}", bulk=bulk)
 
@@ -195,13 +207,31 @@ class RoundService(RoundClosing):
         """Send a member their current screen in every open round they have not submitted (caller's transaction)."""
         resent = 0
         for round_row in await self.store.open_rounds_of_member(member.id):
-            loaded = await self._load(round_row, member)
-            if loaded is None or loaded[1].status is Status.SUBMITTED:
-                continue
-            flow, progress = loaded
-            await self._show(round_row, member, flow, progress, self._catalog(member))
-            resent += 1
+            resent += await self.resend_question(round_row, member)
         return resent
+
+    async def resend_question(self, round_row: RoundRow, member: MemberRow) -> bool:
+        """The member's current screen in one open round, again at the bottom of the chat; the copy above loses its
+        buttons (caller's transaction). False when they have submitted or are not asked in it."""
+        loaded = await self._load(round_row, member)
+        if loaded is None or loaded[1].status is Status.SUBMITTED:
+            return False
+        flow, progress = loaded
+        participant = await self.store.participant(round_row.id, member.id)
+        await self._show(round_row, member, flow, progress, self._catalog(member))
+        if participant is not None and participant.prompt_outbox_id is not None:
+            left = Screen(question_screen(flow, round_row.id, progress, self._catalog(member)).text)
+            if progress.status is Status.ANSWERING and not progress.composing:
+                await self.outbox.edit(member.telegram_user_id, left, None, participant.prompt_outbox_id, tidy=True)
+        return True
+
+    async def answering_in(self, member: MemberRow) -> bool:
+        """Whether the member has an open round they have not submitted (inside the caller's transaction)."""
+        for round_row in await self.store.open_rounds_of_member(member.id):
+            participant = await self.store.participant(round_row.id, member.id)
+            if participant is not None and participant.status != Status.SUBMITTED.value:
+                return True
+        return False
 
     # --- answering ---------------------------------------------------------------------------------------------
 
@@ -233,99 +263,6 @@ class RoundService(RoundClosing):
         self.outbox.wake()
         return None
 
-    async def write(self, telegram_user_id: int, text: str, message_id: int | None = None) -> str | None:
-        """A text message from a member. Returns a direct reply when the text could not be used."""
-        async with self.store.transaction() as store:
-            member = await store.member_by_telegram_id(telegram_user_id)
-            if member is None:
-                return None
-            catalog = self._catalog(member)
-            round_row = await self._focus_round(member)
-            if round_row is None:
-                return catalog.gettext(
-                    "There is no open check-in for you right now. I will message you when one opens."
-                )
-            loaded = await self._load(round_row, member)
-            if loaded is None:
-                return None
-            flow, progress = loaded
-            if progress.status is Status.SUBMITTED:
-                return catalog.gettext("Your answers are already submitted. Press “Change my answers” to edit them.")
-            action = WriteText(text)
-            result = apply(flow, progress, action)
-            if isinstance(result, Rejection):
-                return rejection_text(result, flow, progress, catalog)
-            if message_id is not None:
-                question_id = flow.questions[progress.cursor].id
-                await store.remember_written(round_row.id, member.id, message_id, question_id)
-            await self._after(round_row, member, flow, progress, result, action, catalog, None)
-        self.outbox.wake()
-        return None
-
-    async def edit_written(self, telegram_user_id: int, message_id: int, text: str) -> str | None:
-        """A member edited a message that answered a question: update the draft while it can still change.
-
-        Returns what to tell the member: that the answer was updated, or why it was not.
-        """
-        async with self.store.transaction() as store:
-            member = await store.member_by_telegram_id(telegram_user_id)
-            if member is None:
-                return None
-            catalog = self._catalog(member)
-            not_changed = catalog.gettext(
-                "Editing that message did not change your answers: it is not an answer to an open check-in."
-            )
-            written = await store.written_answer(member.id, message_id)
-            round_row = await store.round_by_id(written[0]) if written else None
-            loaded = await self._load(round_row, member) if round_row is not None and round_row.is_open else None
-            if written is None or round_row is None or loaded is None:
-                return not_changed
-            flow, progress = loaded
-            if progress.status is Status.SUBMITTED:
-                return catalog.gettext(
-                    "Your answers are already submitted, so the edit did not change them. "
-                    "Press “Change my answers” to edit them."
-                )
-            question = next((q for q in flow.questions if q.id == written[1]), None)
-            if question is None or question.id not in progress.answers:
-                return not_changed
-            at_question = progress.at(Status.ANSWERING, flow.questions.index(question))
-            result = apply(flow, at_question, WriteText(text))
-            if isinstance(result, Rejection):
-                return rejection_text(result, flow, at_question, catalog)
-            value = result.answers.get(question.id)
-            await store.set_draft(round_row.id, member.id, question.id, value)
-            if progress.status is Status.REVIEW:
-                participant = await store.participant(round_row.id, member.id)
-                updated = replace(progress, answers={**progress.answers, question.id: value})
-                preview = await self._preview(round_row, flow, updated, catalog)
-                screen = review_screen(flow, round_row.id, updated, catalog, preview=preview)
-                prompt_ref = participant.prompt_outbox_id if participant else None
-                await self.outbox.edit(member.telegram_user_id, screen, None, prompt_ref)
-        self.outbox.wake()
-        return catalog.gettext("Your answer to “{question}” was updated.").format(
-            question=question.text.get(member.language)
-        )
-
-    async def not_text(self, telegram_user_id: int) -> str | None:
-        """A sticker, photo, voice message or file: tell the member what is expected instead."""
-        async with self.store.transaction() as store:
-            member = await store.member_by_telegram_id(telegram_user_id)
-            if member is None:
-                return None
-            catalog = self._catalog(member)
-            round_row = await self._focus_round(member)
-            if round_row is None:
-                return catalog.gettext("I can only read text messages and button presses.")
-            loaded = await self._load(round_row, member)
-            if loaded is None:
-                return None
-            flow, progress = loaded
-            question = flow.questions[progress.cursor] if progress.status is Status.ANSWERING else None
-            if question is not None and question.type.value == "text":
-                return catalog.gettext("I can only save text answers. Please write your answer as a message.")
-            return catalog.gettext("Please answer with the buttons.")
-
     async def _focus_round(self, member: MemberRow) -> RoundRow | None:
         rounds = await self.store.open_rounds_of_member(member.id)
         for round_row in rounds:
@@ -348,6 +285,7 @@ class RoundService(RoundClosing):
             participant.multi_selection,
             private,
             await self.store.replies_allowed(round_row.id, member.id),
+            participant.composing,
         )
         return flow, progress
 
@@ -394,19 +332,29 @@ class RoundService(RoundClosing):
         await self.store.set_focus_round(member.id, round_row.id)
         participant = await self.store.participant(round_row.id, member.id)
         prompt_ref = participant.prompt_outbox_id if participant else None
+        if isinstance(action, WriteText):
+            await self._echo(round_row, member, flow, before, after, catalog, prompt_ref)
+            return
         if before.status is Status.ANSWERING and after.status is Status.ANSWERING and after.cursor == before.cursor:
             # A toggle on a multi-choice question: redraw the same message.
             await self._save(round_row, member, after, prompt_ref)
             await self.outbox.edit(chat, question_screen(flow, round_row.id, after, catalog), message_id, prompt_ref)
             return
-        if isinstance(action, ShowEditList | ShowPrivacyList | TogglePrivate | ShowReplyList | ToggleReply):
+        if isinstance(
+            action, ShowEditList | ShowPrivacyList | TogglePrivate | ShowReplyList | ToggleReply | ShowReview
+        ):
             if isinstance(action, TogglePrivate):
                 question_id = flow.questions[action.index].id
                 await self.store.set_draft_private(round_row.id, member.id, question_id, question_id in after.private)
             if isinstance(action, ToggleReply):
                 question_id = flow.questions[action.index].id
                 await self.store.set_draft_reply_ok(round_row.id, member.id, question_id, question_id in after.reply_ok)
-            modes = {ShowEditList: ReviewMode.EDIT, ShowReplyList: ReviewMode.REPLY, ToggleReply: ReviewMode.REPLY}
+            modes = {
+                ShowEditList: ReviewMode.EDIT,
+                ShowReplyList: ReviewMode.REPLY,
+                ToggleReply: ReviewMode.REPLY,
+                ShowReview: ReviewMode.PLAIN,
+            }
             mode = modes.get(type(action), ReviewMode.PRIVACY)
             preview = await self._preview(round_row, flow, after, catalog)
             screen = review_screen(flow, round_row.id, after, catalog, mode=mode, preview=preview)
@@ -438,6 +386,29 @@ class RoundService(RoundClosing):
         # gets their next question first, and when many answer at once these edits wait behind everyone's.
         await self.outbox.edit(chat, Screen(text), message_id, prompt_ref, tidy=True)
 
+    async def _echo(
+        self,
+        round_row: RoundRow,
+        member: MemberRow,
+        flow: Flow,
+        before: Progress,
+        after: Progress,
+        catalog: Catalog,
+        prompt_ref: int | None,
+    ) -> None:
+        """A message added to a text answer: store the answer so far and show it with Next under it, at the bottom;
+        the screen above (the question, or the previous echo) loses its buttons."""
+        question = flow.questions[after.cursor]
+        await self.store.set_draft(round_row.id, member.id, question.id, after.answers.get(question.id))
+        chat = member.telegram_user_id
+        ref = await self.outbox.send(chat, composing_screen(flow, round_row.id, after, catalog))
+        await self._save(round_row, member, after, ref)
+        if before.composing:
+            left = composing_screen(flow, round_row.id, before, catalog, live=False)
+        else:
+            left = Screen(question_screen(flow, round_row.id, before, catalog).text)
+        await self.outbox.edit(chat, left, None, prompt_ref, tidy=True)
+
     async def _show(
         self,
         round_row: RoundRow,
@@ -448,7 +419,9 @@ class RoundService(RoundClosing):
         dedupe: str | None = None,
         bulk: bool = False,
     ) -> None:
-        if progress.status is Status.ANSWERING:
+        if progress.status is Status.ANSWERING and progress.composing:
+            screen = composing_screen(flow, round_row.id, progress, catalog)
+        elif progress.status is Status.ANSWERING:
             screen = question_screen(flow, round_row.id, progress, catalog)
         else:
             preview = await self._preview(round_row, flow, progress, catalog)
@@ -465,8 +438,10 @@ class RoundService(RoundClosing):
             editing_one=progress.editing_one,
             multi_selection=progress.multi_selection,
             prompt_outbox_id=prompt_ref,
+            composing=progress.composing,
         )
 
     async def _submit(self, round_row: RoundRow, member: MemberRow, flow: Flow, progress: Progress) -> None:
         answers = {q.id: progress.answers.get(q.id) for q in flow.questions if q.id in progress.answers}
         await self.store.submit_drafts(round_row.id, member.id, answers, progress.private, progress.reply_ok)
+        await self.store.clear_written_parts(round_row.id, member.id)

@@ -55,12 +55,20 @@ class SettingsService:
     async def settings_screen(self, member: MemberRow) -> Screen:
         async with self.store.transaction() as store:
             settings = await store.member_settings(member.id)
-        return self._screen(member, settings)
+            answering = await self.rounds.answering_in(member)
+        screen = self._screen(member, settings)
+        if not answering:
+            return screen
+        # Settings opened in the middle of a check-in: a way back to it.
+        catalog = self.translator.for_language(member.language)
+        back = Button("← " + catalog.gettext("Back to the check-in"), f"{PREFIX}round")
+        return Screen(screen.text, (*screen.keyboard, (back,)))
 
     def language_screen(self, member: MemberRow) -> Screen:
         catalog = self.translator.for_language(member.language)
         buttons = tuple(Button(name, f"{PREFIX}lang:{code}") for code, name in LANGUAGE_NAMES.items())
-        return Screen(escape(catalog.gettext("Choose your language:")), (buttons,))
+        back = Button("← " + catalog.gettext("Back"), f"{PREFIX}main")
+        return Screen(escape(catalog.gettext("Choose your language:")), (buttons, (back,)))
 
     async def press(self, telegram_user_id: int, data: str) -> Pressed:
         member = await self.member(telegram_user_id)
@@ -71,6 +79,18 @@ class SettingsService:
         match parts:
             case ["lang"]:
                 return Pressed(self.language_screen(member))
+            case ["main"]:
+                pass
+            case ["round"]:
+                async with self.store.transaction():
+                    resent = await self.rounds.resend_open_questions(member)
+                self.rounds.outbox.wake()
+                return Pressed(
+                    None,
+                    None
+                    if resent
+                    else catalog.gettext("Your answers are already submitted. Press “Change my answers” to edit them."),
+                )
             case ["lang", code] if code in LANGUAGES:
                 member = await self.set_language(member, code)
             case ["rem", ("0" | "1") as flag]:

@@ -43,12 +43,12 @@ from checkins.schedule.planning import (
     plans_between,
     upcoming_plans,
 )
+from checkins.schedule.reminding import reminder_screen
 from checkins.schedule.view import (
     PlannedRound,
     PlannedSession,
     calendar_ending_text,
     missed_round_screen,
-    reminder_text,
     schedule_text,
 )
 from checkins.storage import MemberRow, ScheduledRoundRow, Store
@@ -210,10 +210,11 @@ class ScheduleService:
                     await store.hold_message(action.round_id, member.id, "reminder", moment.timestamp(), action.number)
                     continue
                 catalog = self.translator.for_language(member.language)
-                text = reminder_text(group, flow.title.get(member.language), action.plan.closes_at, zone, catalog)
+                title = flow.title.get(member.language)
+                screen = reminder_screen(group, title, action.round_id, action.plan.closes_at, zone, catalog)
                 await self.outbox.send(
                     member.telegram_user_id,
-                    Screen(text),
+                    screen,
                     dedupe=f"remind:{action.round_id}:{action.number}:{member_key(round_row.secret, member.id)}",
                 )
             await store.set_reminders_sent(action.round_id, action.number)
@@ -258,13 +259,17 @@ class ScheduleService:
                 plan = next((p for p in plans_between(self.config, group, now, now) if p.key == _key(scheduled)), None)
                 if plan is None or member.id not in {m.id for m in recipients}:
                     continue
+                round_row = await store.round_by_id(held.round_id)
+                if round_row is None or round_row.secret is None:
+                    continue
                 catalog = self.translator.for_language(member.language)
                 title = self.config.flows[scheduled.flow_id].title.get(member.language)
-                text = reminder_text(group, title, plan.closes_at, self.config.group_zone(group), catalog)
+                zone = self.config.group_zone(group)
+                screen = reminder_screen(group, title, held.round_id, plan.closes_at, zone, catalog)
                 await self.outbox.send(
                     member.telegram_user_id,
-                    Screen(text),
-                    dedupe=f"remind:{held.round_id}:{held.number}:{member.id}",
+                    screen,
+                    dedupe=f"remind:{held.round_id}:{held.number}:{member_key(round_row.secret, member.id)}",
                 )
                 released += 1
         if released:

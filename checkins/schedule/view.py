@@ -21,9 +21,18 @@ from checkins.schedule.planning import RoundPlan
 
 def reminder_text(group: GroupConfig, flow_title: str, closes_at: datetime, zone: ZoneInfo, catalog: Catalog) -> str:
     text = catalog.gettext(
-        "Reminder: the check-in “{flow}” for {group} is open until {time}. Your answers so far are kept — "
-        "continue with the question above."
+        "Reminder: the check-in “{flow}” for {group} is open until {time}. Your answers so far are kept."
     ).format(flow=flow_title, group=group.name, time=format_moment(closes_at, zone, catalog.language))
+    return _with_hint(text, catalog)
+
+
+def open_reminder_text(group: GroupConfig, flow_title: str, catalog: Catalog) -> str:
+    """The reminder a member asked for in a round without a set close (one opened by hand)."""
+    text = catalog.gettext("Reminder: the check-in “{flow}” for {group} is open. Your answers so far are kept.")
+    return _with_hint(text.format(flow=flow_title, group=group.name), catalog)
+
+
+def _with_hint(text: str, catalog: Catalog) -> str:
     hint = catalog.gettext("You can switch reminders off or pause check-ins in /settings.")
     return f"{escape(text)}\n\n<i>{escape(hint)}</i>"
 

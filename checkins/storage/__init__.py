@@ -1,6 +1,6 @@
 """SQLite storage: the one place with SQL. `Store` combines the connection (`base.Database`) with one query mixin
-per concern (members, rounds, outbox, written answers, replies, groups, schedule, settings, digests); schema versions
-live in `migrations/`, applied in order at start."""
+per concern (members, rounds, outbox, written answers, replies, groups, schedule, settings, reminders, digests); schema
+versions live in `migrations/`, applied in order at start."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from checkins.storage.edits import WrittenAnswerQueries
 from checkins.storage.groups import GroupQueries
 from checkins.storage.members import MemberQueries, MemberRow
 from checkins.storage.outbox import OutboxItem, OutboxQueries
+from checkins.storage.reminders import ReminderQueries
 from checkins.storage.replies import PendingText, ReplyQueries, ReplyThread
 from checkins.storage.rounds import ParticipantRow, RoundQueries, RoundRow
 from checkins.storage.schedule import GroupChatRow, HeldMessageRow, ScheduledRoundRow, ScheduleQueries
@@ -25,6 +26,7 @@ class Store(
     GroupQueries,
     ScheduleQueries,
     SettingsQueries,
+    ReminderQueries,
     DigestQueries,
     Database,
 ):

@@ -31,6 +31,7 @@ class RoundRow:
     submitted_count: int | None
     reply_until: float | None
     paused_count: int
+    declined_count: int = 0
 
     @property
     def is_open(self) -> bool:
@@ -46,15 +47,21 @@ class ParticipantRow:
     editing_one: bool
     multi_selection: tuple[int, ...]
     prompt_outbox_id: int | None
+    composing: bool = False
+    declined: bool = False
+    remind_at: float | None = None
 
 
 _ROUND_COLUMNS = (
     "id, group_id, number, flow_id, state, opened_at, closed_at, secret, invited_count, submitted_count, reply_until, "
-    "paused_count"
+    "paused_count, declined_count"
 )
 # The same columns for queries that join rounds as `r`.
 ROUND_COLUMNS_R = ", ".join(f"r.{column.strip()}" for column in _ROUND_COLUMNS.split(","))
-_PARTICIPANT_COLUMNS = "round_id, member_id, status, cursor, editing_one, multi_selection, prompt_outbox_id"
+_PARTICIPANT_COLUMNS = (
+    "round_id, member_id, status, cursor, editing_one, multi_selection, prompt_outbox_id, composing, declined, "
+    "remind_at"
+)
 
 
 def _round(row: aiosqlite.Row) -> RoundRow:
@@ -63,7 +70,9 @@ def _round(row: aiosqlite.Row) -> RoundRow:
 
 def _participant(row: aiosqlite.Row) -> ParticipantRow:
     selection = tuple(json.loads(row[5])) if row[5] else ()
-    return ParticipantRow(row[0], row[1], row[2], row[3], bool(row[4]), selection, row[6])
+    return ParticipantRow(
+        row[0], row[1], row[2], row[3], bool(row[4]), selection, row[6], bool(row[7]), bool(row[8]), row[9]
+    )
 
 
 def _json_or_none(value: Any | None) -> str | None:
@@ -137,16 +146,18 @@ class RoundQueries(Queries):
         editing_one: bool,
         multi_selection: tuple[int, ...],
         prompt_outbox_id: int | None,
+        composing: bool = False,
     ) -> None:
         await self._run(
             "UPDATE participants SET status = ?, cursor = ?, editing_one = ?, multi_selection = ?, "
-            "prompt_outbox_id = ? WHERE round_id = ? AND member_id = ?",
+            "prompt_outbox_id = ?, composing = ? WHERE round_id = ? AND member_id = ?",
             (
                 status,
                 cursor,
                 int(editing_one),
                 json.dumps(list(multi_selection)) if multi_selection else None,
                 prompt_outbox_id,
+                int(composing),
                 round_id,
                 member_id,
             ),
@@ -160,9 +171,12 @@ class RoundQueries(Queries):
             "SELECT COUNT(*) FROM participants WHERE round_id = ? AND status = 'submitted'", (round_id,)
         )
         submitted = int(row[0]) if row else 0
+        # Only how many said "not this round" outlives the participants, never who.
         await self._run(
-            "UPDATE rounds SET state = 'closed', closed_at = ?, submitted_count = ?, reply_until = ? WHERE id = ?",
-            (now, submitted, reply_until, round_id),
+            "UPDATE rounds SET state = 'closed', closed_at = ?, submitted_count = ?, reply_until = ?, "
+            "declined_count = (SELECT COUNT(*) FROM participants WHERE round_id = ? AND declined = 1 "
+            "AND status != 'submitted') WHERE id = ?",
+            (now, submitted, reply_until, round_id, round_id),
         )
         await self._run("DELETE FROM answers WHERE round_id = ? AND private = 1", (round_id,))
         await self._run(
@@ -170,6 +184,8 @@ class RoundQueries(Queries):
         )
         await self._run("DELETE FROM drafts WHERE round_id = ?", (round_id,))
         await self._run("DELETE FROM participants WHERE round_id = ?", (round_id,))
+        # Whose messages waited for their own quiet hours says who set them: nothing to keep once the round closed.
+        await self._run("DELETE FROM held_messages WHERE round_id = ?", (round_id,))
         await self.destroy_expired_links(now)
         return submitted
 

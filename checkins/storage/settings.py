@@ -74,11 +74,12 @@ class SettingsQueries(Queries):
         return {row[0] for row in rows}
 
     async def reminder_recipients(self, round_id: str, now: float) -> list[MemberRow]:
-        """Members of a round who have not submitted, can be reached, and neither paused nor turned reminders off."""
+        """Members of a round who have not submitted or declined it, can be reached, and neither paused nor turned
+        reminders off."""
         rows = await self._all(
             f"SELECT {_MEMBER_COLUMNS_M} FROM participants AS p JOIN members AS m ON m.id = p.member_id "
             "LEFT JOIN member_settings AS st ON st.member_id = m.id "
-            f"WHERE p.round_id = ? AND p.status != 'submitted' AND m.reachable = 1 "
+            f"WHERE p.round_id = ? AND p.status != 'submitted' AND p.declined = 0 AND m.reachable = 1 "
             f"AND COALESCE(st.reminders, 1) = 1 AND NOT COALESCE({_PAUSED}, 0) ORDER BY m.id",
             (round_id, now),
         )
