@@ -13,6 +13,11 @@ from checkins.privacy.redaction import Redactor, normalise
 
 FI = {
     Kind.NAME: "[nimi]",
+    Kind.FOUND_NAME: "[nimi]",
+    Kind.BIRTH_DATE: "[syntymäaika]",
+    Kind.AGE: "[ikä]",
+    Kind.ADDRESS: "[osoite]",
+    Kind.PLATE: "[rekisterinumero]",
     Kind.MENTION: "[nimi]",
     Kind.EMAIL: "[sähköposti]",
     Kind.PHONE: "[puhelinnumero]",
@@ -21,6 +26,11 @@ FI = {
 }
 SV = {
     Kind.NAME: "[namn]",
+    Kind.FOUND_NAME: "[namn]",
+    Kind.BIRTH_DATE: "[födelsedatum]",
+    Kind.AGE: "[ålder]",
+    Kind.ADDRESS: "[adress]",
+    Kind.PLATE: "[registreringsnummer]",
     Kind.MENTION: "[namn]",
     Kind.EMAIL: "[e-post]",
     Kind.PHONE: "[telefonnummer]",
@@ -29,6 +39,11 @@ SV = {
 }
 EN = {
     Kind.NAME: "[name]",
+    Kind.FOUND_NAME: "[name]",
+    Kind.BIRTH_DATE: "[date of birth]",
+    Kind.AGE: "[age]",
+    Kind.ADDRESS: "[address]",
+    Kind.PLATE: "[registration plate]",
     Kind.MENTION: "[name]",
     Kind.EMAIL: "[email]",
     Kind.PHONE: "[phone number]",
@@ -102,8 +117,9 @@ def test_for_people_takes_each_part_the_full_name_and_listed_names() -> None:
 
 def test_short_names_match_only_as_written() -> None:
     redactor = Redactor.for_names(["Al", "A"])
+    # "Alex" goes too, as a name nobody configured; "Alin" (Finnish for "lowest") stays.
     assert redactor.redact("Al said a word to Alin and Alex, then Al's turn", EN) == (
-        "[name] said a word to Alin and Alex, then [name] turn"
+        "[name] said a word to Alin and [name], then [name] turn"
     )
 
 

@@ -21,22 +21,42 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from checkins.privacy import person_names
+from checkins.privacy.details import DetailKind, detail_spans
+from checkins.privacy.folding import skeleton, spaced_runs
 from checkins.privacy.name_matching import END, NameIndex, NameRule
 
 
 class RedactionKind(StrEnum):
-    NAME = "name"
+    NAME = "name"  # a member's or configured name
+    FOUND_NAME = "found_name"  # a person's name nobody configured, found by reading the text
     MENTION = "mention"
     EMAIL = "email"
     PHONE = "phone"
     IDENTITY_CODE = "identity_code"
     URL = "url"
+    BIRTH_DATE = DetailKind.BIRTH_DATE.value
+    AGE = DetailKind.AGE.value
+    ADDRESS = DetailKind.ADDRESS.value
+    PLATE = DetailKind.PLATE.value
 
 
 Finding = tuple[RedactionKind, int, int]
 
 # Equal-length overlapping findings are named by the more specific kind.
-_SPECIFICITY = ("identity_code", "email", "url", "phone", "mention", "name")
+_SPECIFICITY = (
+    "identity_code",
+    "email",
+    "url",
+    "phone",
+    "birth_date",
+    "address",
+    "plate",
+    "age",
+    "mention",
+    "name",
+    "found_name",
+)
 _PRIORITY = {RedactionKind(kind): rank for rank, kind in enumerate(_SPECIFICITY)}
 
 # Invisible characters that could split a name so that it no longer matches: zero-width space/joiners, word
@@ -125,6 +145,12 @@ def name_index(names: tuple[str, ...]) -> NameIndex:
     return NameIndex(_name_rules(names))
 
 
+@functools.lru_cache(maxsize=128)
+def _name_bases(names: tuple[str, ...]) -> frozenset[str]:
+    words = (word for name in names for word in skeleton(normalise(name)).replace("-", " ").split())
+    return frozenset(word.lower() for word in words if len(word) > 2 and word.isalpha())
+
+
 def _name_rules(names: Iterable[str]) -> Iterator[NameRule]:
     for raw in names:
         words = [w.strip(_NAME_PUNCTUATION).lstrip("@") for w in normalise(str(raw)).split()]
@@ -175,16 +201,37 @@ def _resolve(candidates: Iterable[Finding]) -> list[Finding]:
     return [(kind, start, end) for kind, start, end, _ in merged]
 
 
+_NAMES = frozenset({RedactionKind.NAME, RedactionKind.FOUND_NAME})
+
+
+def _join_names(findings: list[Finding], text: str) -> list[Finding]:
+    """Names separated only by spaces are one name: "Matti Virtanen" → one placeholder, configured if a part is."""
+    joined: list[Finding] = []
+    for kind, start, end in findings:
+        if joined and kind in _NAMES and joined[-1][0] in _NAMES:
+            last_kind, first, last = joined[-1]
+            between = text[last:start]
+            if between and between.isspace() and "\n" not in between:
+                both = RedactionKind.NAME if RedactionKind.NAME in (kind, last_kind) else kind
+                joined[-1] = (both, first, end)
+                continue
+        joined.append((kind, start, end))
+    return joined
+
+
 @dataclass(frozen=True)
 class Redactor:
     """Built once per group & digest from the names to scrub."""
 
     names: NameIndex = field(default_factory=lambda: NameIndex(()), repr=False)
+    # The configured names' words in lower case, to meet the base forms the analyser gives: "Lahden" → lahti.
+    bases: frozenset[str] = field(default=frozenset(), repr=False)
 
     @classmethod
     def for_names(cls, names: Iterable[str]) -> Redactor:
         """Names: first, last and full names, usernames with or without @, names listed in the config."""
-        return cls(name_index(tuple(dict.fromkeys(str(name) for name in names))))
+        unique = tuple(dict.fromkeys(str(name) for name in names))
+        return cls(name_index(unique), _name_bases(unique))
 
     @classmethod
     def for_people(cls, people: Iterable[tuple[str | None, ...]], extra_names: Iterable[str] = ()) -> Redactor:
@@ -198,35 +245,68 @@ class Redactor:
                 names.append(f"{person[0]} {person[1]}")
         return cls.for_names(names)
 
-    def _candidates(self, text: str) -> Iterator[Finding]:
-        for start, end in _scan(_IDENTITY_CODE, text, _identity_code_end):
+    def _candidates(self, text: str, kept: frozenset[str]) -> Iterator[Finding]:
+        plain = skeleton(text)
+        for start, end in _scan(_IDENTITY_CODE, plain, _identity_code_end):
             yield RedactionKind.IDENTITY_CODE, start, end
-        for match in _EMAIL.finditer(text):
+        for match in _EMAIL.finditer(plain):
             yield RedactionKind.EMAIL, match.start(), match.end()
-        for match in _URL.finditer(text):
+        for match in _URL.finditer(plain):
             end = match.end()
-            while end > match.start() + 1 and text[end - 1] in _URL_TRAILING:
+            while end > match.start() + 1 and plain[end - 1] in _URL_TRAILING:
                 end -= 1  # "(see www.example.fi)." keeps its bracket and full stop
             yield RedactionKind.URL, match.start(), end
-        for start, end in _scan(_PHONE, text, _phone_end):
+        for start, end in _scan(_PHONE, plain, _phone_end):
             yield RedactionKind.PHONE, start, end
-        for match in _MENTION.finditer(text):
+        for match in _MENTION.finditer(plain):
             yield RedactionKind.MENTION, match.start(), match.end()
-        for start, end in self.names.spans(text):
-            yield RedactionKind.NAME, start, end
+        for detail, start, end in detail_spans(plain):
+            yield RedactionKind(detail.value), start, end
+        yield from self._names(plain, kept)
 
-    def findings(self, text: str) -> list[Finding]:
-        """What `redact` would replace: (kind, start, end) in `normalise(text)`, in order, never overlapping."""
-        return _resolve(self._candidates(normalise(text)))
+    def _names(self, plain: str, kept: frozenset[str]) -> Iterator[Finding]:
+        words = person_names.words(plain)
+        by_start = {word.start: word for word in words}
+        finnish = person_names.is_finnish(words)
+        configured = set()
+        for start, end in self.names.spans(plain):
+            word = by_start.get(start)
+            if word is None or end > word.end or not person_names.is_ordinary_word(word, finnish):
+                configured.add(start)
+                yield RedactionKind.NAME, start, end
+        for word in words if self.bases else ():
+            if word.start in configured or not person_names.base_forms(word, finnish) & self.bases:
+                continue
+            if not person_names.is_ordinary_word(word, finnish):
+                yield RedactionKind.NAME, word.start, word.end
+        for start, end in person_names.unconfigured_names(plain, words, finnish):
+            if plain[start:end].casefold() not in kept:
+                yield RedactionKind.FOUND_NAME, start, end
+        for start, end, joined in spaced_runs(plain):
+            if next(self.names.spans(joined), None) is not None:
+                yield RedactionKind.NAME, start, end
+            elif any(person_names.unconfigured_names(joined, person_names.words(joined), finnish)):
+                yield RedactionKind.FOUND_NAME, start, end
 
-    def redact(self, text: str, placeholders: Mapping[RedactionKind, str]) -> str:
+    def findings(self, text: str, kept: Iterable[str] = ()) -> list[Finding]:
+        """What `redact` would replace: (kind, start, end) in `normalise(text)`, in order, never overlapping.
+
+        `kept` are found names (not configured ones) the author said are no one: they stay."""
+        text = normalise(text)
+        return _join_names(_resolve(self._candidates(text, _kept(kept))), text)
+
+    def redact(self, text: str, placeholders: Mapping[RedactionKind, str], kept: Iterable[str] = ()) -> str:
         """`text` normalised, with every finding replaced by the placeholder for its kind."""
         text = normalise(text)
         pieces: list[str] = []
         last = len(text)
-        for kind, start, end in reversed(_resolve(self._candidates(text))):
+        for kind, start, end in reversed(self.findings(text, kept)):
             # A placeholder missing from a catalog must neither crash the digest nor let the detail through.
             pieces += [text[end:last], placeholders.get(kind, "[…]")]
             last = start
         pieces.append(text[:last])
         return "".join(reversed(pieces))
+
+
+def _kept(words: Iterable[str]) -> frozenset[str]:
+    return frozenset(skeleton(normalise(word)).casefold() for word in words)

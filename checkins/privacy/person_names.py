@@ -1,0 +1,172 @@
+"""Telling a person's name from an ordinary word: names nobody configured, and the configured names that are words.
+
+Two decisions, made word by word over the text's skeleton with the analyser's readings (`morphology`) and the
+capitalisation the author used:
+
+- **Names nobody configured.** A word is a person's name when the analyser reads it only as a first name or surname
+  ("Virtasen", "maija"); when it is capitalised inside a sentence and is a first name or surname among other readings
+  ("Toivon" after "kävin"), or unknown to the analyser ("Johnsonille"); at the start of a sentence when it is a
+  surname or nothing but a name; after a title ("rouva Mäkelä", "Mr Brown"); and next to another name, so
+  "Matti Virtanen" goes as one. Places ("Lahdessa") stay, and so do the few capitalised words that are no one
+  (`_NO_ONE`: English days and months, "Wilma", "Kela").
+- **Configured names that are words.** The literal stems in `name_matching` also match "ainoa" (for Aino), "toivon"
+  (for Toivo) and "laine" (for Laine). Such a one-word match stays the ordinary word when it is written in lower case
+  and the analyser knows an ordinary reading, or starts a sentence with a reading that is a verb, pronoun or
+  particle of a different base ("Toivon, että…", "Anna minulle aikaa"). Swedish and English text is not Finnish, so
+  there a short list of words that are also names decides (`_WORDS_ELSEWHERE`: saga, björn, hope).
+
+Trade-off, said in PRIVACY.md: a name that is also an ordinary word is kept when written in lower case ("puhuin
+toivon kanssa"), or when it starts a sentence and can be read as a verb ("Annan kanssa…" reads as "I give").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from checkins.privacy.morphology import Readings, readings
+
+_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+# What a name carries after it: an English or Swedish possessive, or the colon before a Finnish ending (Jean:lle).
+_TAIL = re.compile(r"['’]s?(?![^\W\d])|:[^\W\d_]{1,10}(?![^\W\d])")
+_SENTENCE_END = frozenset(".!?…\n")
+_OPENERS = frozenset("\"'“”‘’«»([{-–—*•> \t\u00a0")
+
+
+def _set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_TITLES = _set("rouva rva herra hra neiti nti tohtori tri fru herr mr mrs ms miss dr doktor")
+_NO_ONE = _set(
+    "i i'm i've i'd i'll ok okay dr mr mrs ms miss sir god christmas easter wilma kela kanta omakanta teams zoom "
+    "whatsapp signal google excel word sote hus tyks tays kys oys ksshp monday tuesday wednesday thursday friday "
+    "saturday sunday january february march april may june july august september october november december "
+    "english finnish swedish russian arabic somali estonian ukrainian covid corona"
+)
+_WORDS_ELSEWHERE = _set(
+    "saga björn ros rose hope grace joy faith will mark bill frank sue dawn may june april august iris viola "
+    "amber ruby pearl rob pat bo stig vera gun liv ebba axel sten mats"
+)
+# A name at the start of a sentence is only read as a word when the word is a verb, pronoun or particle
+# ("Toivon", "Anna", "Satuin"): nouns and adjectives ("matta" for Matin) are too rare to outweigh a name.
+_NOUNS = frozenset({"nimisana", "laatusana", "nimisana_laatusana"})
+
+
+@dataclass(frozen=True)
+class Word:
+    start: int
+    end: int  # including a possessive or colon ending
+    text: str
+    initial: bool  # first word of a sentence, a line or the text
+    glued: bool  # stuck to something before it ("x]'Ba"): no word of its own
+
+    @property
+    def capitalised(self) -> bool:
+        return self.text[0].isupper() and not self.upper
+
+    @property
+    def upper(self) -> bool:
+        return len(self.text) > 1 and self.text.isupper()
+
+    @property
+    def lower(self) -> str:
+        return self.text.lower()
+
+
+def words(plain: str) -> list[Word]:
+    found = []
+    for match in _WORD.finditer(plain):
+        start, end = match.span()
+        if tail := _TAIL.match(plain, end):
+            end = tail.end()
+        before = start
+        while before > 0 and plain[before - 1] in _OPENERS and plain[before - 1] != "\n":
+            before -= 1
+        initial = before == 0 or plain[before - 1] in _SENTENCE_END
+        opener = start
+        while opener > 0 and plain[opener - 1] in _OPENERS and not plain[opener - 1].isspace():
+            opener -= 1
+        glued = opener > 0 and not plain[opener - 1].isspace() and plain[opener - 1] not in _SENTENCE_END
+        found.append(Word(start, end, match[0].rstrip("'’"), initial, glued))
+    return found
+
+
+def _readings(word: Word, finnish: bool) -> Readings:
+    text = word.lower
+    for suffix in ("'s", "’s", "'", "’"):
+        text = text.removesuffix(suffix)
+    found = readings(text)
+    if not found.known and not finnish and text.endswith("s") and len(text) > 3:
+        found = readings(text[:-1])  # Swedish genitive: Eriks
+    return found
+
+
+def is_finnish(all_words: Iterable[Word]) -> bool:
+    """Whether most lower-case words are Finnish to the analyser (Swedish and English ones are unknown to it)."""
+    lower = [w for w in all_words if w.text[0].islower() and len(w.text) > 1]
+    if len(lower) < 2:
+        return True
+    return sum(readings(w.lower).known for w in lower) * 2 >= len(lower)
+
+
+def _person(word: Word, found: Readings, finnish: bool) -> bool:
+    if word.glued or word.lower in _NO_ONE:
+        return False
+    if not word.capitalised:
+        return (finnish or word.upper) and found.person and not found.common
+    if word.initial:
+        return found.person and (found.surname or not found.common)
+    return found.person or not found.known
+
+
+def _joins(word: Word, found: Readings) -> bool:
+    """A capitalised word next to a name is part of it, unless it is an ordinary word or no one."""
+    return word.capitalised and not word.glued and word.lower not in _NO_ONE and (found.person or not found.common)
+
+
+def unconfigured_names(plain: str, all_words: list[Word], finnish: bool) -> Iterator[tuple[int, int]]:
+    """The spans of the people's names in `plain` that nobody configured (adjacent words joined)."""
+    found = [_readings(w, finnish) for w in all_words]
+    names = [_person(w, r, finnish) for w, r in zip(all_words, found, strict=True)]
+    for i, word in enumerate(all_words[1:], start=1):
+        before = all_words[i - 1]
+        if before.lower in _TITLES and word.capitalised and plain[before.end : word.start].strip(". ") == "":
+            names[i] = True
+    changed = True
+    while changed:  # a name spreads to the capitalised words right next to it: Matti Virtanen, Anna-Liisa Mäkelä
+        changed = False
+        for i in range(len(all_words)):
+            if names[i] or not _joins(all_words[i], found[i]):
+                continue
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(all_words) and names[j] and _adjacent(plain, all_words, min(i, j)):
+                    names[i] = changed = True
+                    break
+    for word, name in zip(all_words, names, strict=True):
+        if name:
+            yield word.start, word.end
+
+
+def _adjacent(plain: str, all_words: list[Word], i: int) -> bool:
+    between = plain[all_words[i].end : all_words[i + 1].start]
+    return between.isspace() and "\n" not in between
+
+
+def base_forms(word: Word, finnish: bool) -> frozenset[str]:
+    """Every lower-cased base form the analyser gives the word: "Lahden" → {"lahti"}, "Kertun" → {"kerttu"}."""
+    return frozenset(r.base.lower().replace("=", "") for r in _readings(word, finnish).readings)
+
+
+def is_ordinary_word(word: Word, finnish: bool) -> bool:
+    """Whether a one-word match of a configured name is here the ordinary word that looks like it."""
+    if word.capitalised and not word.initial:
+        return False
+    if not finnish:
+        return not word.capitalised and word.lower in _WORDS_ELSEWHERE
+    found = _readings(word, finnish)
+    if not word.capitalised:
+        return bool(found.common)
+    names = found.person_bases()
+    return any(r.word_class not in _NOUNS and r.base.lower() not in names for r in found.common)
