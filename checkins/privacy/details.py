@@ -30,16 +30,17 @@ _DATE = (
     rf"(?:[0-3]?[0-9][./-][01]?[0-9][./-](?:1[89]|20)?[0-9]{{2}}"  # 12.3.1950, 12/3/50
     rf"|[0-3]?[0-9]\.?\s(?:{_MONTHS})\s(?:1[89]|20)[0-9]{{2}}"  # 12. maaliskuuta 1950, 12 mars 1950
     rf"|(?:{_MONTHS})\s[0-3]?[0-9],?\s(?:1[89]|20)[0-9]{{2}}"  # March 12, 1950
-    rf"|(?:vuonna\s|år\s|in\s)?(?:1[89]|20)[0-9]{{2}})"  # 1950, vuonna 1950
+    rf"|(?:1[89]|20)[0-9]{{2}})"  # 1950
 )
 _BIRTH = re.compile(
     rf"(?<![^\W\d])(?:s\.|synt\.|syntynyt|syntyi|syntyneen|syntynyttä|f\.|född|född\s+den|born|b\.|DOB:?|d\.o\.b\.:?)"
-    rf"\s*(?P<date>{_DATE})(?![0-9])",
+    rf"\s*(?:vuonna\s|år\s|in\s|on\s)?(?P<date>{_DATE})(?![0-9])",
     re.IGNORECASE,
 )
+# Not after "yli", "alle", "over", "under": "yli 75-vuotiaat" is a group of people, not someone.
 _AGE = re.compile(
-    r"(?<![\w.,])[0-9]{1,3}(?:\s?[-–]\s?|\s)"
-    r"(?:vuotia[a-zäö]*|v\.(?=\s)|kuukautis[a-zäö]*|åri[a-zåäö]*|årig[a-z]*|år\s+gammal[a-z]*"
+    r"(?<![\w.,])(?<!yli\s)(?<!alle\s)(?<!over\s)(?<!under\s)(?<!över\s)[0-9]{1,3}(?:\s?[-–]\s?|\s)"
+    r"(?:vuotia[a-zäö]*|kuukautis[a-zäö]*|åri[a-zåäö]*|årig[a-z]*|år\s+gammal[a-z]*"
     r"|years?[- ]old|yo\b|month[- ]old)(?![\w])"
     r"|(?<![^\W\d])(?:aged|age|ikä|iältään|ålder)\s+[0-9]{1,3}(?![\w])",
     re.IGNORECASE,

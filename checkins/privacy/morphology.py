@@ -33,6 +33,8 @@ _lock = threading.Lock()
 class Reading:
     base: str  # the base form as Voikko writes it: "Kerttu", "toivoa"
     word_class: str  # Voikko's class: "etunimi", "nimisana", "teonsana", …
+    case: str | None = None  # Voikko's case of a noun or name: "nimento", "omanto", "sisaolento", …
+    mood: str | None = None  # of a verb: "indicative", "imperative", …
 
     @property
     def is_person(self) -> bool:
@@ -104,5 +106,5 @@ def readings(word: str) -> Readings:
     analyse = _analyser()
     if analyse is None or not word or len(word) > MAX_WORD:
         return Readings(())
-    found = dict.fromkeys(Reading(str(a.BASEFORM), str(a.CLASS)) for a in analyse(word.lower()))
+    found = dict.fromkeys(Reading(str(a.BASEFORM), str(a.CLASS), a.SIJAMUOTO, a.MOOD) for a in analyse(word.lower()))
     return Readings(tuple(found))

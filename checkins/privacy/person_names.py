@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from checkins.privacy.morphology import Readings, readings
+from checkins.privacy.morphology import FIRST_NAME, PLACE, Reading, Readings, readings
 
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 # What a name carries after it: an English or Swedish possessive, or the colon before a Finnish ending (Jean:lle).
@@ -38,19 +38,24 @@ def _set(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
-_TITLES = _set("rouva rva herra hra neiti nti tohtori tri fru herr mr mrs ms miss dr doktor")
+_TITLES = _set("rouva rva herra hra neiti nti tohtori tri fru herr mr mrs ms miss dr doktor familjen family perhe")
+_FAMILY = ("perhe", "suku", "family", "familj")
+_SUBJECT_CASES = frozenset({"nimento", "omanto"})
+_ADVERB_CASES = frozenset({"tulento", "keinonto", "olento"})  # translative, instructive, essive
+_INSIDE_CASES = frozenset({"sisaolento", "sisaeronto", "sisatulento"})
 _NO_ONE = _set(
     "i i'm i've i'd i'll ok okay dr mr mrs ms miss sir god christmas easter wilma kela kanta omakanta teams zoom "
     "whatsapp signal google excel word sote hus tyks tays kys oys ksshp monday tuesday wednesday thursday friday "
     "saturday sunday january february march april may june july august september october november december "
-    "english finnish swedish russian arabic somali estonian ukrainian covid corona"
+    "english finnish swedish russian arabic somali estonian ukrainian covid corona finland sweden england "
+    "helsingfors åbo vasa tammerfors esbo vanda borgå uleåborg jakobstad karleby ekenäs lovisa kristinestad "
+    "närpes mariehamn raseborg pargas kimitoön sverige stockholm åland facebook instagram tiktok snapchat"
 )
 _WORDS_ELSEWHERE = _set(
     "saga björn ros rose hope grace joy faith will mark bill frank sue dawn may june april august iris viola "
     "amber ruby pearl rob pat bo stig vera gun liv ebba axel sten mats"
 )
-# A name at the start of a sentence is only read as a word when the word is a verb, pronoun or particle
-# ("Toivon", "Anna", "Satuin"): nouns and adjectives ("matta" for Matin) are too rare to outweigh a name.
+# Nouns and adjectives in an inflected form ("matta" for Matin) are too rare to outweigh a name; see `_word_reading`.
 _NOUNS = frozenset({"nimisana", "laatusana", "nimisana_laatusana"})
 
 
@@ -104,44 +109,80 @@ def _readings(word: Word, finnish: bool) -> Readings:
 
 
 def is_finnish(all_words: Iterable[Word]) -> bool:
-    """Whether most lower-case words are Finnish to the analyser (Swedish and English ones are unknown to it)."""
+    """Whether most lower-case words are ordinary Finnish words to the analyser (Swedish and English ones are
+    unknown to it, or known only as names: "mark", "saga")."""
     lower = [w for w in all_words if w.text[0].islower() and len(w.text) > 1]
     if len(lower) < 2:
         return True
-    return sum(readings(w.lower).known for w in lower) * 2 >= len(lower)
+    return sum(bool(readings(w.lower).common) for w in lower) * 2 >= len(lower)
+
+
+def _no_one(word: Word, found: Readings) -> bool:
+    return word.glued or word.lower in _NO_ONE or bool(found.person_bases() & _NO_ONE)
 
 
 def _person(word: Word, found: Readings, finnish: bool) -> bool:
-    if word.glued or word.lower in _NO_ONE:
+    if _no_one(word, found):
         return False
     if not word.capitalised:
         return (finnish or word.upper) and found.person and not found.common
     if word.initial:
-        return found.person and (found.surname or not found.common)
+        # "Maija", "Virtasen", "Koskinen" start a sentence as names; "Ilona" and "Tuulin" too, since their other
+        # readings ("as a joy", "with winds") are cases nobody starts a sentence with.
+        typical = {r.case for r in found.readings if r.is_person} & _SUBJECT_CASES
+        rare = all(r.case is not None and r.case not in _SUBJECT_CASES for r in found.common)
+        return found.person and (found.surname or not found.common or (bool(typical) and rare))
+    if not finnish:  # Finnish readings of a Swedish or English word mean nothing: "Ali" is a name there
+        return not found.only_place
     return found.person or not found.known
 
 
-def _joins(word: Word, found: Readings) -> bool:
-    """A capitalised word next to a name is part of it, unless it is an ordinary word or no one."""
-    return word.capitalised and not word.glued and word.lower not in _NO_ONE and (found.person or not found.common)
+def _joins(word: Word, found: Readings, rightward: bool) -> bool:
+    """A capitalised word next to a name is part of it, unless it is an ordinary word or no one. At the start of a
+    sentence only a first name joins, and only the name after it: "Matti Virtanen", but not "Asukas Elsa"."""
+    if not word.capitalised or _no_one(word, found) or word.lower in _TITLES:
+        return False
+    if word.initial:
+        return rightward and any(r.word_class == FIRST_NAME for r in found.readings)
+    return found.person or not found.common or found.only_place
+
+
+def _introduces(word: Word) -> bool:
+    return word.lower in _TITLES
+
+
+def _family(word: Word) -> bool:
+    return word.lower.startswith(_FAMILY)
 
 
 def unconfigured_names(plain: str, all_words: list[Word], finnish: bool) -> Iterator[tuple[int, int]]:
     """The spans of the people's names in `plain` that nobody configured (adjacent words joined)."""
     found = [_readings(w, finnish) for w in all_words]
     names = [_person(w, r, finnish) for w, r in zip(all_words, found, strict=True)]
-    for i, word in enumerate(all_words[1:], start=1):
-        before = all_words[i - 1]
-        if before.lower in _TITLES and word.capitalised and plain[before.end : word.start].strip(". ") == "":
-            names[i] = True
+    for i in range(len(all_words) - 1):
+        word, after = all_words[i], all_words[i + 1]
+        if plain[word.end : after.start].strip(". ") or "\n" in plain[word.end : after.start]:
+            continue
+        if word.initial and names[i] and found[i].common and after.capitalised:
+            names[i] = False  # "Asukas Elsa Nieminen": a word that says who comes next, not a surname
+        # "rouva Mäkelä", "Mr Brown", "familjen Holm"; "Mäkelän perhe", "the Brown family"
+        if _introduces(word) and after.capitalised and not _no_one(after, found[i + 1]):
+            names[i + 1] = True
+        if _family(after) and word.capitalised and (finnish or not word.initial) and not _no_one(word, found[i]):
+            names[i] = names[i] or word.lower not in _TITLES
     changed = True
-    while changed:  # a name spreads to the capitalised words right next to it: Matti Virtanen, Anna-Liisa Mäkelä
+    while changed:  # a name spreads to the capitalised words right next to it: Matti Virtanen, Liisa Mäkelä
         changed = False
         for i in range(len(all_words)):
-            if names[i] or not _joins(all_words[i], found[i]):
+            if names[i]:
                 continue
             for j in (i - 1, i + 1):
-                if 0 <= j < len(all_words) and names[j] and _adjacent(plain, all_words, min(i, j)):
+                if (
+                    0 <= j < len(all_words)
+                    and names[j]
+                    and _adjacent(plain, all_words, min(i, j))
+                    and _joins(all_words[i], found[i], rightward=j > i)
+                ):
                     names[i] = changed = True
                     break
     for word, name in zip(all_words, names, strict=True):
@@ -161,12 +202,24 @@ def base_forms(word: Word, finnish: bool) -> frozenset[str]:
 
 def is_ordinary_word(word: Word, finnish: bool) -> bool:
     """Whether a one-word match of a configured name is here the ordinary word that looks like it."""
-    if word.capitalised and not word.initial:
-        return False
     if not finnish:
         return not word.capitalised and word.lower in _WORDS_ELSEWHERE
     found = _readings(word, finnish)
+    if not found.person and any(r.word_class == PLACE and r.case in _INSIDE_CASES for r in found.readings):
+        return True  # "Lahdessa", "Lahteen": the town
+    if word.capitalised and not word.initial:
+        return False
     if not word.capitalised:
         return bool(found.common)
+    if not found.person and found.known and all(r.case in _ADVERB_CASES for r in found.readings):
+        return True  # "Onneksi": known, no person, and in a case that makes it an adverb
     names = found.person_bases()
-    return any(r.word_class not in _NOUNS and r.base.lower() not in names for r in found.common)
+    return any(_word_reading(r, word) and r.base.lower() not in names for r in found.common)
+
+
+def _word_reading(reading: Reading, word: Word) -> bool:
+    """A reading that outweighs a name at the start of a sentence: a verb that is not an order ("Toivon, että"),
+    a pronoun or particle, or a noun or adjective in its own base form ("Ainoa keino")."""
+    if reading.word_class == "teonsana":
+        return reading.mood != "imperative"
+    return reading.word_class not in _NOUNS or reading.base.lower() == word.lower
