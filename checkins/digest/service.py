@@ -112,7 +112,8 @@ class DigestService:
             history=tuple(_record(r, stats.get(r.id, {})) for r in closed),
             texts=await self.store.round_texts(round_row.id, text_ids),
         )
-        return build_summary(source, catalog, await group_redactor(self.store, group))
+        # The texts were scrubbed thoroughly at close (`scrub_texts`); the digest only casts the second net.
+        return build_summary(source, catalog, (await group_redactor(self.store, group)).second_net())
 
     async def queue_digest(self, group: GroupConfig, round_number: int | None, dedupe: str) -> DigestResult:
         """Queue a closed round's digest (the latest when `round_number` is None) for the group's supervisor."""

@@ -51,6 +51,19 @@ _NO_ONE = _set(
     "helsingfors åbo vasa tammerfors esbo vanda borgå uleåborg jakobstad karleby ekenäs lovisa kristinestad "
     "närpes mariehamn raseborg pargas kimitoön sverige stockholm åland facebook instagram tiktok snapchat"
 )
+# English and Swedish words that start a sentence whose full stop the author left out ("it was hard Today we…"):
+# capitalised inside a sentence, unknown to the Finnish analyser, and still no one.
+_FUNCTION_WORDS = _set(
+    "a an the and but or so too also then there this that these those it its he she we they you me him her us them "
+    "my your his our their what when where why how who which if as at in on of to for from with by about after "
+    "before again all any some no not now just very more most much many one two today tomorrow yesterday tonight "
+    "is are was were be been am do did does have has had can could will would should may might must yes thanks "
+    "thank please maybe still even only other others everyone everything nothing someone something lots "
+    "och men eller så också sedan där den det de dem han hon vi ni jag du mig dig oss er min din sin vår er "
+    "vad när var varför hur vem vilken om som på i av till för från med efter innan igen alla några inga inte nu "
+    "bara mycket många en ett två i dag idag imorgon igår ikväll är var vara blev har hade kan kunde ska skulle "
+    "måste ja nej tack kanske fortfarande även andra alla allt ingenting någon något"
+)
 _WORDS_ELSEWHERE = _set(
     "saga björn ros rose hope grace joy faith will mark bill frank sue dawn may june april august iris viola "
     "amber ruby pearl rob pat bo stig vera gun liv ebba axel sten mats"
@@ -118,7 +131,7 @@ def is_finnish(all_words: Iterable[Word]) -> bool:
 
 
 def _no_one(word: Word, found: Readings) -> bool:
-    return word.glued or word.lower in _NO_ONE or bool(found.person_bases() & _NO_ONE)
+    return word.glued or word.lower in _NO_ONE or word.lower in _FUNCTION_WORDS or bool(found.person_bases() & _NO_ONE)
 
 
 def _person(word: Word, found: Readings, finnish: bool) -> bool:

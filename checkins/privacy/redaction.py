@@ -18,7 +18,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from checkins.privacy import person_names
@@ -226,6 +226,7 @@ class Redactor:
     names: NameIndex = field(default_factory=lambda: NameIndex(()), repr=False)
     # The configured names' words in lower case, to meet the base forms the analyser gives: "Lahden" → lahti.
     bases: frozenset[str] = field(default=frozenset(), repr=False)
+    thorough: bool = True  # also names nobody configured and base forms; see `second_net`
 
     @classmethod
     def for_names(cls, names: Iterable[str]) -> Redactor:
@@ -267,26 +268,42 @@ class Redactor:
     def _names(self, plain: str, kept: frozenset[str]) -> Iterator[Finding]:
         words = person_names.words(plain)
         by_start = {word.start: word for word in words}
-        finnish = person_names.is_finnish(words)
+        language: list[bool] = []  # whether the text is Finnish, worked out at most once and only when needed
+
+        def finnish() -> bool:
+            if not language:
+                language.append(person_names.is_finnish(words))
+            return language[0]
+
         configured = set()
         for start, end in self.names.spans(plain):
             word = by_start.get(start)
-            if word is None or end > word.end or not person_names.is_ordinary_word(word, finnish):
+            if word is None or end > word.end or not person_names.is_ordinary_word(word, finnish()):
                 configured.add(start)
                 yield RedactionKind.NAME, start, end
-        for word in words if self.bases else ():
-            if word.start in configured or not person_names.base_forms(word, finnish) & self.bases:
-                continue
-            if not person_names.is_ordinary_word(word, finnish):
-                yield RedactionKind.NAME, word.start, word.end
-        for start, end in person_names.unconfigured_names(plain, words, finnish):
-            if plain[start:end].casefold() not in kept:
-                yield RedactionKind.FOUND_NAME, start, end
         for start, end, joined in spaced_runs(plain):
             if next(self.names.spans(joined), None) is not None:
                 yield RedactionKind.NAME, start, end
-            elif any(person_names.unconfigured_names(joined, person_names.words(joined), finnish)):
+            elif self.thorough and any(person_names.unconfigured_names(joined, person_names.words(joined), True)):
                 yield RedactionKind.FOUND_NAME, start, end
+        if not self.thorough:
+            return
+        for word in words if self.bases else ():
+            if word.start in configured or not person_names.base_forms(word, finnish()) & self.bases:
+                continue
+            if not person_names.is_ordinary_word(word, finnish()):
+                yield RedactionKind.NAME, word.start, word.end
+        for start, end in person_names.unconfigured_names(plain, words, finnish()):
+            if plain[start:end].casefold() not in kept:
+                yield RedactionKind.FOUND_NAME, start, end
+
+    def second_net(self) -> Redactor:
+        """For text already scrubbed at close: configured names and patterns only, without reading every word.
+
+        The thorough pass (every word through the analyser, names nobody configured) runs once, when the member
+        previews and when the round closes, with what the member decided at review; the digest, built again and
+        again from those stored texts, must neither undo the member's decisions nor pay for the analysis again."""
+        return replace(self, thorough=False)
 
     def findings(self, text: str, kept: Iterable[str] = ()) -> list[Finding]:
         """What `redact` would replace: (kind, start, end) in `normalise(text)`, in order, never overlapping.
