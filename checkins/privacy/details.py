@@ -70,8 +70,13 @@ _PLATE = re.compile(
 _BARE_PLATE = re.compile(r"[A-ZÅÄÖ]{2,3}-[0-9]{1,3}")
 
 
+_DIGIT = re.compile(r"[0-9]")
+
+
 def detail_spans(plain: str) -> Iterator[tuple[DetailKind, int, int]]:
     """Every birth date, age, street address and plate in a skeleton text."""
+    if not _DIGIT.search(plain):
+        return  # each of them has a number in it, and most texts have none: skip four scans
     for match in _BIRTH.finditer(plain):
         yield DetailKind.BIRTH_DATE, match.start("date"), match.end("date")
     for match in _AGE.finditer(plain):

@@ -22,7 +22,7 @@ toivon kanssa"), or when it starts a sentence and can be read as a verb ("Annan 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from checkins.privacy.morphology import FIRST_NAME, PLACE, Reading, Readings, readings
@@ -93,22 +93,29 @@ class Word:
         return self.text.lower()
 
 
+def _word(plain: str, match: re.Match[str]) -> Word:
+    start, end = match.span()
+    if tail := _TAIL.match(plain, end):
+        end = tail.end()
+    before = start
+    while before > 0 and plain[before - 1] in _OPENERS and plain[before - 1] != "\n":
+        before -= 1
+    initial = before == 0 or plain[before - 1] in _SENTENCE_END
+    opener = start
+    while opener > 0 and plain[opener - 1] in _OPENERS and not plain[opener - 1].isspace():
+        opener -= 1
+    glued = opener > 0 and not plain[opener - 1].isspace() and plain[opener - 1] not in _SENTENCE_END
+    return Word(start, end, match[0].rstrip("'’"), initial, glued)
+
+
 def words(plain: str) -> list[Word]:
-    found = []
-    for match in _WORD.finditer(plain):
-        start, end = match.span()
-        if tail := _TAIL.match(plain, end):
-            end = tail.end()
-        before = start
-        while before > 0 and plain[before - 1] in _OPENERS and plain[before - 1] != "\n":
-            before -= 1
-        initial = before == 0 or plain[before - 1] in _SENTENCE_END
-        opener = start
-        while opener > 0 and plain[opener - 1] in _OPENERS and not plain[opener - 1].isspace():
-            opener -= 1
-        glued = opener > 0 and not plain[opener - 1].isspace() and plain[opener - 1] not in _SENTENCE_END
-        found.append(Word(start, end, match[0].rstrip("'’"), initial, glued))
-    return found
+    return [_word(plain, match) for match in _WORD.finditer(plain)]
+
+
+def word_at(plain: str, start: int) -> Word | None:
+    """The word that starts at `start`, if one does."""
+    match = _WORD.match(plain, start)
+    return _word(plain, match) if match and (start == 0 or not plain[start - 1].isalpha()) else None
 
 
 def _readings(word: Word, finnish: bool) -> Readings:
@@ -213,15 +220,17 @@ def base_forms(word: Word, finnish: bool) -> frozenset[str]:
     return frozenset(r.base.lower().replace("=", "") for r in _readings(word, finnish).readings)
 
 
-def is_ordinary_word(word: Word, finnish: bool) -> bool:
-    """Whether a one-word match of a configured name is here the ordinary word that looks like it."""
-    if not finnish:
-        return not word.capitalised and word.lower in _WORDS_ELSEWHERE
-    found = _readings(word, finnish)
-    if not found.person and any(r.word_class == PLACE and r.case in _INSIDE_CASES for r in found.readings):
-        return True  # "Lahdessa", "Lahteen": the town
+def is_ordinary_word(word: Word, finnish: Callable[[], bool]) -> bool:
+    """Whether a one-word match of a configured name is here the ordinary word that looks like it. `finnish` says
+    whether the text is Finnish; it is asked only when the answer depends on it (it reads every word)."""
+    found = _readings(word, True)
+    town = not found.person and any(r.word_class == PLACE and r.case in _INSIDE_CASES for r in found.readings)
     if word.capitalised and not word.initial:
-        return False
+        return town and finnish()  # "Lahdessa", "Lahteen": the town
+    if not finnish():
+        return not word.capitalised and word.lower in _WORDS_ELSEWHERE
+    if town:
+        return True
     if not word.capitalised:
         return bool(found.common)
     if not found.person and found.known and all(r.case in _ADVERB_CASES for r in found.readings):

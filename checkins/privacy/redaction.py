@@ -1,15 +1,15 @@
 """Scrubbing of identifying details from free text before it reaches the supervisor's digest.
 
-This module owns the pattern side of anonymisation: the names it is given (with the common Finnish inflected
-forms, Swedish genitive -s and English 's), Telegram @mentions, e-mail addresses, phone numbers, Finnish personal
-identity codes and URLs are replaced by placeholders the caller supplies in the digest's language. It is a
-best-effort safety net, not a guarantee. It only knows the names it is given; its Finnish morphology is a
-heuristic (regular consonant gradation only, so Lahti → Lahden is missed); names that are also ordinary words
-("Anna", "Aino" → "ainoa", "Onni", "Toivo") are scrubbed wherever they appear; phone numbers are recognised only
-in international form, with a leading 0, or as a bare run of 9+ digits; look-alike letters from other scripts,
-accents added to a name ("Máija") and full-width digits are not folded; bare domains need a known top-level
-domain; and a description that identifies someone without naming them ("our only night nurse") passes through.
-Text is normalised first (see `normalise`); spans refer to, and the redacted text is built from, that form.
+This module owns the whole pass and what each finding is called: the names it is given (member and configured names,
+through the literal stems of `name_matching` and the analyser's base forms, so Lahti → Lahden and Kerttu → Kertun),
+names nobody configured (`person_names`), Telegram @mentions, e-mail addresses, phone numbers, Finnish personal
+identity codes, URLs, and birth dates, ages, street addresses and plates (`details`), each replaced by a placeholder
+the caller supplies in the digest's language. Matching runs on the text's skeleton (`folding`: full-width, look-alike
+and accented letters made plain, spaced-out words joined). It is a best-effort safety net, not a guarantee: a name
+that is also an ordinary word is kept in lower case and, when it can be read as a verb, at the start of a sentence;
+places stay; phone numbers are recognised only in international form, with a leading 0, or as a bare run of 9+
+digits; bare domains need a known top-level domain; and a description that identifies someone without naming them
+("our only night nurse") passes through. Spans refer to, and the redacted text is built from, `normalise(text)`.
 """
 
 from __future__ import annotations
@@ -266,19 +266,24 @@ class Redactor:
         yield from self._names(plain, kept)
 
     def _names(self, plain: str, kept: frozenset[str]) -> Iterator[Finding]:
-        words = person_names.words(plain)
-        by_start = {word.start: word for word in words}
-        language: list[bool] = []  # whether the text is Finnish, worked out at most once and only when needed
+        # Reading every word is the costly part: the second net does it only if a one-word match needs the language.
+        words: list[person_names.Word] = []
+        language: list[bool] = []
+
+        def all_words() -> list[person_names.Word]:
+            if not words:
+                words.extend(person_names.words(plain))
+            return words
 
         def finnish() -> bool:
             if not language:
-                language.append(person_names.is_finnish(words))
+                language.append(person_names.is_finnish(all_words()))
             return language[0]
 
         configured = set()
         for start, end in self.names.spans(plain):
-            word = by_start.get(start)
-            if word is None or end > word.end or not person_names.is_ordinary_word(word, finnish()):
+            word = person_names.word_at(plain, start)
+            if word is None or end > word.end or not person_names.is_ordinary_word(word, finnish):
                 configured.add(start)
                 yield RedactionKind.NAME, start, end
         for start, end, joined in spaced_runs(plain):
@@ -288,12 +293,12 @@ class Redactor:
                 yield RedactionKind.FOUND_NAME, start, end
         if not self.thorough:
             return
-        for word in words if self.bases else ():
+        for word in all_words() if self.bases else ():
             if word.start in configured or not person_names.base_forms(word, finnish()) & self.bases:
                 continue
-            if not person_names.is_ordinary_word(word, finnish()):
+            if not person_names.is_ordinary_word(word, finnish):
                 yield RedactionKind.NAME, word.start, word.end
-        for start, end in person_names.unconfigured_names(plain, words, finnish()):
+        for start, end in person_names.unconfigured_names(plain, all_words(), finnish()):
             if plain[start:end].casefold() not in kept:
                 yield RedactionKind.FOUND_NAME, start, end
 
