@@ -93,7 +93,9 @@ class DigestService:
         redactor = await group_redactor(self.store, group)
         marks = placeholders(self.translator.for_language(self.config.supervisors[group.supervisor_id].language))
         text_ids = [q.id for q in flow.questions if q.type is QuestionType.TEXT]
-        await self.store.rewrite_texts(round_row.id, text_ids, lambda text: redactor.redact(text, marks))
+        await self.store.rewrite_texts(
+            round_row.id, text_ids, lambda text, kept: redactor.redact(text, marks, kept=kept)
+        )
 
     async def _summary(self, group: GroupConfig, round_row: RoundRow, catalog: Catalog) -> Summary | None:
         flow = self.config.flows.get(round_row.flow_id)

@@ -331,4 +331,5 @@ class Redactor:
 
 
 def _kept(words: Iterable[str]) -> frozenset[str]:
-    return frozenset(skeleton(normalise(word)).casefold() for word in words)
+    """Each word of the phrases the author kept ("Matti Virtanen" keeps both), as found names are matched."""
+    return frozenset(part.casefold() for word in words for part in skeleton(normalise(word)).split())

@@ -121,6 +121,23 @@ class TogglePrivate:
 
 
 @dataclass(frozen=True)
+class ShowFound:
+    """On the review screen: list what redaction removed, with a button to put back each name it guessed."""
+
+
+@dataclass(frozen=True)
+class PutBack:
+    """Put back the `index`-th word of that list (see `checkins.rounds.review`)."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class ShowReview:
+    """From the list of what was removed, back to the review screen."""
+
+
+@dataclass(frozen=True)
 class Reopen:
     """After submitting: bring the answers back to the review screen to change them."""
 
@@ -138,9 +155,12 @@ Action = (
     | Reopen
     | ShowPrivacyList
     | TogglePrivate
+    | ShowFound
+    | PutBack
+    | ShowReview
 )
 
-_CODES: dict[str, type] = {"v": Choose, "t": Toggle, "i": EditQuestion, "p": TogglePrivate}
+_CODES: dict[str, type] = {"v": Choose, "t": Toggle, "i": EditQuestion, "p": TogglePrivate, "f": PutBack}
 _PLAIN: dict[str, Action] = {
     "d": Done(),
     "k": Skip(),
@@ -149,6 +169,8 @@ _PLAIN: dict[str, Action] = {
     "E": ShowEditList(),
     "R": Reopen(),
     "P": ShowPrivacyList(),
+    "F": ShowFound(),
+    "V": ShowReview(),
 }
 
 
@@ -161,6 +183,8 @@ def encode_action(action: Action) -> str:
         return f"i{action.index}"
     if isinstance(action, TogglePrivate):
         return f"p{action.index}"
+    if isinstance(action, PutBack):
+        return f"f{action.index}"
     for code, plain in _PLAIN.items():
         if plain == action:
             return code
@@ -306,8 +330,9 @@ def apply(flow: Flow, progress: Progress, action: Action) -> Progress | Rejectio
                 return Rejection.REQUIRED
             private = frozenset(progress.private & answers.keys())
             return Progress(Status.SUBMITTED, len(flow.questions), answers, progress.round_number, private=private)
-        if isinstance(action, ShowEditList | ShowPrivacyList):
-            # Both lists are variants of the review screen, drawn by the caller.
+        if isinstance(action, ShowEditList | ShowPrivacyList | ShowFound | ShowReview | PutBack):
+            # The lists are variants of the review screen, drawn by the caller; putting a word back changes what
+            # the caller stores beside the answers, not the answers.
             return progress
         if isinstance(action, Back):
             return enter_question(flow, progress.at(Status.ANSWERING, visible[-1]))

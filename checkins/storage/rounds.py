@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -227,20 +228,51 @@ class RoundQueries(Queries):
         answers = {row[0]: None if row[1] is None else json.loads(row[1]) for row in rows}
         return answers, frozenset(row[0] for row in rows if row[2])
 
+    async def set_draft_kept(self, round_id: str, member_id: int, question_id: str, kept: Iterable[str]) -> None:
+        """The words of one draft answer that the member put back after redaction took them for names."""
+        words = sorted(set(kept))
+        await self._run(
+            "UPDATE drafts SET kept = ? WHERE round_id = ? AND member_id = ? AND question_id = ?",
+            (json.dumps(words) if words else None, round_id, member_id, question_id),
+        )
+
+    async def drafts_kept(self, round_id: str, member_id: int) -> dict[str, tuple[str, ...]]:
+        """Per question, the words the member put back (see `set_draft_kept`)."""
+        rows = await self._all(
+            "SELECT question_id, kept FROM drafts WHERE round_id = ? AND member_id = ? AND kept IS NOT NULL",
+            (round_id, member_id),
+        )
+        return {question_id: tuple(json.loads(kept)) for question_id, kept in rows}
+
     async def delete_drafts(self, round_id: str, member_id: int) -> None:
         await self._run("DELETE FROM drafts WHERE round_id = ? AND member_id = ?", (round_id, member_id))
 
     async def replace_answers(
-        self, round_id: str, tagged_values: dict[str, tuple[bytes, Any | None]], private: frozenset[str]
+        self,
+        round_id: str,
+        tagged_values: dict[str, tuple[bytes, Any | None]],
+        private: frozenset[str],
+        kept: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
-        """Write a member's submission: per question, an author tag and the value (None removes the answer)."""
+        """Write a member's submission: per question, an author tag and the value (None removes the answer), and
+        the words the member put back after redaction (`kept`)."""
+        kept = kept or {}
         for question_id, (tag, value) in tagged_values.items():
             await self._run("DELETE FROM answers WHERE author_tag = ?", (tag,))
             if value is not None:
+                words = json.dumps(list(kept[question_id])) if kept.get(question_id) else None
                 await self._run(
-                    "INSERT INTO answers (id, round_id, question_id, author_tag, value, private) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (secrets.token_hex(12), round_id, question_id, tag, json.dumps(value), int(question_id in private)),
+                    "INSERT INTO answers (id, round_id, question_id, author_tag, value, private, kept) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        secrets.token_hex(12),
+                        round_id,
+                        question_id,
+                        tag,
+                        json.dumps(value),
+                        int(question_id in private),
+                        words,
+                    ),
                 )
 
     async def answers_by_tags(self, tags: dict[str, bytes]) -> tuple[dict[str, Any], frozenset[str]]:
