@@ -12,18 +12,21 @@ scrubbed at close.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 
+from checkins.config.app import AppConfig
 from checkins.config.flows import Flow, QuestionType
-from checkins.i18n import Catalog
+from checkins.i18n import Catalog, Translator
 from checkins.messages import Button, Screen, shorten
+from checkins.outbox import Outbox
 from checkins.privacy.folding import skeleton
 from checkins.privacy.name_matching import NameIndex, NameRule
 from checkins.privacy.redaction import RedactionKind, Redactor, normalise
-from checkins.rounds.answering import Progress, PutBack, ShowReview
-from checkins.rounds.screens import callback_data
-from checkins.storage import Store
+from checkins.privacy.scrubbing import group_redactor, placeholders
+from checkins.rounds.answering import Progress, PutBack, ShowFound, ShowReview
+from checkins.rounds.screens import ReviewMode, callback_data, review_screen
+from checkins.storage import MemberRow, RoundRow, Store
 
 _NAMES = frozenset({RedactionKind.NAME, RedactionKind.FOUND_NAME, RedactionKind.MENTION})
 SHOWN_LINES = 5  # a phone screen: the rest is counted, not listed
@@ -164,3 +167,70 @@ async def remove_typed(
                 await store.set_draft(round_id, member_id, question.id, new)
                 changed = True
     return changed
+
+
+class Reviewer:
+    """The review screen with what redaction took, and the member's actions on it, for `RoundService`."""
+
+    def __init__(self, config: AppConfig, store: Store, translator: Translator, outbox: Outbox) -> None:
+        self.config = config
+        self.store = store
+        self.translator = translator
+        self.outbox = outbox
+
+    def _marks(self, round_row: RoundRow) -> dict[RedactionKind, str]:
+        group = self.config.groups[round_row.group_id]
+        return placeholders(self.translator.for_language(self.config.supervisors[group.supervisor_id].language))
+
+    async def preview(self, round_row: RoundRow, member: MemberRow, flow: Flow, progress: Progress) -> Preview:
+        """Each free-text answer as the supervisor will see it (with the words put back), and what was taken."""
+        redactor = await group_redactor(self.store, self.config.groups[round_row.group_id])
+        kept = await self.store.drafts_kept(round_row.id, member.id)
+        return preview(redactor, flow, progress, self._marks(round_row), kept)
+
+    async def screen(
+        self,
+        round_row: RoundRow,
+        member: MemberRow,
+        flow: Flow,
+        progress: Progress,
+        catalog: Catalog,
+        mode: ReviewMode = ReviewMode.PLAIN,
+    ) -> Screen:
+        """The review screen (see `screens.review_screen`) with the lines saying what was removed."""
+        found = await self.preview(round_row, member, flow, progress)
+        lines = removed_lines(found, catalog)
+        return review_screen(flow, round_row.id, progress, catalog, mode=mode, preview=found.texts, removed=lines)
+
+    async def removed(
+        self,
+        round_row: RoundRow,
+        member: MemberRow,
+        flow: Flow,
+        progress: Progress,
+        action: ShowFound | PutBack | ShowReview,
+        catalog: Catalog,
+    ) -> Screen:
+        """The screen after "What was removed", a name put back, or "Back" from that list."""
+        found = await self.preview(round_row, member, flow, progress)
+        if isinstance(action, PutBack) and await put_back(self.store, round_row.id, member.id, found, action.index):
+            found = await self.preview(round_row, member, flow, progress)
+        if isinstance(action, ShowReview) or not found.removed:
+            return await self.screen(round_row, member, flow, progress, catalog)
+        return removed_screen(round_row.id, progress, found, catalog)
+
+    async def remove_typed(
+        self, round_row: RoundRow, member: MemberRow, flow: Flow, progress: Progress, catalog: Catalog, word: str
+    ) -> str | None:
+        """A word written on the review screen: removed from the free-text drafts and the review redrawn; the reply,
+        or None when no answer has it (then it is text where buttons are expected)."""
+        placeholder = self._marks(round_row)[RedactionKind.NAME]
+        if not await remove_typed(self.store, round_row.id, member.id, flow, progress, word, placeholder):
+            return None
+        drafts, _private = await self.store.drafts(round_row.id, member.id)
+        updated = replace(progress, answers={**progress.answers, **drafts})
+        participant = await self.store.participant(round_row.id, member.id)
+        screen = await self.screen(round_row, member, flow, updated, catalog)
+        prompt_ref = participant.prompt_outbox_id if participant else None
+        await self.outbox.edit(member.telegram_user_id, screen, None, prompt_ref)
+        return catalog.gettext("Removed “{word}” from your answers.").format(word=word)

@@ -22,8 +22,6 @@ from checkins.i18n import Catalog, Translator
 from checkins.messages import Screen
 from checkins.outbox import Outbox
 from checkins.privacy.author_tags import author_tag
-from checkins.privacy.redaction import RedactionKind
-from checkins.privacy.scrubbing import group_redactor, placeholders
 from checkins.rounds import review
 from checkins.rounds.announcements import announce_round
 from checkins.rounds.answering import (
@@ -51,7 +49,6 @@ from checkins.rounds.screens import (
     answered_text,
     question_screen,
     rejection_text,
-    review_screen,
     review_summary_text,
     submitted_screen,
 )
@@ -86,6 +83,7 @@ class RoundService(RoundClosing):
         self.store = store
         self.translator = translator
         self.outbox = outbox
+        self.review = review.Reviewer(config, store, translator, outbox)
         self.digests = digests
         self.clock = clock
 
@@ -229,8 +227,9 @@ class RoundService(RoundClosing):
             if progress.status is Status.SUBMITTED:
                 return catalog.gettext("Your answers are already submitted. Press “Change my answers” to edit them.")
             if progress.status is Status.REVIEW and (word := review.typed_word(text)) is not None:
-                removed = await self._remove_typed(round_row, member, flow, progress, catalog, word)
+                removed = await self.review.remove_typed(round_row, member, flow, progress, catalog, word)
                 if removed is not None:
+                    self.outbox.wake()
                     return removed
             action = WriteText(text)
             result = apply(flow, progress, action)
@@ -279,7 +278,7 @@ class RoundService(RoundClosing):
             if progress.status is Status.REVIEW:
                 participant = await store.participant(round_row.id, member.id)
                 updated = replace(progress, answers={**progress.answers, question.id: value})
-                screen = await self._review_screen(round_row, member, flow, updated, catalog)
+                screen = await self.review.screen(round_row, member, flow, updated, catalog)
                 prompt_ref = participant.prompt_outbox_id if participant else None
                 await self.outbox.edit(member.telegram_user_id, screen, None, prompt_ref)
         self.outbox.wake()
@@ -305,24 +304,6 @@ class RoundService(RoundClosing):
             if question is not None and question.type.value == "text":
                 return catalog.gettext("I can only save text answers. Please write your answer as a message.")
             return catalog.gettext("Please answer with the buttons.")
-
-    async def _remove_typed(
-        self, round_row: RoundRow, member: MemberRow, flow: Flow, progress: Progress, catalog: Catalog, word: str
-    ) -> str | None:
-        """A word written on the review screen: removed from the free-text drafts and the review redrawn; None
-        when no answer has it (then it is text where buttons are expected)."""
-        placeholder = self._marks(round_row)[RedactionKind.NAME]
-        if not await review.remove_typed(self.store, round_row.id, member.id, flow, progress, word, placeholder):
-            return None
-        drafts, _private = await self.store.drafts(round_row.id, member.id)
-        updated = replace(progress, answers={**progress.answers, **drafts})
-        participant = await self.store.participant(round_row.id, member.id)
-        screen = await self._review_screen(round_row, member, flow, updated, catalog)
-        await self.outbox.edit(
-            member.telegram_user_id, screen, None, participant.prompt_outbox_id if participant else None
-        )
-        self.outbox.wake()
-        return catalog.gettext("Removed “{word}” from your answers.").format(word=word)
 
     async def _focus_round(self, member: MemberRow) -> RoundRow | None:
         rounds = await self.store.open_rounds_of_member(member.id)
@@ -357,30 +338,6 @@ class RoundService(RoundClosing):
         # Skipped questions store nothing; mark them as seen (None) so an edit does not ask them again.
         return replace(submitted, answers=visible_answers(flow, submitted))
 
-    async def _preview(self, round_row: RoundRow, member: MemberRow, flow: Flow, progress: Progress) -> review.Preview:
-        """Each free-text answer as the supervisor will see it (with the words the member put back), and what was
-        taken."""
-        redactor = await group_redactor(self.store, self.config.groups[round_row.group_id])
-        marks = self._marks(round_row)
-        kept = await self.store.drafts_kept(round_row.id, member.id)
-        return review.preview(redactor, flow, progress, marks, kept)
-
-    def _marks(self, round_row: RoundRow) -> dict[RedactionKind, str]:
-        return placeholders(self.translator.for_language(self._supervisor_language(round_row.group_id)))
-
-    async def _review_screen(
-        self,
-        round_row: RoundRow,
-        member: MemberRow,
-        flow: Flow,
-        progress: Progress,
-        catalog: Catalog,
-        mode: ReviewMode = ReviewMode.PLAIN,
-    ) -> Screen:
-        found = await self._preview(round_row, member, flow, progress)
-        removed = review.removed_lines(found, catalog)
-        return review_screen(flow, round_row.id, progress, catalog, mode=mode, preview=found.texts, removed=removed)
-
     def _supervisor_language(self, group_id: str) -> str:
         return self.config.supervisors[self.config.groups[group_id].supervisor_id].language
 
@@ -410,19 +367,11 @@ class RoundService(RoundClosing):
                 question_id = flow.questions[action.index].id
                 await self.store.set_draft_private(round_row.id, member.id, question_id, question_id in after.private)
             mode = ReviewMode.EDIT if isinstance(action, ShowEditList) else ReviewMode.PRIVACY
-            screen = await self._review_screen(round_row, member, flow, after, catalog, mode)
+            screen = await self.review.screen(round_row, member, flow, after, catalog, mode)
             await self.outbox.edit(chat, screen, message_id, prompt_ref)
             return
         if isinstance(action, ShowFound | PutBack | ShowReview):
-            found = await self._preview(round_row, member, flow, after)
-            if isinstance(action, PutBack) and await review.put_back(
-                self.store, round_row.id, member.id, found, action.index
-            ):
-                found = await self._preview(round_row, member, flow, after)
-            if isinstance(action, ShowReview) or not found.removed:
-                screen = await self._review_screen(round_row, member, flow, after, catalog)
-            else:
-                screen = review.removed_screen(round_row.id, after, found, catalog)
+            screen = await self.review.removed(round_row, member, flow, after, action, catalog)
             await self.outbox.edit(chat, screen, message_id, prompt_ref)
             return
         if before.status is Status.ANSWERING:
@@ -464,7 +413,7 @@ class RoundService(RoundClosing):
         if progress.status is Status.ANSWERING:
             screen = question_screen(flow, round_row.id, progress, catalog)
         else:
-            screen = await self._review_screen(round_row, member, flow, progress, catalog)
+            screen = await self.review.screen(round_row, member, flow, progress, catalog)
         ref = await self.outbox.send(member.telegram_user_id, screen, dedupe=dedupe, bulk=bulk)
         await self._save(round_row, member, progress, ref)
 
