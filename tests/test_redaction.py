@@ -400,3 +400,16 @@ def test_a_found_name_the_author_keeps_stays_but_a_configured_one_cannot() -> No
     assert GROUP.redact(text, FI, kept=["Matti"]) == "Kävin Wilmassa ja Matti [nimi] kanssa."
     assert GROUP.redact("Puhuin Jennin kanssa.", FI, kept=["Jennin"]) == "Puhuin Jennin kanssa."
     assert GROUP.redact("Puhuin Kertun kanssa.", FI, kept=["Kertun"]) == "Puhuin [nimi] kanssa."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Puhuimme HUSin kanssa.",
+        "Meillä oli Teams-palaveri Kelan ja TE-toimiston kanssa.",
+        "Kirjoitin Omakantaan merkinnän.",
+        "The nurse was tired Today was hard.",
+    ],
+)
+def test_organisations_compounds_and_run_on_sentences_are_no_one(text: str) -> None:
+    assert GROUP.findings(text) == []

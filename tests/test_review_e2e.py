@@ -9,7 +9,7 @@ from demo import MemberDriver
 from tests.conftest import BotRunner
 from tests.test_round_e2e import close_and_read_digest, open_round, script, setup_group
 
-WENT_WELL = "member0: Asiakas Matti Nieminen (s. 12.3.1950) kiitti, ja Pörriäinen-koira ilahdutti."
+WENT_WELL = "member0: Asiakas Matti Nieminen (s. 12.3.1950) kiitti, ja Rekku-koira ilahdutti."
 DIFFICULT = "member0: kerttu on väsynyt"
 
 
@@ -35,17 +35,17 @@ async def test_review_shows_what_was_removed_and_the_digest_is_what_the_member_c
     review = await writer.answer(steps)
     assert "Removed a name: Matti Nieminen → [name]" in review.content
     assert "Removed: 12.3.1950 → [date of birth]" in review.content
-    assert "Removed a name: Pörriäinen-koira → [name]" in review.content
+    assert "Removed a name: Rekku-koira → [name]" in review.content
 
     removed = await press_in_place(writer, "F")
     buttons = [b.text for b in removed.flat_buttons]
-    assert "↩ Matti Nieminen" in buttons and "↩ Pörriäinen-koira" in buttons
+    assert "↩ Matti Nieminen" in buttons and "↩ Rekku-koira" in buttons
     assert not any("12.3.1950" in text for text in buttons), "a birth date cannot be put back"
-    dog = next(b.data for b in removed.flat_buttons if b.text == "↩ Pörriäinen-koira")
+    dog = next(b.data for b in removed.flat_buttons if b.text == "↩ Rekku-koira")
     after = await press_in_place(writer, dog.rsplit(":", 1)[1])
-    assert "↩ Pörriäinen-koira" not in [b.text for b in after.flat_buttons]
+    assert "↩ Rekku-koira" not in [b.text for b in after.flat_buttons]
     back = await press_in_place(writer, "V")
-    assert "Pörriäinen-koira ilahdutti" in back.content and "Matti Nieminen" not in back.content.split("→ [name]")[-1]
+    assert "Rekku-koira ilahdutti" in back.content and "Matti Nieminen" not in back.content.split("→ [name]")[-1]
 
     # The scrubber kept "kerttu" (also the word for a bird); the member removes it by writing it.
     await writer.user.send_text("kerttu")
@@ -58,7 +58,7 @@ async def test_review_shows_what_was_removed_and_the_digest_is_what_the_member_c
         await member.submit()
 
     digest = await close_and_read_digest(sim, supervisor)
-    assert "Pörriäinen-koira ilahdutti" in digest  # put back by the member
+    assert "Rekku-koira ilahdutti" in digest  # put back by the member
     for gone in ("Matti", "Nieminen", "12.3.1950", "kerttu"):
         assert gone not in digest
     assert "[name] on väsynyt" in digest

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from checkins.privacy.morphology import FIRST_NAME, PLACE, Reading, Readings, readings
 
@@ -175,10 +175,24 @@ def _family(word: Word) -> bool:
     return word.lower.startswith(_FAMILY)
 
 
+def _decider(word: Word) -> Word:
+    """The part of a word that says whether it is a name: in "Teams-palaveri" and "Pertti-isä" the first part (the
+    rest is an ordinary word), else the whole word."""
+    head, _, tail = word.text.partition("-")
+    return replace(word, text=head) if head and tail[:1].islower() else word
+
+
+def _acronym(word: Word) -> bool:
+    """ "HUS", "HUSin", "KELAn", "TE-toimisto": an organisation, not a person ("VIRTASEN" in capitals is a name)."""
+    letters = word.text.replace("-", "")
+    return letters[:2].isupper() and (not letters.isupper() or len(letters) <= 4)
+
+
 def unconfigured_names(plain: str, all_words: list[Word], finnish: bool) -> Iterator[tuple[int, int]]:
     """The spans of the people's names in `plain` that nobody configured (adjacent words joined)."""
-    found = [_readings(w, finnish) for w in all_words]
-    names = [_person(w, r, finnish) for w, r in zip(all_words, found, strict=True)]
+    deciders = [_decider(w) for w in all_words]
+    found = [_readings(w, finnish) for w in deciders]
+    names = [_person(w, r, finnish) and not _acronym(w) for w, r in zip(deciders, found, strict=True)]
     for i in range(len(all_words) - 1):
         word, after = all_words[i], all_words[i + 1]
         if plain[word.end : after.start].strip(". ") or "\n" in plain[word.end : after.start]:
