@@ -53,6 +53,10 @@ async def test_review_shows_what_was_removed_and_the_digest_is_what_the_member_c
     assert reply.content == "Removed “kerttu” from your answers."
     await writer.user.wait_for_message(lambda m: m.message_id == back.message_id and "kerttu" not in m.content)
     await writer.submit()
+    reopened = await writer.act("R")  # "Change my answers": what the member decided is still decided
+    assert "Rekku-koira ilahdutti" in reopened.content and "Removed a name: Rekku-koira" not in reopened.content
+    assert "Removed a name: Matti Nieminen → [name]" in reopened.content
+    await writer.submit()
     for number, member in enumerate(members[1:], start=1):
         await member.answer(script(number))
         await member.submit()

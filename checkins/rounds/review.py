@@ -20,6 +20,7 @@ from checkins.config.flows import Flow, QuestionType
 from checkins.i18n import Catalog, Translator
 from checkins.messages import Button, Screen, shorten
 from checkins.outbox import Outbox
+from checkins.privacy.author_tags import author_tag
 from checkins.privacy.folding import skeleton
 from checkins.privacy.name_matching import NameIndex, NameRule
 from checkins.privacy.redaction import RedactionKind, Redactor, normalise
@@ -234,3 +235,11 @@ class Reviewer:
         prompt_ref = participant.prompt_outbox_id if participant else None
         await self.outbox.edit(member.telegram_user_id, screen, None, prompt_ref)
         return catalog.gettext("Removed “{word}” from your answers.").format(word=word)
+
+    async def reopened(self, round_row: RoundRow, member: MemberRow, flow: Flow) -> None:
+        """ "Change my answers": the words put back travel from the submitted answers to the drafts again."""
+        assert round_row.secret is not None
+        for question in flow.questions:
+            kept = await self.store.answer_kept(author_tag(round_row.secret, member.id, question.id))
+            if kept:
+                await self.store.set_draft_kept(round_row.id, member.id, question.id, kept)

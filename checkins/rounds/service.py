@@ -395,6 +395,7 @@ class RoundService(RoundClosing):
                     await self.store.set_draft(
                         round_row.id, member.id, question_id, value, private=question_id in after.private
                     )
+                await self.review.reopened(round_row, member, flow)
             await self._show(round_row, member, flow, after, catalog)
         # The screen just left is marked after the next one is queued: a chat's items go out in order, so the member
         # gets their next question first, and when many answer at once these edits wait behind everyone's.

@@ -287,6 +287,11 @@ class RoundQueries(Queries):
                     private.add(question_id)
         return found, frozenset(private)
 
+    async def answer_kept(self, tag: bytes) -> tuple[str, ...]:
+        """The words put back at review in the submitted answer with this author tag."""
+        row = await self._one("SELECT kept FROM answers WHERE author_tag = ?", (tag,))
+        return tuple(json.loads(row[0])) if row and row[0] else ()
+
     async def round_answers(self, round_id: str) -> dict[str, list[Any]]:
         """Every shared answer of a round by question, in the random order of their random ids."""
         rows = await self._all(
