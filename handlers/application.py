@@ -24,6 +24,7 @@ from checkins.config.app import AppConfig
 from checkins.digest.service import DigestService
 from checkins.i18n import Translator
 from checkins.outbox import Outbox
+from checkins.privacy import morphology
 from checkins.privacy.personal_data import PersonalDataService
 from checkins.privacy.replies import ReplyService
 from checkins.privacy.retention import purge_expired
@@ -108,6 +109,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         job_kwargs={"misfire_grace_time": None},
     )
     schedule.start_timer(application)
+    morphology.start()  # redaction's analyser loads in its own process, beside start-up (returns at once)
     log.info("%s", await startup_summary(application))
 
 

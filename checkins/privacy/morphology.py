@@ -3,17 +3,22 @@
 Voikko (the analyser LibreOffice uses, here through the pure-Python `pyvoikko` and its bundled voikko-fi
 transducer) turns a word form into base forms with a word class: "kertun" → Kerttu (first name) and kerttu (noun),
 "toivon" → toivo (noun), toivoa (verb) and Toivo (first name). Redaction asks it two questions: is this word a
-person's name, and is it also an ordinary word. Loading the transducer takes about 0.6 s (with kfst-rs) and some
-220 MB of memory, so it happens when the first text is scrubbed, never at start-up. Without the package every word
-is unknown and redaction falls back to its literal name stems and capitalisation.
+person's name, and is it also an ordinary word. Loading the transducer takes about 0.6 s (with kfst-rs), holds
+the interpreter while it does, and keeps some 220 MB, so the analyser runs in a process of its own
+(`analyser_worker.py`), started beside the bot's start-up (`start`) or on first use; the bot sends it words in
+batches (`prime`) and caches the answers. Without the package, or without the process, every word is unknown and
+redaction falls back to its literal name stems and capitalisation.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
-from collections.abc import Callable
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 # Voikko's word classes for people's names; places and everything else are ordinary words for redaction.
 FIRST_NAME = "etunimi"
@@ -23,8 +28,6 @@ PERSON_CLASSES = frozenset({FIRST_NAME, SURNAME})
 PROPER_CLASSES = frozenset({FIRST_NAME, SURNAME, PLACE})
 # A word longer than this is no name, and analysing it could take long.
 MAX_WORD = 40
-
-Analyse = Callable[[str], list]  # pyvoikko.analyse
 
 
 @dataclass(frozen=True)
@@ -77,22 +80,92 @@ class Readings:
         return frozenset(r.base.lower().replace("=", "") for r in self.readings if r.is_person)
 
 
-@functools.cache
-def _analyser() -> Analyse | None:
-    """pyvoikko's `analyse`, loading the transducer (seconds) on the first call; None without the package."""
-    try:
-        module = importlib.import_module("pyvoikko")
-    except ImportError:
-        return None
-    analyse: Analyse = module.analyse
-    return analyse
+class _Worker:
+    """The analyser process (`analyser_worker.py`) and the pipe to it. Started on first use or by `start`."""
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[str] | None = None
+        self._lock = threading.Lock()
+        self._failed = False
+
+    def start(self) -> None:
+        with self._lock:
+            self._spawn()
+
+    def _spawn(self) -> subprocess.Popen[str] | None:
+        if self._process is None and not self._failed:
+            try:
+                self._process = subprocess.Popen(
+                    [sys.executable, str(_WORKER)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    text=True,
+                    encoding="utf-8",
+                )
+            except OSError:
+                self._failed = True
+        return self._process
+
+    def analyse(self, words: list[str]) -> list[list[list[str | None]]] | None:
+        """Readings per word, or None when the process cannot be had (then every word is unknown)."""
+        with self._lock:
+            process = self._spawn()
+            if process is None or process.stdin is None or process.stdout is None:
+                return None
+            try:
+                process.stdin.write(json.dumps(words, ensure_ascii=False) + "\n")
+                process.stdin.flush()
+                line = process.stdout.readline()
+            except (OSError, ValueError):
+                line = ""
+            if not line:  # it died: try once more next time, with a new process
+                self._process = None
+                return None
+            answer: list[list[list[str | None]]] = json.loads(line)
+            return answer
 
 
-@functools.lru_cache(maxsize=65_536)
+_WORKER = Path(__file__).with_name("analyser_worker.py")
+_worker = _Worker()
+
+
+def start() -> None:
+    """Start loading the analyser now, in its own process (the bot does it at start-up); returns at once."""
+    _worker.start()
+
+
+def prime(words: Iterable[str]) -> None:
+    """Look up every word not yet cached in one exchange with the analyser, instead of one each."""
+    wanted = [word for word in dict.fromkeys(w.lower() for w in words) if 0 < len(word) <= MAX_WORD]
+    missing = [word for word in wanted if word not in _cache]
+    if not missing:
+        return
+    answer = _worker.analyse(missing)
+    for word, found in zip(missing, answer or [[] for _ in missing], strict=True):
+        _remember(word, _readings_of(found))
+
+
+def _readings_of(found: list[list[str | None]]) -> Readings:
+    unique = dict.fromkeys(Reading(str(base), str(kind), case, mood) for base, kind, case, mood in found)
+    return Readings(tuple(unique))
+
+
+_cache: dict[str, Readings] = {}
+CACHE_SIZE = 65_536
+
+
+def _remember(word: str, found: Readings) -> None:
+    if len(_cache) >= CACHE_SIZE:
+        _cache.clear()  # a group's words repeat round after round; starting over now and then is cheap
+    _cache[word] = found
+
+
 def readings(word: str) -> Readings:
     """What the lower-cased letters of `word` can be, cached: a group writes the same words round after round."""
-    analyse = _analyser()
-    if analyse is None or not word or len(word) > MAX_WORD:
+    word = word.lower()
+    if not word or len(word) > MAX_WORD:
         return Readings(())
-    found = dict.fromkeys(Reading(str(a.BASEFORM), str(a.CLASS), a.SIJAMUOTO, a.MOOD) for a in analyse(word.lower()))
-    return Readings(tuple(found))
+    if word not in _cache:
+        prime([word])
+    return _cache.get(word, Readings(()))

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from checkins.privacy import person_names
+from checkins.privacy import morphology, person_names
 from checkins.privacy.details import DetailKind, detail_spans
 from checkins.privacy.folding import skeleton, spaced_runs
 from checkins.privacy.name_matching import END, NameIndex, NameRule
@@ -273,6 +273,7 @@ class Redactor:
         def all_words() -> list[person_names.Word]:
             if not words:
                 words.extend(person_names.words(plain))
+                morphology.prime(word.text for word in words)  # one exchange with the analyser for the text
             return words
 
         def finnish() -> bool:
