@@ -142,7 +142,9 @@ def prime(words: Iterable[str]) -> None:
     if not missing:
         return
     answer = _worker.analyse(missing)
-    for word, found in zip(missing, answer or [[] for _ in missing], strict=True):
+    if answer is None:
+        return  # no analyser now: nothing cached, so the words are asked again once there is one
+    for word, found in zip(missing, answer, strict=True):
         _remember(word, _readings_of(found))
 
 
