@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import answers, digest, fanout, footprint
+from benchmarks import answers, digest, fanout, footprint, redaction
 from benchmarks.report import Result, machine, machine_line, table
 from bot import quiet_libraries
 
@@ -84,6 +84,10 @@ async def _digest(sizes: Sizes) -> list[Result]:
     return digest.digest(sizes.digest_large, SMALL_GROUP, sizes.digest_rounds, sizes.repeats)
 
 
+async def _now(results: list[Result]) -> list[Result]:
+    return results
+
+
 async def _scaling(sizes: Sizes) -> list[Result]:
     results = await fanout.scaling(sizes.fan_out_scaling)
     return results + digest.scaling(sizes.digest_scaling, sizes.digest_rounds, sizes.repeats)
@@ -98,6 +102,8 @@ SCENARIOS = (
     Scenario(5, "footprint", "RSS when idle and start-up time of a large deployment",
              lambda s: footprint.footprint(*s.footprint, s.idle_seconds)),
     Scenario(6, "scaling", "fan-out and digest at 1×, 10×, 100×", _scaling),
+    Scenario(7, "redaction", "recall and lost words on the fi/sv/en corpus, time per text",
+             lambda s: _now(redaction.redaction(s.repeats)), in_quick=False),
 )  # fmt: skip
 
 

@@ -25,6 +25,7 @@ from checkins.config.yamlsource import ConfigError
 from checkins.digest.service import DigestService
 from checkins.i18n import Translator
 from checkins.outbox import Outbox
+from checkins.privacy import morphology
 from checkins.privacy.personal_data import PersonalDataService
 from checkins.privacy.replies import ReplyService
 from checkins.privacy.retention import purge_expired
@@ -118,6 +119,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         job_kwargs={"misfire_grace_time": None},
     )
     schedule.start_timer(application)
+    morphology.start()  # redaction's analyser loads in its own process, beside start-up (returns at once)
     log.info("%s", await startup_summary(application))
 
 

@@ -38,8 +38,8 @@ async def test_after_close_no_table_links_an_answer_to_a_member(
     answers = tables["answers"]
     assert len(answers) > 10
     member_ids = {row[0] for row in tables["members"]}
-    for answer_id, _round_id, _question, author_tag, value, private in answers:
-        assert author_tag is None and private == 0
+    for answer_id, _round_id, _question, author_tag, value, private, kept in answers:
+        assert author_tag is None and private == 0 and kept is None
         assert not any(identity in value for identity in identities(runner))
         assert answer_id not in {str(member_id) for member_id in member_ids}
     # Random ids: storage order says nothing about who answered when.

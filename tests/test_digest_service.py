@@ -31,7 +31,7 @@ async def closed_round(store: Store, service: DigestService, answers: list[dict[
             await store.save_progress(round_row.id, member.id, status="submitted", cursor=0, editing_one=False,
                                       multi_selection=(), prompt_outbox_id=None)  # fmt: skip
             await store.submit_drafts(round_row.id, member.id, submission, frozenset(), frozenset())
-        batch = [(q, None, v) for _member, q, v, _reply in await store.submitted_drafts(round_row.id)]
+        batch = [(q, None, v, None) for _member, q, v, _reply, _kept in await store.submitted_drafts(round_row.id)]
         await store.close_round(round_row.id, 1_800_000_100.0, reply_until=1_800_000_100.0)
         await store.insert_answers(round_row.id, batch)
         await service.record_statistics(round_row, len(answers))

@@ -94,7 +94,9 @@ class DigestService:
         redactor = await group_redactor(self.store, group)
         marks = placeholders(self.translator.for_language(self.config.supervisors[group.supervisor_id].language))
         text_ids = [q.id for q in flow.questions if q.type is QuestionType.TEXT]
-        await self.store.rewrite_texts(round_row.id, text_ids, lambda text: redactor.redact(text, marks))
+        await self.store.rewrite_texts(
+            round_row.id, text_ids, lambda text, kept: redactor.redact(text, marks, kept=kept)
+        )
 
     async def _summary(self, group: GroupConfig, round_row: RoundRow, catalog: Catalog) -> Summary | None:
         flow = self.config.flows.get(round_row.flow_id)
@@ -113,7 +115,8 @@ class DigestService:
             history=tuple(_record(r, stats.get(r.id, {})) for r in closed),
             texts=await self.store.round_texts(round_row.id, text_ids),
         )
-        return build_summary(source, catalog, await group_redactor(self.store, group))
+        # The texts were scrubbed thoroughly at close (`scrub_texts`); the digest only casts the second net.
+        return build_summary(source, catalog, (await group_redactor(self.store, group)).second_net())
 
     async def queue_digest(self, group: GroupConfig, round_number: int | None, dedupe: str) -> DigestResult:
         """Queue a closed round's digest (the latest when `round_number` is None) for the group's supervisor."""

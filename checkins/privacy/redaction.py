@@ -1,15 +1,15 @@
 """Scrubbing of identifying details from free text before it reaches the supervisor's digest.
 
-This module owns the pattern side of anonymisation: the names it is given (with the common Finnish inflected
-forms, Swedish genitive -s and English 's), Telegram @mentions, e-mail addresses, phone numbers, Finnish personal
-identity codes and URLs are replaced by placeholders the caller supplies in the digest's language. It is a
-best-effort safety net, not a guarantee. It only knows the names it is given; its Finnish morphology is a
-heuristic (regular consonant gradation only, so Lahti → Lahden is missed); names that are also ordinary words
-("Anna", "Aino" → "ainoa", "Onni", "Toivo") are scrubbed wherever they appear; phone numbers are recognised only
-in international form, with a leading 0, or as a bare run of 9+ digits; look-alike letters from other scripts,
-accents added to a name ("Máija") and full-width digits are not folded; bare domains need a known top-level
-domain; and a description that identifies someone without naming them ("our only night nurse") passes through.
-Text is normalised first (see `normalise`); spans refer to, and the redacted text is built from, that form.
+This module owns the whole pass and what each finding is called: the names it is given (member and configured names,
+through the literal stems of `name_matching` and the analyser's base forms, so Lahti → Lahden and Kerttu → Kertun),
+names nobody configured (`person_names`), Telegram @mentions, e-mail addresses, phone numbers, Finnish personal
+identity codes, URLs, and birth dates, ages, street addresses and plates (`details`), each replaced by a placeholder
+the caller supplies in the digest's language. Matching runs on the text's skeleton (`folding`: full-width, look-alike
+and accented letters made plain, spaced-out words joined). It is a best-effort safety net, not a guarantee: a name
+that is also an ordinary word is kept in lower case and, when it can be read as a verb, at the start of a sentence;
+places stay; phone numbers are recognised only in international form, with a leading 0, or as a bare run of 9+
+digits; bare domains need a known top-level domain; and a description that identifies someone without naming them
+("our only night nurse") passes through. Spans refer to, and the redacted text is built from, `normalise(text)`.
 """
 
 from __future__ import annotations
@@ -18,25 +18,45 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from checkins.privacy import morphology, person_names
+from checkins.privacy.details import DetailKind, detail_spans
+from checkins.privacy.folding import skeleton, spaced_runs
 from checkins.privacy.name_matching import END, NameIndex, NameRule
 
 
 class RedactionKind(StrEnum):
-    NAME = "name"
+    NAME = "name"  # a member's or configured name
+    FOUND_NAME = "found_name"  # a person's name nobody configured, found by reading the text
     MENTION = "mention"
     EMAIL = "email"
     PHONE = "phone"
     IDENTITY_CODE = "identity_code"
     URL = "url"
+    BIRTH_DATE = DetailKind.BIRTH_DATE.value
+    AGE = DetailKind.AGE.value
+    ADDRESS = DetailKind.ADDRESS.value
+    PLATE = DetailKind.PLATE.value
 
 
 Finding = tuple[RedactionKind, int, int]
 
 # Equal-length overlapping findings are named by the more specific kind.
-_SPECIFICITY = ("identity_code", "email", "url", "phone", "mention", "name")
+_SPECIFICITY = (
+    "identity_code",
+    "email",
+    "url",
+    "phone",
+    "birth_date",
+    "address",
+    "plate",
+    "age",
+    "mention",
+    "name",
+    "found_name",
+)
 _PRIORITY = {RedactionKind(kind): rank for rank, kind in enumerate(_SPECIFICITY)}
 
 # Invisible characters that could split a name so that it no longer matches: zero-width space/joiners, word
@@ -125,6 +145,12 @@ def name_index(names: tuple[str, ...]) -> NameIndex:
     return NameIndex(_name_rules(names))
 
 
+@functools.lru_cache(maxsize=128)
+def _name_bases(names: tuple[str, ...]) -> frozenset[str]:
+    words = (word for name in names for word in skeleton(normalise(name)).replace("-", " ").split())
+    return frozenset(word.lower() for word in words if len(word) > 2 and word.isalpha())
+
+
 def _name_rules(names: Iterable[str]) -> Iterator[NameRule]:
     for raw in names:
         words = [w.strip(_NAME_PUNCTUATION).lstrip("@") for w in normalise(str(raw)).split()]
@@ -175,16 +201,38 @@ def _resolve(candidates: Iterable[Finding]) -> list[Finding]:
     return [(kind, start, end) for kind, start, end, _ in merged]
 
 
+_NAMES = frozenset({RedactionKind.NAME, RedactionKind.FOUND_NAME})
+
+
+def _join_names(findings: list[Finding], text: str) -> list[Finding]:
+    """Names separated only by spaces are one name: "Matti Virtanen" → one placeholder, configured if a part is."""
+    joined: list[Finding] = []
+    for kind, start, end in findings:
+        if joined and kind in _NAMES and joined[-1][0] in _NAMES:
+            last_kind, first, last = joined[-1]
+            between = text[last:start]
+            if between and between.isspace() and "\n" not in between:
+                both = RedactionKind.NAME if RedactionKind.NAME in (kind, last_kind) else kind
+                joined[-1] = (both, first, end)
+                continue
+        joined.append((kind, start, end))
+    return joined
+
+
 @dataclass(frozen=True)
 class Redactor:
     """Built once per group & digest from the names to scrub."""
 
     names: NameIndex = field(default_factory=lambda: NameIndex(()), repr=False)
+    # The configured names' words in lower case, to meet the base forms the analyser gives: "Lahden" → lahti.
+    bases: frozenset[str] = field(default=frozenset(), repr=False)
+    thorough: bool = True  # also names nobody configured and base forms; see `second_net`
 
     @classmethod
     def for_names(cls, names: Iterable[str]) -> Redactor:
         """Names: first, last and full names, usernames with or without @, names listed in the config."""
-        return cls(name_index(tuple(dict.fromkeys(str(name) for name in names))))
+        unique = tuple(dict.fromkeys(str(name) for name in names))
+        return cls(name_index(unique), _name_bases(unique))
 
     @classmethod
     def for_people(cls, people: Iterable[tuple[str | None, ...]], extra_names: Iterable[str] = ()) -> Redactor:
@@ -198,35 +246,91 @@ class Redactor:
                 names.append(f"{person[0]} {person[1]}")
         return cls.for_names(names)
 
-    def _candidates(self, text: str) -> Iterator[Finding]:
-        for start, end in _scan(_IDENTITY_CODE, text, _identity_code_end):
+    def _candidates(self, text: str, kept: frozenset[str]) -> Iterator[Finding]:
+        plain = skeleton(text)
+        for start, end in _scan(_IDENTITY_CODE, plain, _identity_code_end):
             yield RedactionKind.IDENTITY_CODE, start, end
-        for match in _EMAIL.finditer(text):
+        for match in _EMAIL.finditer(plain):
             yield RedactionKind.EMAIL, match.start(), match.end()
-        for match in _URL.finditer(text):
+        for match in _URL.finditer(plain):
             end = match.end()
-            while end > match.start() + 1 and text[end - 1] in _URL_TRAILING:
+            while end > match.start() + 1 and plain[end - 1] in _URL_TRAILING:
                 end -= 1  # "(see www.example.fi)." keeps its bracket and full stop
             yield RedactionKind.URL, match.start(), end
-        for start, end in _scan(_PHONE, text, _phone_end):
+        for start, end in _scan(_PHONE, plain, _phone_end):
             yield RedactionKind.PHONE, start, end
-        for match in _MENTION.finditer(text):
+        for match in _MENTION.finditer(plain):
             yield RedactionKind.MENTION, match.start(), match.end()
-        for start, end in self.names.spans(text):
-            yield RedactionKind.NAME, start, end
+        for detail, start, end in detail_spans(plain):
+            yield RedactionKind(detail.value), start, end
+        yield from self._names(plain, kept)
 
-    def findings(self, text: str) -> list[Finding]:
-        """What `redact` would replace: (kind, start, end) in `normalise(text)`, in order, never overlapping."""
-        return _resolve(self._candidates(normalise(text)))
+    def _names(self, plain: str, kept: frozenset[str]) -> Iterator[Finding]:
+        # Reading every word is the costly part: the second net does it only if a one-word match needs the language.
+        words: list[person_names.Word] = []
+        language: list[bool] = []
 
-    def redact(self, text: str, placeholders: Mapping[RedactionKind, str]) -> str:
+        def all_words() -> list[person_names.Word]:
+            if not words:
+                words.extend(person_names.words(plain))
+                morphology.prime(word.text for word in words)  # one exchange with the analyser for the text
+            return words
+
+        def finnish() -> bool:
+            if not language:
+                language.append(person_names.is_finnish(all_words()))
+            return language[0]
+
+        configured = set()
+        for start, end in self.names.spans(plain):
+            word = person_names.word_at(plain, start)
+            if word is None or end > word.end or not person_names.is_ordinary_word(word, finnish):
+                configured.add(start)
+                yield RedactionKind.NAME, start, end
+        for start, end, joined in spaced_runs(plain):
+            if next(self.names.spans(joined), None) is not None:
+                yield RedactionKind.NAME, start, end
+            elif self.thorough and any(person_names.unconfigured_names(joined, person_names.words(joined), True)):
+                yield RedactionKind.FOUND_NAME, start, end
+        if not self.thorough:
+            return
+        for word in all_words() if self.bases else ():
+            if word.start in configured or not person_names.base_forms(word, finnish()) & self.bases:
+                continue
+            if not person_names.is_ordinary_word(word, finnish):
+                yield RedactionKind.NAME, word.start, word.end
+        for start, end in person_names.unconfigured_names(plain, all_words(), finnish()):
+            if plain[start:end].casefold() not in kept:
+                yield RedactionKind.FOUND_NAME, start, end
+
+    def second_net(self) -> Redactor:
+        """For text already scrubbed at close: configured names and patterns only, without reading every word.
+
+        The thorough pass (every word through the analyser, names nobody configured) runs once, when the member
+        previews and when the round closes, with what the member decided at review; the digest, built again and
+        again from those stored texts, must neither undo the member's decisions nor pay for the analysis again."""
+        return replace(self, thorough=False)
+
+    def findings(self, text: str, kept: Iterable[str] = ()) -> list[Finding]:
+        """What `redact` would replace: (kind, start, end) in `normalise(text)`, in order, never overlapping.
+
+        `kept` are found names (not configured ones) the author said are no one: they stay."""
+        text = normalise(text)
+        return _join_names(_resolve(self._candidates(text, _kept(kept))), text)
+
+    def redact(self, text: str, placeholders: Mapping[RedactionKind, str], kept: Iterable[str] = ()) -> str:
         """`text` normalised, with every finding replaced by the placeholder for its kind."""
         text = normalise(text)
         pieces: list[str] = []
         last = len(text)
-        for kind, start, end in reversed(_resolve(self._candidates(text))):
+        for kind, start, end in reversed(self.findings(text, kept)):
             # A placeholder missing from a catalog must neither crash the digest nor let the detail through.
             pieces += [text[end:last], placeholders.get(kind, "[…]")]
             last = start
         pieces.append(text[:last])
         return "".join(reversed(pieces))
+
+
+def _kept(words: Iterable[str]) -> frozenset[str]:
+    """Each word of the phrases the author kept ("Matti Virtanen" keeps both), as found names are matched."""
+    return frozenset(part.casefold() for word in words for part in skeleton(normalise(word)).split())

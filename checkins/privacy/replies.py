@@ -95,7 +95,7 @@ class ReplyService:
                 return catalog.gettext("This button is not valid.")
             if round_row.is_open or round_row.secret is None:
                 return catalog.gettext("The time for anonymous replies to this round has ended.")
-            redactor = await group_redactor(store, group)
+            redactor = (await group_redactor(store, group)).second_net()  # scrubbed thoroughly at close
             marks = placeholders(catalog)
             threshold = group.text_min_responses or group.min_responses
             # Only what the digest showed at close (its statistics were kept), under today's threshold if stricter.

@@ -22,9 +22,14 @@ def placeholders(catalog: Catalog) -> dict[RedactionKind, str]:
     """The neutral words that stand in for scrubbed details, in the digest's language."""
     return {
         RedactionKind.NAME: catalog.gettext("[name]"),
+        RedactionKind.FOUND_NAME: catalog.gettext("[name]"),
         RedactionKind.MENTION: catalog.gettext("[name]"),
         RedactionKind.EMAIL: catalog.gettext("[email]"),
         RedactionKind.PHONE: catalog.gettext("[phone number]"),
         RedactionKind.IDENTITY_CODE: catalog.gettext("[identity code]"),
         RedactionKind.URL: catalog.gettext("[link]"),
+        RedactionKind.BIRTH_DATE: catalog.gettext("[date of birth]"),
+        RedactionKind.AGE: catalog.gettext("[age]"),
+        RedactionKind.ADDRESS: catalog.gettext("[address]"),
+        RedactionKind.PLATE: catalog.gettext("[registration plate]"),
     }

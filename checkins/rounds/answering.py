@@ -115,7 +115,7 @@ class Submit:
 
 @dataclass(frozen=True)
 class ShowReview:
-    """From the edit or the "only for me" list: back to the plain review screen."""
+    """From one of the review screen's lists (edit, only for me, allow a reply, what was removed): back to it."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,18 @@ class ShowPrivacyList:
 
 @dataclass(frozen=True)
 class TogglePrivate:
+    index: int
+
+
+@dataclass(frozen=True)
+class ShowFound:
+    """On the review screen: list what redaction removed, with a button to put back each name it guessed."""
+
+
+@dataclass(frozen=True)
+class PutBack:
+    """Put back the `index`-th word of that list (see `checkins.rounds.review`)."""
+
     index: int
 
 
@@ -170,9 +182,18 @@ Action = (
     | TogglePrivate
     | ShowReplyList
     | ToggleReply
+    | ShowFound
+    | PutBack
 )
 
-_CODES: dict[str, type] = {"v": Choose, "t": Toggle, "i": EditQuestion, "p": TogglePrivate, "a": ToggleReply}
+_CODES: dict[str, type] = {
+    "v": Choose,
+    "t": Toggle,
+    "i": EditQuestion,
+    "p": TogglePrivate,
+    "a": ToggleReply,
+    "f": PutBack,
+}
 _PLAIN: dict[str, Action] = {
     "d": Done(),
     "k": Skip(),
@@ -184,6 +205,7 @@ _PLAIN: dict[str, Action] = {
     "R": Reopen(),
     "P": ShowPrivacyList(),
     "A": ShowReplyList(),
+    "F": ShowFound(),
 }
 
 
@@ -198,6 +220,8 @@ def encode_action(action: Action) -> str:
         return f"p{action.index}"
     if isinstance(action, ToggleReply):
         return f"a{action.index}"
+    if isinstance(action, PutBack):
+        return f"f{action.index}"
     for code, plain in _PLAIN.items():
         if plain == action:
             return code
@@ -394,8 +418,9 @@ def apply(flow: Flow, progress: Progress, action: Action) -> Progress | Rejectio
                 private=private,
                 reply_ok=reply_ok,
             )
-        if isinstance(action, ShowEditList | ShowPrivacyList | ShowReplyList | ShowReview):
-            # Both lists are variants of the review screen, drawn by the caller.
+        if isinstance(action, ShowEditList | ShowPrivacyList | ShowReplyList | ShowReview | ShowFound | PutBack):
+            # The lists are variants of the review screen, drawn by the caller; putting a word back changes what
+            # the caller stores beside the answers, not the answers.
             return progress
         if isinstance(action, Back):
             return enter_question(flow, progress.at(Status.ANSWERING, visible[-1]))

@@ -113,13 +113,13 @@ class RoundClosing:
             await self.digests.queue_digest(group, round_row.number, dedupe=f"digest:{round_row.id}")
         return submitted
 
-    async def _answer_batch(self, round_row: RoundRow) -> list[tuple[str, bytes | None, object]]:
+    async def _answer_batch(self, round_row: RoundRow) -> list[tuple[str, bytes | None, object, str | None]]:
         """Every submitted answer of the round, shuffled, with an author tag only where its author allowed a reply:
         written in one batch at close, so neither row order nor page layout keeps who submitted when."""
         assert round_row.secret is not None
         batch = [
-            (question_id, author_tag(round_row.secret, member_id, question_id) if reply_ok else None, value)
-            for member_id, question_id, value, reply_ok in await self.store.submitted_drafts(round_row.id)
+            (question_id, author_tag(round_row.secret, member_id, question_id) if reply_ok else None, value, kept)
+            for member_id, question_id, value, reply_ok, kept in await self.store.submitted_drafts(round_row.id)
         ]
         secrets.SystemRandom().shuffle(batch)
         return batch

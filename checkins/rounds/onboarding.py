@@ -67,6 +67,14 @@ def privacy_text(catalog: Catalog) -> str:
             "details replaced. If fewer people answer than the group's threshold, no answers are shown at all."
         ),
         catalog.gettext(
+            "What is removed from free text: the names of your group's members and the names set for the group in "
+            "any form, other people's names where they look like names (“Matti Virtanen”, “rouva Laine”), dates of "
+            "birth, ages such as “87-vuotias”, street addresses with a number, registration plates, phone numbers, "
+            "e-mail addresses, identity codes and links. What may stay: a name written in lower case that is also an "
+            "ordinary word (toivo, satu), place names, and descriptions that identify someone without a name. "
+            "Before you submit you see exactly what your supervisor will see."
+        ),
+        catalog.gettext(
             "Your employer and the group chat see nothing. You can keep any answer only for yourself. From the moment "
             "a round closes, nothing in the database links an answer to you, except answers you chose to let your "
             "supervisor reply to, until the time for replies ends."

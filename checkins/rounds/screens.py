@@ -10,7 +10,7 @@ end labels in the text, short options side by side and long ones one per row, an
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from html import escape
 from typing import Any
@@ -29,6 +29,7 @@ from checkins.rounds.answering import (
     Rejection,
     Reopen,
     ShowEditList,
+    ShowFound,
     ShowPrivacyList,
     ShowReplyList,
     ShowReview,
@@ -272,13 +273,17 @@ def review_screen(
     *,
     mode: ReviewMode = ReviewMode.PLAIN,
     preview: Mapping[str, str] | None = None,
+    removed: Sequence[str] = (),
 ) -> Screen:
-    """The answers before Submit, exactly as the supervisor will get them (scrubbed, private ones left out)."""
+    """The answers before Submit, exactly as the supervisor will get them (scrubbed, private ones left out), and
+    `removed`: the lines saying what scrubbing took (HTML, see `review.removed_lines`)."""
     header = _your_answers_header(catalog)
     note = escape(
         catalog.gettext("Nothing is sent until you press Submit. Answers marked 🔒 stay with you and are not sent.")
     )
     text = f"{header}\n\n{_answers_list(flow, progress, catalog, preview)}\n\n{note}"
+    if removed:
+        text += "\n\n<i>" + "\n".join(removed) + "</i>"
 
     def button(label: str, action: Action) -> Button:
         return Button(label, callback_data(round_id, progress, action))
@@ -331,13 +336,18 @@ def review_screen(
             if index in replyable
         ]
         return Screen(text, (*rows, back_row, submit_row))
-    choices = (
-        button("✎ " + catalog.gettext("Edit"), ShowEditList()),
-        button("🔒 " + catalog.gettext("Only for me"), ShowPrivacyList()),
-    )
-    if not replyable:
-        return Screen(text, (submit_row, choices))
-    return Screen(text, (submit_row, choices, (button("↩ " + catalog.gettext("Allow a reply"), ShowReplyList()),)))
+    rows = [
+        submit_row,
+        (
+            button("✎ " + catalog.gettext("Edit"), ShowEditList()),
+            button("🔒 " + catalog.gettext("Only for me"), ShowPrivacyList()),
+        ),
+    ]
+    if replyable:
+        rows.append((button("↩ " + catalog.gettext("Allow a reply"), ShowReplyList()),))
+    if removed:
+        rows.append((button("🔍 " + catalog.gettext("What was removed"), ShowFound()),))
+    return Screen(text, tuple(rows))
 
 
 def _replyable(flow: Flow, progress: Progress) -> frozenset[int]:

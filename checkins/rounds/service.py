@@ -17,20 +17,22 @@ from html import escape
 from typing import Any
 
 from checkins.config.app import AppConfig, GroupConfig
-from checkins.config.flows import Flow, QuestionType
+from checkins.config.flows import Flow
 from checkins.digest.service import DigestService
 from checkins.i18n import Catalog, Translator
 from checkins.messages import Screen
 from checkins.outbox import Outbox
 from checkins.privacy.author_tags import member_key
-from checkins.privacy.scrubbing import group_redactor, placeholders
+from checkins.rounds import review
 from checkins.rounds.announcements import announce_round
 from checkins.rounds.answering import (
     Back,
     Progress,
+    PutBack,
     Rejection,
     Reopen,
     ShowEditList,
+    ShowFound,
     ShowPrivacyList,
     ShowReplyList,
     ShowReview,
@@ -53,7 +55,6 @@ from checkins.rounds.screens import (
     composing_screen,
     question_screen,
     rejection_text,
-    review_screen,
     review_summary_text,
     submitted_screen,
 )
@@ -94,6 +95,7 @@ class RoundService(RoundWriting, RoundClosing):
         self.store = store
         self.translator = translator
         self.outbox = outbox
+        self.review = review.Reviewer(config, store, translator, outbox)
         self.digests = digests
         self.clock = clock
 
@@ -300,19 +302,6 @@ class RoundService(RoundWriting, RoundClosing):
         # Skipped questions store nothing; mark them as seen (None) so an edit does not ask them again.
         return replace(submitted, answers=visible_answers(flow, submitted))
 
-    async def _preview(self, round_row: RoundRow, flow: Flow, progress: Progress, catalog: Catalog) -> dict[str, str]:
-        """For each free-text answer that scrubbing changes, the text the supervisor will see."""
-        redactor = await group_redactor(self.store, self.config.groups[round_row.group_id])
-        marks = placeholders(self.translator.for_language(self._supervisor_language(round_row.group_id)))
-        preview = {}
-        for question in flow.questions:
-            value = progress.answers.get(question.id)
-            if question.type is QuestionType.TEXT and isinstance(value, str):
-                scrubbed = redactor.redact(value, marks)
-                if scrubbed != value:
-                    preview[question.id] = scrubbed
-        return preview
-
     def _supervisor_language(self, group_id: str) -> str:
         return self.config.supervisors[self.config.groups[group_id].supervisor_id].language
 
@@ -340,9 +329,7 @@ class RoundService(RoundWriting, RoundClosing):
             await self._save(round_row, member, after, prompt_ref)
             await self.outbox.edit(chat, question_screen(flow, round_row.id, after, catalog), message_id, prompt_ref)
             return
-        if isinstance(
-            action, ShowEditList | ShowPrivacyList | TogglePrivate | ShowReplyList | ToggleReply | ShowReview
-        ):
+        if isinstance(action, REVIEW_VARIANTS):
             if isinstance(action, TogglePrivate):
                 question_id = flow.questions[action.index].id
                 await self.store.set_draft_private(round_row.id, member.id, question_id, question_id in after.private)
@@ -356,8 +343,11 @@ class RoundService(RoundWriting, RoundClosing):
                 ShowReview: ReviewMode.PLAIN,
             }
             mode = modes.get(type(action), ReviewMode.PRIVACY)
-            preview = await self._preview(round_row, flow, after, catalog)
-            screen = review_screen(flow, round_row.id, after, catalog, mode=mode, preview=preview)
+            screen = await self.review.screen(round_row, member, flow, after, catalog, mode)
+            await self.outbox.edit(chat, screen, message_id, prompt_ref)
+            return
+        if isinstance(action, ShowFound | PutBack):
+            screen = await self.review.removed(round_row, member, flow, after, action, catalog)
             await self.outbox.edit(chat, screen, message_id, prompt_ref)
             return
         if before.status is Status.ANSWERING:
@@ -424,8 +414,7 @@ class RoundService(RoundWriting, RoundClosing):
         elif progress.status is Status.ANSWERING:
             screen = question_screen(flow, round_row.id, progress, catalog)
         else:
-            preview = await self._preview(round_row, flow, progress, catalog)
-            screen = review_screen(flow, round_row.id, progress, catalog, preview=preview)
+            screen = await self.review.screen(round_row, member, flow, progress, catalog)
         ref = await self.outbox.send(member.telegram_user_id, screen, dedupe=dedupe, bulk=bulk)
         await self._save(round_row, member, progress, ref)
 

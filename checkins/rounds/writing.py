@@ -20,12 +20,12 @@ from checkins.i18n import Catalog, Translator
 from checkins.messages import Screen
 from checkins.outbox import Outbox
 from checkins.rounds.answering import Progress, Rejection, Status, WriteText, apply, join_parts
+from checkins.rounds.review import Reviewer, typed_word
 from checkins.rounds.screens import (
     composing_screen,
     not_saved_screen,
     question_screen,
     rejection_text,
-    review_screen,
 )
 from checkins.storage import MemberRow, RoundRow, Store
 
@@ -44,7 +44,7 @@ class RoundWriting:
     _load: Callable[[RoundRow, MemberRow], Any]
     _after: Callable[..., Any]
     _save: Callable[..., Any]
-    _preview: Callable[..., Any]
+    review: Reviewer
 
     async def write(self, telegram_user_id: int, text: str, message_id: int | None = None) -> str | None:
         """A text message from a member. Returns a direct reply when the text could not be used."""
@@ -64,6 +64,11 @@ class RoundWriting:
             flow, progress = loaded
             if progress.status is Status.SUBMITTED:
                 return catalog.gettext("Your answers are already submitted. Press “Change my answers” to edit them.")
+            if progress.status is Status.REVIEW and (word := typed_word(text)) is not None:
+                removed = await self.review.remove_typed(round_row, member, flow, progress, catalog, word)
+                if removed is not None:
+                    self.outbox.wake()
+                    return removed
             action = WriteText(text)
             result = apply(flow, progress, action)
             if result is Rejection.NEEDS_BUTTON and progress.status is Status.ANSWERING:
@@ -147,8 +152,7 @@ class RoundWriting:
         prompt_ref = participant.prompt_outbox_id if participant else None
         writing = progress.composing and flow.questions[progress.cursor].id == question_id
         if progress.status is Status.REVIEW:
-            preview = await self._preview(round_row, flow, progress, catalog)
-            screen = review_screen(flow, round_row.id, progress, catalog, preview=preview)
+            screen = await self.review.screen(round_row, member, flow, progress, catalog)
         elif progress.status is Status.ANSWERING and writing:
             screen = composing_screen(flow, round_row.id, progress, catalog)
         else:

@@ -62,18 +62,23 @@ class DigestQueries(Queries):
             )
         return found
 
-    async def rewrite_texts(self, round_id: str, question_ids: Iterable[str], rewrite: Callable[[str], str]) -> int:
-        """Replace each of the round's free-text answers to these questions by `rewrite(text)`; returns how many
-        changed."""
+    async def rewrite_texts(
+        self, round_id: str, question_ids: Iterable[str], rewrite: Callable[[str, tuple[str, ...]], str]
+    ) -> int:
+        """Replace each of the round's free-text answers to these questions by `rewrite(text, kept)`, `kept` being
+        the words its author put back at review; returns how many changed."""
         wanted = set(question_ids)
-        rows = await self._all("SELECT id, question_id, value FROM answers WHERE round_id = ?", (round_id,))
+        rows = await self._all("SELECT id, question_id, value, kept FROM answers WHERE round_id = ?", (round_id,))
         changed = 0
-        for answer_id, question_id, value in rows:
+        for answer_id, question_id, value, kept in rows:
             text = json.loads(value)
-            if question_id not in wanted or not isinstance(text, str) or (new := rewrite(text)) == text:
+            words = tuple(json.loads(kept)) if kept else ()
+            if question_id not in wanted or not isinstance(text, str) or (new := rewrite(text, words)) == text:
                 continue
             await self._run("UPDATE answers SET value = ? WHERE id = ?", (json.dumps(new), answer_id))
             changed += 1
+        # The words members put back have done their work: nothing about an answer's review outlives the close.
+        await self._run("UPDATE answers SET kept = NULL WHERE round_id = ?", (round_id,))
         return changed
 
     async def round_texts(self, round_id: str, question_ids: Iterable[str]) -> dict[str, list[str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,22 +190,27 @@ class RoundQueries(Queries):
         await self.destroy_expired_links(now)
         return submitted
 
-    async def submitted_drafts(self, round_id: str) -> list[tuple[int, str, Any, bool]]:
-        """(member id, question id, value, reply allowed) of every shared answer a submitted member gave."""
+    async def submitted_drafts(self, round_id: str) -> list[tuple[int, str, Any, bool, str | None]]:
+        """(member id, question id, value, reply allowed, words put back as JSON) of every shared answer a
+        submitted member gave."""
         rows = await self._all(
-            "SELECT d.member_id, d.question_id, d.value, d.reply_ok FROM drafts AS d JOIN participants AS p "
+            "SELECT d.member_id, d.question_id, d.value, d.reply_ok, d.kept FROM drafts AS d JOIN participants AS p "
             "ON p.round_id = d.round_id AND p.member_id = d.member_id WHERE d.round_id = ? AND p.status = 'submitted' "
             "AND d.private = 0 AND d.value IS NOT NULL",
             (round_id,),
         )
-        return [(row[0], row[1], json.loads(row[2]), bool(row[3])) for row in rows]
+        return [(row[0], row[1], json.loads(row[2]), bool(row[3]), row[4]) for row in rows]
 
-    async def insert_answers(self, round_id: str, answers: list[tuple[str, bytes | None, Any]]) -> None:
+    async def insert_answers(self, round_id: str, answers: list[tuple[str, bytes | None, Any, str | None]]) -> None:
         """Write a closed round's answers in one batch, in the order given (the caller shuffles them): per answer
-        the question id, an author tag only where its author allowed a reply, and the value."""
+        the question id, an author tag only where its author allowed a reply, the value, and the words its author
+        put back after redaction (honoured by the scrub at close, then cleared)."""
         await self._db.executemany(
-            "INSERT INTO answers (id, round_id, question_id, author_tag, value) VALUES (?, ?, ?, ?, ?)",
-            [(secrets.token_hex(12), round_id, question, tag, json.dumps(value)) for question, tag, value in answers],
+            "INSERT INTO answers (id, round_id, question_id, author_tag, value, kept) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (secrets.token_hex(12), round_id, question, tag, json.dumps(value), kept)
+                for question, tag, value, kept in answers
+            ],
         )
 
     async def destroy_expired_links(self, now: float) -> int:
@@ -266,6 +272,22 @@ class RoundQueries(Queries):
         answers = {row[0]: None if row[1] is None else json.loads(row[1]) for row in rows}
         return answers, frozenset(row[0] for row in rows if row[2])
 
+    async def set_draft_kept(self, round_id: str, member_id: int, question_id: str, kept: Iterable[str]) -> None:
+        """The words of one draft answer that the member put back after redaction took them for names."""
+        words = sorted(set(kept))
+        await self._run(
+            "UPDATE drafts SET kept = ? WHERE round_id = ? AND member_id = ? AND question_id = ?",
+            (json.dumps(words) if words else None, round_id, member_id, question_id),
+        )
+
+    async def drafts_kept(self, round_id: str, member_id: int) -> dict[str, tuple[str, ...]]:
+        """Per question, the words the member put back (see `set_draft_kept`)."""
+        rows = await self._all(
+            "SELECT question_id, kept FROM drafts WHERE round_id = ? AND member_id = ? AND kept IS NOT NULL",
+            (round_id, member_id),
+        )
+        return {question_id: tuple(json.loads(kept)) for question_id, kept in rows}
+
     async def delete_drafts(self, round_id: str, member_id: int) -> None:
         await self._run("DELETE FROM drafts WHERE round_id = ? AND member_id = ?", (round_id, member_id))
 
@@ -278,10 +300,13 @@ class RoundQueries(Queries):
         reply_ok: frozenset[str],
     ) -> None:
         """A member's submission: their drafts become exactly the submitted answers. They stay drafts, linked to
-        the member like any draft, until the round closes and writes every submission at once."""
+        the member like any draft, until the round closes and writes every submission at once. The words the member
+        put back after redaction (`set_draft_kept`) stay with their answers."""
+        kept = await self.drafts_kept(round_id, member_id)
         await self.delete_drafts(round_id, member_id)
         await self._db.executemany(
-            "INSERT INTO drafts (round_id, member_id, question_id, value, private, reply_ok) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO drafts (round_id, member_id, question_id, value, private, reply_ok, kept) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     round_id,
@@ -290,6 +315,7 @@ class RoundQueries(Queries):
                     None if value is None else json.dumps(value),
                     int(question_id in private),
                     int(question_id in reply_ok),
+                    json.dumps(list(kept[question_id])) if kept.get(question_id) else None,
                 )
                 for question_id, value in answers.items()
             ],
