@@ -101,8 +101,8 @@ class MemberDriver:
         current = self.current_screen()
         data = next(b.data for b in current.flat_buttons if b.data.endswith(f":{code}"))
         await self.user.press(data, message_id=current.message_id)
-        if code[0] in "tpEPV":
-            # Toggles, the review's edit and privacy lists and Back to review redraw the same message in place.
+        if code[0] in "tpEPVaA":
+            # Toggles, the review's lists (edit, only for me, allow a reply) and Back to review redraw the same message.
             return await self.user.wait_for_message(lambda m: m.message_id == current.message_id and m.edited)
         return await self._moved_on(current, self.screen())
 

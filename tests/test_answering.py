@@ -150,7 +150,7 @@ def test_unknown_codes_decode_to_none(code: str) -> None:
 
 
 def test_a_reply_is_allowed_per_written_answer_and_never_for_a_private_one() -> None:
-    review = run(Choose(4), WriteText("busy weeks"), Next(), Toggle(0), Done(), Choose(1), Choose(0))
+    review = run(Choose(4), WriteText("busy weeks"), Toggle(0), Done(), Choose(1), Choose(0))
     assert review.reply_ok == frozenset()  # off by default
     assert apply(FLOW, review, ToggleReply(0)) is Rejection.INVALID  # a scale answer has no author to reply to
     allowed = apply(FLOW, review, ToggleReply(1))

@@ -322,7 +322,11 @@ async def test_a_members_own_quiet_hours_and_zone_hold_their_question_and_remind
     # The round opens on Saturday 14:00 in Helsinki: 08:00 in New York, still quiet for that member.
     harness.clock.set(helsinki(2026, 3, 21, 14, 1))
     await harness.schedule.run_due()
-    assert await harness.dedupe_keys("first:") == [f"first:{await round_id(harness)}:{first}"]
+    opened = await round_id(harness)
+    async with harness.store.transaction() as store:
+        secret = (await store.round_by_id(opened)).secret
+    # Only the member at home is asked now (de-dup keys name members under the round's secret).
+    assert await harness.dedupe_keys("first:") == [f"first:{opened}:{member_key(secret, first)}"]
     assert await harness.schedule.seconds_until_next() == 59 * 60  # 09:00 in New York
     harness.clock.set(helsinki(2026, 3, 21, 15))
     await harness.schedule.run_due()
@@ -333,7 +337,7 @@ async def test_a_members_own_quiet_hours_and_zone_hold_their_question_and_remind
     # is past the close: that reminder is left out for them.
     harness.clock.set(helsinki(2026, 3, 23, 11, 1))
     await harness.schedule.run_due()
-    assert [key.rsplit(":", 1)[1] for key in await harness.dedupe_keys("remind:")] == [str(first)]
+    assert [key.rsplit(":", 1)[1] for key in await harness.dedupe_keys("remind:")] == [member_key(secret, first)]
     harness.clock.set(helsinki(2026, 3, 23, 15))
     await harness.schedule.run_due()
     assert len(await harness.dedupe_keys("remind:")) == 2
@@ -342,7 +346,8 @@ async def test_a_members_own_quiet_hours_and_zone_hold_their_question_and_remind
     harness.clock.set(helsinki(2026, 3, 24, 10, 59))
     await harness.schedule.run_due()
     remind_keys = await harness.dedupe_keys("remind:")
-    assert sorted(key.rsplit(":", 1)[1] for key in remind_keys) == sorted([str(first), str(first), str(abroad)])
+    expected = [member_key(secret, first), member_key(secret, first), member_key(secret, abroad)]
+    assert sorted(key.rsplit(":", 1)[1] for key in remind_keys) == sorted(expected)
 
 
 async def round_id(harness: Harness) -> str:

@@ -158,7 +158,7 @@ def test_allow_a_reply_is_offered_only_for_a_shared_written_answer() -> None:
     assert written.status is Status.REVIEW
     assert codes(review_screen(FLOW, "r1", written, EN)) == [["S"], ["E", "P"], ["A"]]
     listing = review_screen(FLOW, "r1", written, EN, mode=ReviewMode.REPLY)
-    assert codes(listing) == [["a1"], ["S"]] and listing.keyboard[0][0].text.startswith("✕ 2.")
+    assert codes(listing) == [["a1"], ["V"], ["S"]] and listing.keyboard[0][0].text.startswith("✕ 2.")
     allowed = replace(written, reply_ok=frozenset({"bring"}))
     assert "your supervisor may reply without learning who you are" in review_screen(FLOW, "r1", allowed, EN).text
     assert review_screen(FLOW, "r1", allowed, EN, mode=ReviewMode.REPLY).keyboard[0][0].text.startswith("↩ 2.")

@@ -160,13 +160,13 @@ async def test_every_list_has_a_way_back_to_the_review(sim: BotApiSimulator, mak
     await open_round(supervisor, members)
     member = members[0]
     review = await member.answer(["v4", "text:Good week", "k", "k"])
-    for list_code in ("E", "P"):
+    for list_code in ("E", "P", "A"):
         shown = await member.act(list_code)
         assert shown.message_id == review.message_id
         assert "Back to review" in [b.text.lstrip("← ") for b in shown.flat_buttons]
         back = await member.act("V")
         codes = [b.data.rsplit(":", 1)[1] for b in back.flat_buttons]
-        assert codes == ["S", "E", "P"], "the plain review again, in the same message"
+        assert codes == ["S", "E", "P", "A"], "the plain review again, in the same message"
     await member.submit()
 
 
