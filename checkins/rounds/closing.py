@@ -99,7 +99,7 @@ class RoundClosing:
         answers = await self._answer_batch(round_row)
         now = self.clock()
         # Without an answer its author allowed a reply to, nothing needs the secret: it goes now, not a day later.
-        replies = any(tag is not None for _question, tag, _value in answers)
+        replies = any(tag is not None for _question, tag, _value, _kept in answers)
         reply_until = now + self.config.privacy.reply_window_hours * 3600 if replies else now
         submitted = await self.store.close_round(round_row.id, now, reply_until)
         await self.store.insert_answers(round_row.id, answers)
