@@ -1,10 +1,11 @@
 """The printable digest: one self-contained HTML document with everything the compact message leaves out.
 
 `render_report` turns a `Summary` into an HTML5 page that needs nothing else — CSS inline, the chart embedded as a
-data URI — and prints well on A4: the agenda, the headline figures, each goal's progress, every question in full
-(scale distributions, counts, every free-text answer), and the group's participation and energy across the whole
-supervision process, for interim and final evaluations. Like the message, it renders only what the summary holds,
-so every anonymity threshold applies; every answer and configured text is escaped.
+data URI — and prints well on A4, with a running header (group, round, "confidential") and page numbers: the agenda,
+the headline figures, each goal's progress, every question the round asked in full (scale distributions, counts,
+every free-text answer), and the group's participation (and wellbeing, when the flow follows it) across the whole
+supervision process, for interim and final evaluations. `pdf.py` lays out the same for a PDF. Like the message, it
+renders only what the summary holds, so every anonymity threshold applies; every answer and configured text is escaped.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from collections.abc import Iterable
 from html import escape
 from zoneinfo import ZoneInfo
 
-from checkins.digest.message import topic_headings, trend_text
+from checkins.digest.message import digest_title, topic_headings, trend_text
 from checkins.digest.summary import (
-    AGENDA_IDS,
     CountSection,
     GoalProgress,
     Hidden,
@@ -30,7 +30,9 @@ from checkins.formatting import format_date, format_date_time, format_number
 from checkins.i18n import N_, Catalog
 
 STYLE = """
-@page { size: A4; margin: 16mm 15mm; }
+@page { size: A4; margin: 16mm 15mm;
+        @top-left { content: var(--running); font: 8pt sans-serif; color: #6b7685; }
+        @bottom-right { content: counter(page) " / " counter(pages); font: 8pt sans-serif; color: #6b7685; } }
 * { box-sizing: border-box; }
 body { font: 11pt/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1d2430;
        max-width: 180mm; margin: 0 auto; padding: 8mm 4mm; }
@@ -56,6 +58,8 @@ footer { margin-top: 10mm; font-size: 9pt; color: #6b7685; }
   body { padding: 0; max-width: none; }
   h2, h3 { break-after: avoid; }
   table, figure, li { break-inside: avoid; }
+  figure img { max-height: 110mm; }
+  footer { display: none; }
   .bar { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 """
@@ -197,35 +201,54 @@ def _goals(goals: Iterable[GoalProgress], catalog: Catalog) -> list[str]:
 
 
 def _process(summary: Summary, catalog: Catalog, timezone: ZoneInfo) -> list[str]:
-    header = "".join(
-        _tag("th", catalog.gettext(name), css)
-        for name, css in ((N_("Round"), ""), (N_("Date"), ""), (N_("Answered"), "number"), (N_("Energy"), "number"))
-    )
+    columns = [(N_("Round"), ""), (N_("Date"), ""), (N_("Answered"), "number")]
+    # The wellbeing column only for a flow that follows a wellbeing scale: an empty column is a question not asked.
+    if summary.wellbeing_asked:
+        columns.append((N_("Energy"), "number"))
+    header = "".join(_tag("th", catalog.gettext(name), css) for name, css in columns)
     rows = []
     for row in summary.history:
         date = format_date(row.closed_at, timezone, catalog.language) if row.closed_at is not None else ""
-        energy = format_number(row.energy, catalog.language) if row.energy is not None else "—"
         answered = catalog.gettext("{answered} of {invited}").format(answered=row.submitted, invited=row.invited)
-        rows.append(
-            f'<tr><td>{row.number}</td><td>{_e(date)}</td><td class="number">{_e(answered)}</td>'
-            f'<td class="number">{_e(energy)}</td></tr>'
-        )
-    note = catalog.gettext("Energy is the round's mean; — means the round did not ask it or too few answered.")
-    return [
+        cells = f'<td>{row.number}</td><td>{_e(date)}</td><td class="number">{_e(answered)}</td>'
+        if summary.wellbeing_asked:
+            energy = format_number(row.energy, catalog.language) if row.energy is not None else "—"
+            cells += f'<td class="number">{_e(energy)}</td>'
+        rows.append(f"<tr>{cells}</tr>")
+    parts = [
         _tag("h2", catalog.gettext("The supervision process over time")),
         f"<table><tr>{header}</tr>{''.join(rows)}</table>",
-        f'<p class="note">{_e(note)}</p>',
     ]
+    if summary.wellbeing_asked:
+        note = catalog.gettext("Energy is the round's mean; — means the round did not ask it or too few answered.")
+        parts.append(f'<p class="note">{_e(note)}</p>')
+    return parts
+
+
+def _css_string(text: str) -> str:
+    """`text` as a CSS string literal that cannot end the string, the rule or the <style> element."""
+    escaped = "".join(f"\\{ord(char):x} " if char in "\\\"<>&'" or ord(char) < 32 else char for char in text)
+    return f'"{escaped}"'
+
+
+def running_header(summary: Summary, catalog: Catalog) -> str:
+    """What every printed page carries at the top: the group, the round and "confidential"."""
+    return " · ".join(
+        [
+            summary.group_name,
+            catalog.gettext("round {number}").format(number=summary.round.number),
+            catalog.gettext("confidential"),
+        ]
+    )
 
 
 def render_report(
     summary: Summary, catalog: Catalog, timezone: ZoneInfo, chart_png: bytes | None, chart_alt: str
 ) -> str:
     """The digest as a self-contained, printable HTML5 document."""
-    title = catalog.gettext("Check-in digest: {group}, round {number}").format(
-        group=summary.group_name, number=summary.round.number
-    )
-    meta = [summary.flow.title.get(catalog.language)]
+    style = STYLE.replace("var(--running)", _css_string(running_header(summary, catalog)))
+    title = digest_title(summary, catalog)
+    meta = []
     if summary.round.closed_at is not None:
         meta.append(format_date_time(summary.round.closed_at, timezone, catalog.language))
     meta.append(
@@ -258,11 +281,11 @@ def render_report(
             )
         body += _goals(summary.goals, catalog)
         body.append(_tag("h2", catalog.gettext("Every question")))
-        body += [_question(s, catalog) for s in summary.sections if s.question.id not in AGENDA_IDS]
+        body += [_question(s, catalog) for s in summary.sections if s.question.id not in summary.agenda_ids]
     body += _process(summary, catalog, timezone)
     body.append(_tag("footer", catalog.gettext("Made by Kierros, the check-in bot for work supervision.")))
     return (
         f'<!DOCTYPE html>\n<html lang="{_e(catalog.language)}">\n<head>\n<meta charset="utf-8">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{_e(title)}</title>\n'
-        f"<style>{STYLE}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
+        f"<style>{style}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
     )

@@ -2,15 +2,20 @@
 
 At close `record_statistics` keeps each question's aggregate (see `checkins.digest.stats`) in the closing transaction.
 `queue_digest` builds a round's digest from storage — the group's closed rounds up to that one for trends, goals and
-the view over time, and the round's free-text answers while retention keeps them — and queues, in this order, the
-compact message, the chart (only when thresholds let figures be shown) and the printable report, so the supervisor
-receives message → photo → document. `/digest` re-sends a past round through the same path and `/rounds` lists a
-group's rounds with their participation; both apply today's thresholds, never looser ones.
+the view over time, and the round's free-text answers while retention keeps them — and queues, in the caller's
+transaction, the one-screen message and the follow-ups holding every answer in full, plus a note that the round's
+files are due. `send_pending_files` then draws the chart and the HTML and PDF reports outside any transaction (in a
+worker thread; a renderer that fails is left out and logged, see `files.py`) and queues them, so drawing never holds
+the database and never blocks a close; a restart in between draws them at start. The supervisor receives message →
+follow-ups → photo → PDF → HTML. `/digest` re-sends a past round through the same path and `/rounds` lists a
+group's rounds with their flow and participation; both apply today's thresholds, never looser ones.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,9 +23,9 @@ from html import escape
 
 from checkins.config.app import AppConfig, GroupConfig
 from checkins.config.flows import QuestionType
-from checkins.digest.chart import chart_caption, render_chart
-from checkins.digest.message import render_compact
-from checkins.digest.report import render_report
+from checkins.digest.files import DigestFiles, render_files
+from checkins.digest.followups import render_followups
+from checkins.digest.message import render_compact, round_heading
 from checkins.digest.stats import QuestionStats, RoundRecord, Thresholds, round_statistics
 from checkins.digest.summary import DigestSource, Summary, TextSection, build_summary
 from checkins.formatting import format_date, format_date_time
@@ -28,7 +33,9 @@ from checkins.i18n import Catalog, Translator
 from checkins.messages import Button, Keyboard, Screen
 from checkins.outbox import Outbox
 from checkins.privacy.scrubbing import group_redactor, placeholders
-from checkins.storage import RoundRow, Store
+from checkins.storage import PendingDigestFiles, RoundRow, Store
+
+log = logging.getLogger(__name__)
 
 # The digest's reply button; checkins.privacy.replies lists the answers behind it.
 REPLY_LIST_PREFIX = "rl:"
@@ -70,6 +77,8 @@ class DigestService:
         self.store = store
         self.translator = translator
         self.outbox = outbox
+        self._drawing: set[asyncio.Task[None]] = set()
+        self._draw_lock = asyncio.Lock()
 
     async def record_statistics(self, round_row: RoundRow, submitted: int) -> None:
         """Keep what may outlive the answers (inside the caller's closing transaction)."""
@@ -136,28 +145,73 @@ class DigestService:
             return DigestResult(DigestOutcome.NOT_FOUND, round_row.number)
         timezone = self.config.timezone
         chat = supervisor.user_id
-        message = Screen(render_compact(summary, catalog, timezone), self._reply_keyboard(round_row, summary, catalog))
-        await self.outbox.send(chat, message, dedupe=f"{dedupe}:message")
+        try:
+            text, followups = render_compact(summary, catalog, timezone), render_followups(summary, catalog)
+        except Exception as error:  # a renderer's failure must never stop a close
+            log.error("digest message could not be drawn (%s); sending its heading only", type(error).__name__)
+            text, followups = "\n".join(round_heading(summary, catalog, timezone)), []
+        await self.outbox.send(chat, Screen(text, self._reply_keyboard(round_row, summary, catalog)),
+                               dedupe=f"{dedupe}:message")  # fmt: skip
+        for index, followup in enumerate(followups):
+            await self.outbox.send(chat, Screen(followup), dedupe=f"{dedupe}:more:{index}")
         if summary.withheld:
             return DigestResult(DigestOutcome.QUEUED, round_row.number)
-        # Drawing takes a moment of CPU: keep the event loop answering other people meanwhile.
-        chart = await asyncio.to_thread(render_chart, summary, catalog)
-        alt = chart_caption(summary, catalog)
-        if chart is not None:
-            await self.outbox.send_photo(chat, chart, f"{group.id}-round-{round_row.number}.png", escape(alt),
-                                         dedupe=f"{dedupe}:photo")  # fmt: skip
-        report = render_report(summary, catalog, timezone, chart, alt)
-        caption = catalog.gettext("Printable report: {group}, round {number}").format(
-            group=group.name, number=round_row.number
-        )
-        await self.outbox.send_document(
-            chat,
-            report.encode("utf-8"),
-            f"{group.id}-round-{round_row.number}.html",
-            escape(caption),
-            dedupe=f"{dedupe}:document",
-        )
+        # The files are drawn once this transaction has committed (or at the next start, after a crash).
+        await self.store.add_pending_digest_files(dedupe, group.id, round_row.number, time.time())
+        self._draw_soon()
         return DigestResult(DigestOutcome.QUEUED, round_row.number)
+
+    def _draw_soon(self) -> None:
+        """Draw the pending files in a task of its own: it waits for the caller's transaction to commit."""
+        task = asyncio.get_running_loop().create_task(self.send_pending_files(), name="digest-files")
+        self._drawing.add(task)
+        task.add_done_callback(self._drawing.discard)
+
+    async def send_pending_files(self) -> None:
+        """Draw and queue the files of every closed round that waits for them (after a close, and at start)."""
+        async with self._draw_lock:
+            async with self.store.transaction() as store:
+                pending = await store.pending_digest_files()
+            for item in pending:
+                await self._send_files(item)
+            if pending:
+                self.outbox.wake()
+
+    async def _send_files(self, item: PendingDigestFiles) -> None:
+        group = self.config.groups.get(item.group_id)
+        files: DigestFiles | None = None
+        if group is not None:
+            supervisor = self.config.supervisors[group.supervisor_id]
+            catalog = self.translator.for_language(supervisor.language)
+            async with self.store.transaction() as store:
+                found = [r for r in await store.rounds_of_group(group.id) if r.number == item.round_number]
+                summary = await self._summary(group, found[0], catalog) if found else None
+            if summary is not None:
+                # Drawing takes a moment of CPU: keep the event loop answering other people meanwhile.
+                files = await asyncio.to_thread(render_files, summary, catalog, self.config.timezone)
+        async with self.store.transaction() as store:
+            if files is not None and group is not None:
+                await self._queue_files(group, item, files, catalog)
+            await store.drop_pending_digest_files(item.dedupe)
+
+    async def _queue_files(
+        self, group: GroupConfig, item: PendingDigestFiles, files: DigestFiles, catalog: Catalog
+    ) -> None:
+        chat = self.config.supervisors[group.supervisor_id].user_id
+        name = f"{group.id}-round-{item.round_number}"
+        if files.chart is not None:
+            await self.outbox.send_photo(chat, files.chart, f"{name}.png", escape(files.caption),
+                                         dedupe=f"{item.dedupe}:photo")  # fmt: skip
+        caption = catalog.gettext("Printable report: {group}, round {number}").format(
+            group=group.name, number=item.round_number
+        )
+        if files.pdf is not None:
+            await self.outbox.send_document(
+                chat, files.pdf, f"{name}.pdf", escape(caption), dedupe=f"{item.dedupe}:pdf"
+            )
+        if files.html is not None:
+            await self.outbox.send_document(chat, files.html, f"{name}.html", escape(caption),
+                                            dedupe=f"{item.dedupe}:document")  # fmt: skip
 
     def _reply_keyboard(self, round_row: RoundRow, summary: Summary, catalog: Catalog) -> Keyboard:
         """While the round's reply window lasts and free text is shown, a way to answer an author anonymously."""
