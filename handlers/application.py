@@ -108,6 +108,8 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         job_kwargs={"misfire_grace_time": None},
     )
     schedule.start_timer(application)
+    # Digest files a crash left undrawn after a close are drawn now, in the background.
+    digests.draw_soon()
     log.info("%s", await startup_summary(application))
 
 
@@ -147,6 +149,7 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
         await task
     services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
     if services is not None:
+        await services.digests.finish_drawing()
         await services.store.close()
     lock: DatabaseLock | None = application.bot_data.pop(LOCK_KEY, None)
     if lock is not None:

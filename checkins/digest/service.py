@@ -14,6 +14,7 @@ group's rounds with their flow and participation; both apply today's thresholds,
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections.abc import Mapping
@@ -158,14 +159,24 @@ class DigestService:
             return DigestResult(DigestOutcome.QUEUED, round_row.number)
         # The files are drawn once this transaction has committed (or at the next start, after a crash).
         await self.store.add_pending_digest_files(dedupe, group.id, round_row.number, time.time())
-        self._draw_soon()
+        self.draw_soon()
         return DigestResult(DigestOutcome.QUEUED, round_row.number)
 
-    def _draw_soon(self) -> None:
-        """Draw the pending files in a task of its own: it waits for the caller's transaction to commit."""
-        task = asyncio.get_running_loop().create_task(self.send_pending_files(), name="digest-files")
+    def draw_soon(self) -> None:
+        """Draw the pending files in a task of its own: it waits for the caller's transaction to commit. The task
+        starts from an empty context: it is not part of the Telegram update that closed the round (whose record
+        would make its transactions look like that update handled again)."""
+        task = asyncio.get_running_loop().create_task(
+            self.send_pending_files(), name="digest-files", context=contextvars.Context()
+        )
         self._drawing.add(task)
         task.add_done_callback(self._drawing.discard)
+
+    async def finish_drawing(self) -> None:
+        """Wait for the drawing under way (at shutdown, before the database closes); what is left waits for the
+        next start."""
+        if self._drawing:
+            await asyncio.gather(*self._drawing, return_exceptions=True)
 
     async def send_pending_files(self) -> None:
         """Draw and queue the files of every closed round that waits for them (after a close, and at start)."""
@@ -179,20 +190,26 @@ class DigestService:
 
     async def _send_files(self, item: PendingDigestFiles) -> None:
         group = self.config.groups.get(item.group_id)
-        files: DigestFiles | None = None
+        drawn = None
         if group is not None:
-            supervisor = self.config.supervisors[group.supervisor_id]
-            catalog = self.translator.for_language(supervisor.language)
-            async with self.store.transaction() as store:
-                found = [r for r in await store.rounds_of_group(group.id) if r.number == item.round_number]
-                summary = await self._summary(group, found[0], catalog) if found else None
-            if summary is not None:
-                # Drawing takes a moment of CPU: keep the event loop answering other people meanwhile.
-                files = await asyncio.to_thread(render_files, summary, catalog, self.config.timezone)
+            try:
+                drawn = await self._draw(group, item.round_number)
+            except Exception as error:  # an unexpected failure: give up on these files, never retry forever
+                log.error("digest files could not be drawn (%s)", type(error).__name__)
         async with self.store.transaction() as store:
-            if files is not None and group is not None:
-                await self._queue_files(group, item, files, catalog)
+            if drawn is not None and group is not None:
+                await self._queue_files(group, item, *drawn)
             await store.drop_pending_digest_files(item.dedupe)
+
+    async def _draw(self, group: GroupConfig, round_number: int) -> tuple[DigestFiles, Catalog] | None:
+        catalog = self.translator.for_language(self.config.supervisors[group.supervisor_id].language)
+        async with self.store.transaction() as store:
+            found = [r for r in await store.rounds_of_group(group.id) if r.number == round_number]
+            summary = await self._summary(group, found[0], catalog) if found else None
+        if summary is None:
+            return None
+        # Drawing takes a moment of CPU: keep the event loop answering other people meanwhile.
+        return await asyncio.to_thread(render_files, summary, catalog, self.config.timezone), catalog
 
     async def _queue_files(
         self, group: GroupConfig, item: PendingDigestFiles, files: DigestFiles, catalog: Catalog
