@@ -55,6 +55,10 @@ async def test_statistics_outlive_deleted_answers(tmp_path: Path) -> None:
         async with store.transaction():
             result = await service.queue_digest(config.groups[GROUP_ID], None, dedupe="test")
         assert result.outcome is DigestOutcome.QUEUED and result.round_number == 1
+        # The files are drawn once the transaction has committed, by a task of their own.
+        assert [row[0] for row in (await store.dump_tables())["pending_digest_files"]] == ["test"]
+        await service.finish_drawing()
+        assert (await store.dump_tables())["pending_digest_files"] == []
         items = await store.due_outbox(float("inf"), 10)
         assert [item.kind for item in items] == ["message"]  # one per chat at a time, in order
         message = items[0].payload["text"]
@@ -64,8 +68,8 @@ async def test_statistics_outlive_deleted_answers(tmp_path: Path) -> None:
         assert "The answers were deleted after the retention period." in message
         tables = await store.dump_tables()
         kinds = [row[2] for row in sorted(tables["outbox"])]
-        assert kinds == ["message", "photo", "document"]
-        document = next(row for row in tables["outbox"] if row[2] == "document")
+        assert kinds == ["message", "photo", "document", "document"]  # the PDF, then the HTML report
+        document = next(row for row in tables["outbox"] if '.html"' in row[3])
         report = base64.b64decode(json.loads(document[3])["data"]).decode()
         assert "The answers were deleted after the retention period." in report
         assert "A calm week" not in report
