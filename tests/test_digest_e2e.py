@@ -15,6 +15,7 @@ from checkins.config.app import load_config
 from checkins.digest.chart import WIDTH_PX
 from demo import GROUP_ID, SUPERVISOR_ID
 from tests.conftest import BotRunner
+from tests.test_digest_renderers import pdf_pages
 from tests.test_goals import EVALUATION_FLOW
 from tests.test_round_e2e import file_text, open_round, script, setup_group
 
@@ -85,8 +86,10 @@ async def test_supervisor_receives_message_then_answers_then_chart_then_reports(
     png = sim.files[photo.photo["file_id"]].data
     assert png is not None and struct.unpack(">I", png[16:20]) == (WIDTH_PX,)
 
-    assert pdf.document is not None and pdf.document["file_name"] == f"{GROUP_ID}-round-1.pdf"
-    assert document.document is not None and document.document["file_name"] == f"{GROUP_ID}-round-1.html"
+    assert pdf.document is not None and pdf.document["file_name"] == f"{GROUP_ID}-pre_session-round-1.pdf"
+    assert document.document is not None and document.document["file_name"] == f"{GROUP_ID}-pre_session-round-1.html"
+    pages = pdf_pages(sim.files[pdf.document["file_id"]].data)
+    assert len(pages) <= 2 and "member0: a family thanked us" in "".join(pages)
     report = file_text(sim, document)
     html5lib.HTMLParser(strict=True).parse(report)
     assert report.count("member0: a family thanked us") == 1
@@ -120,9 +123,10 @@ async def test_second_round_shows_the_trend_and_rounds_lists_participation(
     await members[0].submit()
     await supervisor.send_command("rounds", GROUP_ID)
     listing = (await supervisor.wait_for_message(lambda m: "Rounds of" in m.content)).content
-    assert "Round 1 · " in listing and "3 of 3 answered" in listing
+    # Each round is listed with its flow (issue 16: "1. Check-in before supervision, round 1 · …").
+    assert "\n1. Check-in before supervision, round 1 · " in listing and "3 of 3 answered" in listing
     # While a round is open nobody, the supervisor included, sees how many have answered.
-    open_line = next(line for line in listing.splitlines() if line.startswith("Round 3"))
+    open_line = next(line for line in listing.splitlines() if line.startswith("3. "))
     assert "answers are counted at close" in open_line and "1" not in open_line.split("·")[-1]
 
 

@@ -96,3 +96,23 @@ async def test_queue_digest_outcomes(tmp_path: Path) -> None:
         assert (await store.dump_tables())["question_stats"] == []
     finally:
         await store.close()
+
+
+async def test_rounds_are_numbered_per_flow_and_listed_with_their_flow(tmp_path: Path) -> None:
+    config = write_demo_config(tmp_path, language="en")
+    store = await Store.open(tmp_path / "k.sqlite3")
+    service = DigestService(config, store, Translator.load(), Outbox(store))
+    try:
+        async with store.transaction():
+            for flow_id in ("pre_session", "post_session", "pre_session"):
+                created = await store.create_round(GROUP_ID, flow_id, 1_800_000_000.0)
+                await store.close_round(created.id, 1_800_000_100.0, reply_until=1_800_000_100.0)
+        rounds = await store.rounds_of_group(GROUP_ID)
+        assert [(r.number, r.flow_id, r.flow_number) for r in rounds] == [
+            (1, "pre_session", 1), (2, "post_session", 1), (3, "pre_session", 2),
+        ]  # fmt: skip
+        listing = await service.rounds_overview(config.groups[GROUP_ID], Translator.load().for_language("en"))
+        assert "\n3. Check-in before supervision, round 2 · " in listing
+        assert "\n2. After the session, round 1 · " in listing
+    finally:
+        await store.close()

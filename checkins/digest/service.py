@@ -62,8 +62,9 @@ def thresholds_of(group: GroupConfig) -> Thresholds:
 
 
 def _record(round_row: RoundRow, stats: Mapping[str, QuestionStats]) -> RoundRecord:
+    # Digests count a flow's rounds: the second check-in is "round 2" even after a reflection round in between.
     return RoundRecord(
-        round_row.number,
+        round_row.flow_number,
         round_row.closed_at,
         round_row.submitted_count or 0,
         round_row.invited_count,
@@ -109,8 +110,11 @@ class DigestService:
         flow = self.config.flows.get(round_row.flow_id)
         if flow is None:
             return None
+        # The history is the flow's own: trends and "round 2" compare a check-in with the check-ins before it.
         closed = [
-            r for r in await self.store.rounds_of_group(group.id) if not r.is_open and r.number <= round_row.number
+            r
+            for r in await self.store.rounds_of_group(group.id)
+            if not r.is_open and r.flow_id == round_row.flow_id and r.number <= round_row.number
         ]
         stats = await self.store.group_question_stats(group.id)
         text_ids = [q.id for q in flow.questions if q.type is QuestionType.TEXT]
@@ -198,10 +202,10 @@ class DigestService:
                 log.error("digest files could not be drawn (%s)", type(error).__name__)
         async with self.store.transaction() as store:
             if drawn is not None and group is not None:
-                await self._queue_files(group, item, *drawn)
+                await self._queue_files(group, item.dedupe, *drawn)
             await store.drop_pending_digest_files(item.dedupe)
 
-    async def _draw(self, group: GroupConfig, round_number: int) -> tuple[DigestFiles, Catalog] | None:
+    async def _draw(self, group: GroupConfig, round_number: int) -> tuple[RoundRow, DigestFiles, Catalog] | None:
         catalog = self.translator.for_language(self.config.supervisors[group.supervisor_id].language)
         async with self.store.transaction() as store:
             found = [r for r in await store.rounds_of_group(group.id) if r.number == round_number]
@@ -209,26 +213,24 @@ class DigestService:
         if summary is None:
             return None
         # Drawing takes a moment of CPU: keep the event loop answering other people meanwhile.
-        return await asyncio.to_thread(render_files, summary, catalog, self.config.timezone), catalog
+        return found[0], await asyncio.to_thread(render_files, summary, catalog, self.config.timezone), catalog
 
     async def _queue_files(
-        self, group: GroupConfig, item: PendingDigestFiles, files: DigestFiles, catalog: Catalog
+        self, group: GroupConfig, dedupe: str, round_row: RoundRow, files: DigestFiles, catalog: Catalog
     ) -> None:
         chat = self.config.supervisors[group.supervisor_id].user_id
-        name = f"{group.id}-round-{item.round_number}"
+        name = f"{group.id}-{round_row.flow_id}-round-{round_row.flow_number}"
         if files.chart is not None:
             await self.outbox.send_photo(chat, files.chart, f"{name}.png", escape(files.caption),
-                                         dedupe=f"{item.dedupe}:photo")  # fmt: skip
+                                         dedupe=f"{dedupe}:photo")  # fmt: skip
         caption = catalog.gettext("Printable report: {group}, round {number}").format(
-            group=group.name, number=item.round_number
+            group=group.name, number=round_row.flow_number
         )
         if files.pdf is not None:
-            await self.outbox.send_document(
-                chat, files.pdf, f"{name}.pdf", escape(caption), dedupe=f"{item.dedupe}:pdf"
-            )
+            await self.outbox.send_document(chat, files.pdf, f"{name}.pdf", escape(caption), dedupe=f"{dedupe}:pdf")
         if files.html is not None:
             await self.outbox.send_document(chat, files.html, f"{name}.html", escape(caption),
-                                            dedupe=f"{item.dedupe}:document")  # fmt: skip
+                                            dedupe=f"{dedupe}:document")  # fmt: skip
 
     def _reply_keyboard(self, round_row: RoundRow, summary: Summary, catalog: Catalog) -> Keyboard:
         """While the round's reply window lasts and free text is shown, a way to answer an author anonymously."""
@@ -258,20 +260,33 @@ class DigestService:
             lines.append(escape(catalog.gettext("Only the latest {count} are listed.").format(count=ROUNDS_LISTED)))
         for round_row in rounds[-ROUNDS_LISTED:]:
             lines.append(escape(self._round_line(round_row, thresholds, catalog)))
-        hint = catalog.gettext("/digest {id} <round> sends a round's digest again.").format(id=group.id)
+        hint = catalog.gettext(
+            "/digest {id} <number> sends a round's digest again (the number that starts its line)."
+        ).format(id=group.id)
         return "\n".join(lines) + f"\n\n<i>{escape(hint)}</i>"
 
     def _round_line(self, round_row: RoundRow, thresholds: Thresholds, catalog: Catalog) -> str:
+        """ "3. Check-in before supervision, round 2 · …": the group's running number (what /digest takes), then the
+        flow and the round's number among that flow's rounds (what its digest says)."""
         language = catalog.language
+        flow = self.config.flows.get(round_row.flow_id)
+        which = catalog.gettext("{number}. {flow}, round {flow_number}").format(
+            number=round_row.number,
+            flow=flow.title.get(language) if flow is not None else round_row.flow_id,
+            flow_number=round_row.flow_number,
+        )
         if round_row.is_open:
             since = format_date_time(round_row.opened_at, self.config.timezone, language)
-            return catalog.gettext("Round {number} · open since {date} · answers are counted at close").format(
-                number=round_row.number, date=since
-            )
+            state = catalog.gettext("open since {date} · answers are counted at close").format(date=since)
+            return f"{which} · {state}"
         date = format_date(round_row.closed_at or round_row.opened_at, self.config.timezone, language)
         submitted = round_row.submitted_count or 0
-        line = catalog.gettext("Round {number} · {date} · {answered} of {invited} answered").format(
-            number=round_row.number, date=date, answered=submitted, invited=round_row.invited_count
+        line = (
+            which
+            + " · "
+            + catalog.gettext("{date} · {answered} of {invited} answered").format(
+                date=date, answered=submitted, invited=round_row.invited_count
+            )
         )
         if submitted < thresholds.min_responses:
             line += " · " + catalog.gettext("too few to show answers")

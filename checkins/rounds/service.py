@@ -147,7 +147,7 @@ class RoundService(RoundClosing):
         await self.outbox.send(
             member.telegram_user_id, Screen(intro), dedupe=f"intro:{round_row.id}:{member.id}", bulk=bulk
         )
-        progress = Progress.start(flow, round_row.number)
+        progress = Progress.start(flow, round_row.flow_number)
         await self._show(
             round_row, member, flow, progress, catalog, dedupe=f"first:{round_row.id}:{member.id}", bulk=bulk
         )
@@ -315,7 +315,7 @@ class RoundService(RoundClosing):
             Status(participant.status),
             participant.cursor,
             drafts,
-            round_row.number,
+            round_row.flow_number,
             participant.editing_one,
             participant.multi_selection,
             private,
@@ -327,7 +327,7 @@ class RoundService(RoundClosing):
         assert round_row.secret is not None
         tags = {q.id: author_tag(round_row.secret, member.id, q.id) for q in flow.questions}
         answers, private = await self.store.answers_by_tags(tags)
-        submitted = Progress(Status.SUBMITTED, len(flow.questions), answers, round_row.number, private=private)
+        submitted = Progress(Status.SUBMITTED, len(flow.questions), answers, round_row.flow_number, private=private)
         # Skipped questions store nothing; mark them as seen (None) so an edit does not ask them again.
         return replace(submitted, answers=visible_answers(flow, submitted))
 
