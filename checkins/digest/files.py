@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from checkins.digest.chart import chart_caption, render_chart
-from checkins.digest.pdf import render_pdf
 from checkins.digest.report import render_report
 from checkins.digest.summary import Summary
 from checkins.i18n import Catalog
@@ -46,6 +45,9 @@ def render_files(summary: Summary, catalog: Catalog, timezone: ZoneInfo) -> Dige
     except Exception as error:
         _failed("HTML report", error)
     try:
+        # Imported here: fpdf2 takes more than half a second to import, which start-up need not wait for.
+        from checkins.digest.pdf import render_pdf
+
         pdf = render_pdf(summary, catalog, timezone)
     except Exception as error:
         _failed("PDF report", error)
