@@ -66,20 +66,18 @@ async def test_supervisor_receives_message_then_answers_then_chart_then_reports(
     await answer_round(sim, supervisor, members, [4, 3, 5, 4])
     parts = await close_round(sim, supervisor)
 
-    # The one-screen message; every answer in full, one follow-up per free-text question; the chart; PDF and HTML.
-    assert kinds(parts) == ["text", "text", "text", "text", "photo", "pdf", "html"]
-    message, went_well, difficult, bring, photo, pdf, document = parts
+    # The one-screen message (its quotes are whole: no follow-ups needed), the chart, then the PDF and HTML reports.
+    assert kinds(parts) == ["text", "photo", "pdf", "html"]
+    message, photo, pdf, document = parts
     assert [m.message_id for m in parts] == sorted(m.message_id for m in parts)
     assert message.content.startswith("Check-in before supervision – Kotihoidon tiimi, round 1\n")
     assert "4 of 4 answered" in message.content
     assert "How is your energy at work right now? 4.0" in message.content
     assert "1· 2· 3▄ 4█ 5▄  n = 4" in message.content
     assert "important this time" in message.content
-    assert "Every answer follows in full below; the attached report is for printing." in message.content
-    assert went_well.content.startswith("What has gone well or felt like a success?\n4 answers\n\n• ")
-    assert "• member0: a family thanked us" in went_well.content
-    assert difficult.content.startswith("What has been difficult or draining")
-    assert bring.content.startswith("What would you like to bring to the next session?")
+    assert message.content.endswith("\nThe attached report is for printing.")
+    assert "What has gone well or felt like a success?\n• " in message.content
+    assert "• member0: a family thanked us" in message.content
 
     assert photo.caption is not None and photo.caption.startswith("Chart of round 1:")
     assert photo.photo is not None
@@ -138,7 +136,7 @@ async def test_digest_command_resends_a_past_round(sim: BotApiSimulator, bot: Bo
     before = len(supervisor.messages)
     await supervisor.send_command("digest", f"{GROUP_ID} 1")
     resent = await digest_parts(sim, supervisor, before)
-    assert kinds(resent) == kinds(first) == ["text", "text", "text", "text", "photo", "pdf", "html"]
+    assert kinds(resent) == kinds(first) == ["text", "photo", "pdf", "html"]
     # The same digest, its answers shuffled anew.
     assert sorted(resent[0].content.splitlines()) == sorted(first[0].content.splitlines())
     assert "The digest of round 1 follows." in "\n".join(m.content for m in supervisor.messages[before:])

@@ -14,7 +14,7 @@ from checkins.config.goals import Goal
 from checkins.digest.chart import STYLE, WIDTH_PX, chart_caption, draw_chart, render_chart
 from checkins.digest.files import render_files
 from checkins.digest.followups import MESSAGE_LIMIT, render_followups, split_answer
-from checkins.digest.message import SCREEN_BUDGET, render_compact
+from checkins.digest.message import SCREEN_BUDGET, compact_message, render_compact
 from checkins.digest.pdf import render_pdf
 from checkins.digest.report import render_report
 from checkins.digest.summary import Summary
@@ -297,3 +297,16 @@ def test_interim_evaluation_prints_without_sections_it_does_not_ask() -> None:
     assert "Energy" not in text  # the interim evaluation does not ask about energy: no column, no note
     report = render_report(interim_digest(), catalog(), HELSINKI, None, "")
     assert "Energy" not in report and "@bottom-right { content: counter(page)" in report
+
+
+def test_answers_the_message_shows_whole_do_not_follow_again(tmp_path: Path) -> None:
+    short = digest_of(flow("pre_session"), [DEMO_ANSWERS])
+    message, whole = compact_message(short, catalog(), HELSINKI)
+    assert whole == {"went_well", "difficult", "bring"}
+    assert render_followups(short, catalog(), whole) == []
+    assert visible_text(message).endswith("\nThe attached report is for printing.")
+    members = [{"on_mind": f"Thought {n}: " + "the new shift plan " * 12, "load": 3} for n in range(3)]
+    long = digest_of(load_flow(custom_flow(tmp_path)), [members])  # shortened in the message
+    message, whole = compact_message(long, catalog(), HELSINKI)
+    assert "on_mind" not in whole and len(render_followups(long, catalog(), whole)) == 1
+    assert visible_text(message).endswith("\nEvery answer follows in full below; the attached report is for printing.")

@@ -1,11 +1,12 @@
 """The follow-up messages of a digest: every free-text answer the supervisor may see, whole, in Telegram.
 
 The one-screen message (`message.py`) quotes answers shortened; `render_followups` then gives every shown free-text
-question (except those the flow keeps `report-only`) its own run of messages, in flow order: the question, how many
-answered, and each answer in full, in the summary's shuffled order. A message ends at Telegram's limit between two
-answers, never inside one; only an answer longer than a whole message is cut, at a word where it can be, its first
-part marked "(continues in the next message)" and the next message starting "(continued)". Everything is escaped
-here, and lengths are counted on the escaped text, so an answer full of `<` and `&` still fits.
+question (except those the flow keeps `report-only`, and those the message already showed whole) its own run of
+messages, in flow order: the question, how many answered, and each answer in full, in the summary's shuffled order.
+A message ends at Telegram's limit between two answers, never inside one; only an answer longer than a whole message
+is cut, at a word where it can be, its first part marked "(continues in the next message)" and the next message
+starting "(continued)". Everything is escaped here, and lengths are counted on the escaped text, so an answer full
+of `<` and `&` still fits.
 """
 
 from __future__ import annotations
@@ -21,17 +22,18 @@ MESSAGE_LIMIT = 4096  # telegram.constants.MessageLimit.MAX_TEXT_LENGTH; the dom
 _TOKENS = re.compile(r"\S+|\s+")
 
 
-def _followed(section: Section) -> bool:
+def _followed(section: Section, whole: frozenset[str]) -> bool:
     return (
         isinstance(section, TextSection)
         and bool(section.answers)
         and section.question.presentation is not Presentation.REPORT_ONLY
+        and section.question.id not in whole
     )
 
 
-def has_followups(summary: Summary) -> bool:
-    """Whether any answer follows the one-screen message."""
-    return not summary.withheld and any(_followed(section) for section in summary.sections)
+def has_followups(summary: Summary, whole: frozenset[str] = frozenset()) -> bool:
+    """Whether any answer follows the one-screen message (`whole`: questions it already showed whole)."""
+    return not summary.withheld and any(_followed(section, whole) for section in summary.sections)
 
 
 def _size(text: str) -> int:
@@ -93,13 +95,16 @@ def _question_messages(section: TextSection, catalog: Catalog, limit: int) -> li
     return messages
 
 
-def render_followups(summary: Summary, catalog: Catalog, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Every shown free-text answer in full, as Telegram HTML messages of at most `limit` characters each."""
+def render_followups(
+    summary: Summary, catalog: Catalog, whole: frozenset[str] = frozenset(), limit: int = MESSAGE_LIMIT
+) -> list[str]:
+    """Every shown free-text answer in full, as Telegram HTML messages of at most `limit` characters each, except
+    the questions in `whole`, whose every answer the one-screen message already showed unshortened."""
     if summary.withheld:
         return []
     messages: list[str] = []
     for section in summary.sections:
-        if _followed(section):
+        if _followed(section, whole):
             assert isinstance(section, TextSection)
             messages += _question_messages(section, catalog, limit)
     return messages

@@ -268,12 +268,33 @@ def _blocks(summary: Summary, limits: QuoteLimits, catalog: Catalog, timezone: Z
                 summed_up.append(line)
     if summed_up:
         blocks.append(summed_up)
-    blocks.append([_italic(_pointer(summary, catalog))])
+    blocks.append([_italic(_pointer(summary, limits, catalog))])
     return blocks
 
 
-def _pointer(summary: Summary, catalog: Catalog) -> str:
-    if has_followups(summary):
+def _quoted(summary: Summary) -> list[Section]:
+    """The free-text questions the message quotes: the agenda's, and every other one the flow has quoted."""
+    quoted = [summary.agenda.bring] if summary.agenda is not None and summary.agenda.bring is not None else []
+    return quoted + [
+        s
+        for s in summary.sections
+        if s.question.presentation is Presentation.QUOTE and s.question.id not in summary.agenda_ids
+    ]
+
+
+def shown_whole(summary: Summary, limits: QuoteLimits) -> frozenset[str]:
+    """The questions whose every answer the message shows unshortened at `limits`: they need no follow-up."""
+    return frozenset(
+        s.question.id
+        for s in _quoted(summary)
+        if isinstance(s, TextSection)
+        and len(s.answers) <= limits.items
+        and all(len(" ".join(answer.split())) <= limits.characters for answer in s.answers)
+    )
+
+
+def _pointer(summary: Summary, limits: QuoteLimits | None, catalog: Catalog) -> str:
+    if has_followups(summary, shown_whole(summary, limits) if limits is not None else frozenset()):
         return catalog.gettext("Every answer follows in full below; the attached report is for printing.")
     return catalog.gettext("The attached report is for printing.")
 
@@ -284,15 +305,20 @@ def _join(blocks: Sequence[Sequence[str]]) -> str:
 
 def render_compact(summary: Summary, catalog: Catalog, timezone: ZoneInfo) -> str:
     """The digest as one Telegram HTML message that fits a phone screen."""
+    return compact_message(summary, catalog, timezone)[0]
+
+
+def compact_message(summary: Summary, catalog: Catalog, timezone: ZoneInfo) -> tuple[str, frozenset[str]]:
+    """The one-screen message, and the questions it showed whole (the follow-ups leave those out)."""
     for limits in QUOTE_LIMITS:
         message = _join(_blocks(summary, limits, catalog, timezone))
         if len(message) <= SCREEN_BUDGET:
-            return message
+            return message, shown_whole(summary, limits)
     # Even without quotes the figures and agenda exceed a screen: still one message, or just the pointer to the report.
     if len(message) <= MESSAGE_LIMIT:
-        return message
-    return _join(_blocks_minimal(summary, catalog, timezone))
+        return message, shown_whole(summary, limits)
+    return _join(_blocks_minimal(summary, catalog, timezone)), frozenset()
 
 
 def _blocks_minimal(summary: Summary, catalog: Catalog, timezone: ZoneInfo) -> list[list[str]]:
-    return [round_heading(summary, catalog, timezone), [_italic(_pointer(summary, catalog))]]
+    return [round_heading(summary, catalog, timezone), [_italic(_pointer(summary, None, catalog))]]

@@ -26,7 +26,7 @@ from checkins.config.app import AppConfig, GroupConfig
 from checkins.config.flows import QuestionType
 from checkins.digest.files import DigestFiles, render_files
 from checkins.digest.followups import render_followups
-from checkins.digest.message import render_compact, round_heading
+from checkins.digest.message import compact_message, round_heading
 from checkins.digest.stats import QuestionStats, RoundRecord, Thresholds, round_statistics
 from checkins.digest.summary import DigestSource, Summary, TextSection, build_summary
 from checkins.formatting import format_date, format_date_time
@@ -151,7 +151,8 @@ class DigestService:
         timezone = self.config.timezone
         chat = supervisor.user_id
         try:
-            text, followups = render_compact(summary, catalog, timezone), render_followups(summary, catalog)
+            text, whole = compact_message(summary, catalog, timezone)
+            followups = render_followups(summary, catalog, whole)
         except Exception as error:  # a renderer's failure must never stop a close
             log.error("digest message could not be drawn (%s); sending its heading only", type(error).__name__)
             text, followups = "\n".join(round_heading(summary, catalog, timezone)), []
