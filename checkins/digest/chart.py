@@ -34,7 +34,8 @@ HEADER_PX, PANEL_PX, TITLE_LINE_PX, GOAL_ROW_PX, GOALS_BASE_PX, TRENDS_PX = 150,
 # Telegram accepts a photo whose width and height add up to at most 10,000 pixels.
 MAX_HEIGHT_PX = 8900
 CAPTION_LIMIT = 1024  # telegram.constants.MessageLimit.CAPTION_LENGTH
-TITLE_WIDTH = 52
+# Characters per title line: a panel may be narrowed by the goals panel's labels, which all panels align to.
+TITLE_WIDTH = 40
 END_LABEL_WIDTH = 16
 BAR_COLOUR, MEAN_COLOUR = "#3b6ea5", "#c0392b"
 # text.parse_math off: a "$" in a question or goal is plain text, never mathtext (which can fail to parse).
@@ -62,8 +63,11 @@ def _distribution(axes: Axes, section: ScaleSection, catalog: Catalog) -> None:
     axes.axvline(mean, color=MEAN_COLOUR, linewidth=3)
     label = catalog.gettext("mean {mean}").format(mean=format_number(mean, language))
     axes.text(mean, max(counts) * 1.02 + 0.05, f" {label}", color=MEAN_COLOUR, va="bottom", fontsize=14)
+    # n inside the panel's top corner, on the side away from the mean, so that it never meets the title.
     answered = catalog.gettext("n = {count}").format(count=section.stats.responses)
-    axes.text(1.0, 1.0, answered, transform=axes.transAxes, ha="right", va="bottom", fontsize=13, color="#4a5566")
+    left = mean > (question.scale_min + question.scale_max) / 2
+    axes.text(0.01 if left else 0.99, 0.97, answered, transform=axes.transAxes, ha="left" if left else "right",
+              va="top", fontsize=13, color="#4a5566")  # fmt: skip
     low = question.min_label.get(language) if question.min_label else None
     high = question.max_label.get(language) if question.max_label else None
     labels = [_end_label(p, low if p == points[0] else high if p == points[-1] else None) for p in points]
@@ -185,7 +189,7 @@ def chart_caption(summary: Summary, catalog: Catalog) -> str:
     """The chart's alt text, plain (not escaped): what it shows, in words, within Telegram's caption limit."""
     intro = catalog.gettext("Chart of round {number}: how the scale answers are spread, and the means over the rounds.")
     lines = [intro.format(number=summary.round.number)]
-    for section in summary.scales:
+    for section in charted_scales(summary):
         spread = ", ".join(
             f"{point}: {section.stats.count(point)}"
             for point in range(section.question.scale_min, section.question.scale_max + 1)
