@@ -280,8 +280,9 @@ def render_report(
                 f"<figcaption>{_e(chart_alt)}</figcaption></figure>"
             )
         body += _goals(summary.goals, catalog)
-        body.append(_tag("h2", catalog.gettext("Every question")))
-        body += [_question(s, catalog) for s in summary.sections if s.question.id not in summary.agenda_ids]
+        rest = [_question(s, catalog) for s in summary.sections if s.question.id not in summary.agenda_ids]
+        if rest:
+            body += [_tag("h2", catalog.gettext("Every question")), *rest]
     body += _process(summary, catalog, timezone)
     body.append(_tag("footer", catalog.gettext("Made by Kierros, the check-in bot for work supervision.")))
     return (
