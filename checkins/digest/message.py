@@ -118,9 +118,13 @@ def _too_few(catalog: Catalog) -> str:
     return _italic(catalog.gettext("too few answers"))
 
 
-def _figure_line(label: str, section: ScaleSection | Hidden, catalog: Catalog) -> str:
+def _lead(label: str) -> str:
     # "How is your energy? 4.0" reads better than "How is your energy?: 4.0".
-    lead = f"• {escape(label)}" + ("" if label.rstrip()[-1:] in "?:.!" else ":")
+    return f"• {escape(label)}" + ("" if label.rstrip()[-1:] in "?:.!" else ":")
+
+
+def _figure_line(label: str, section: ScaleSection | Hidden, catalog: Catalog) -> str:
+    lead = _lead(label)
     if isinstance(section, Hidden):
         return f"{lead} {_too_few(catalog)}"
     mean, change = trend_parts(section.trend, catalog)
@@ -154,9 +158,11 @@ def _headline(summary: Summary, catalog: Catalog) -> list[str]:
     language = catalog.language
     lines = []
     for section in summary.sections:
-        if section.question.type is not QuestionType.SCALE or section.question.presentation is Presentation.REPORT_ONLY:
+        question = section.question
+        shown = question.type is QuestionType.SCALE and question.presentation is not Presentation.REPORT_ONLY
+        if not shown or not isinstance(section, ScaleSection | Hidden):
             continue
-        lines.append(_figure_line(section.question.text.get(language), section, catalog))  # type: ignore[arg-type]
+        lines.append(_figure_line(question.text.get(language), section, catalog))
         if isinstance(section, ScaleSection):
             lines.append(_spread_line(section, catalog))
     if summary.goals:
@@ -187,9 +193,7 @@ def _quotes(section: Section | None, limits: QuoteLimits, catalog: Catalog) -> l
 
 def _summed_up(section: Section, catalog: Catalog) -> str | None:
     """A choice, yes/no or summed-up free-text question on one line of the message."""
-    question = section.question
-    label = question.text.get(catalog.language)
-    lead = f"• {escape(label)}" + ("" if label.rstrip()[-1:] in "?:.!" else ":")
+    lead = _lead(section.question.text.get(catalog.language))
     if isinstance(section, Hidden):
         return f"{lead} {_too_few(catalog)}"
     if isinstance(section, CountSection):
