@@ -123,6 +123,19 @@ def test_post_session_digest_shows_what_people_took_away_and_will_try() -> None:
     assert "Agenda" not in message
 
 
+def test_wellbeing_pulse_digest_shows_how_people_cope_and_what_would_help() -> None:
+    members = [
+        {"energy": energy, "workload": 3, "support": 4, "would_help": f"Help {n}"}
+        for n, energy in enumerate((1, 2, 2, 4))
+    ]
+    digest = digest_of(flow("wellbeing_pulse"), [members])
+    message = visible_text(render_compact(digest, catalog(), HELSINKI))
+    assert message.startswith("Wellbeing pulse – Home care team, round 1\n")
+    assert "How is your energy at work right now? 2.3\n   1▄ 2█ 3· 4▄ 5·  n = 4" in message
+    assert "What would help you cope right now?\n• Help " in message
+    assert [row.energy for row in digest.history] == [2.25]  # the wellbeing scale, followed over time
+
+
 def interim_digest(language: str = "en") -> Summary:
     goals = (
         Goal("roles", LocalText({"en": "Clearer roles and responsibilities", "fi": "Roolit selkeytyvät"}, "en")),
