@@ -56,7 +56,8 @@ def digest_of(
     for number, members in enumerate(rounds, 1):
         answers = by_question(members)
         stats = round_statistics(member_flow, answers, len(members), THRESHOLDS)
-        history.append(RoundRecord(number, timestamp(number), len(members), invited, {s.question_id: s for s in stats}))
+        kept = {s.question_id: s for s in stats}
+        history.append(RoundRecord(number, timestamp(number), len(members), max(invited, len(members)), kept))
     last = by_question(rounds[-1])
     texts = {q.id: last[q.id] for q in the_flow.questions if q.type is QuestionType.TEXT and q.id in last}
     source = DigestSource(group_name, the_flow, goals, THRESHOLDS, tuple(history), texts)

@@ -246,5 +246,6 @@ def render_pdf(summary: Summary, catalog: Catalog, timezone: ZoneInfo) -> bytes:
             writer.heading(catalog.gettext("Every question"))
             for section in asked:
                 writer.section(section)
-    _process(writer, summary, timezone)
+    if len(summary.history) >= 2:
+        _process(writer, summary, timezone)
     return bytes(pages.output())

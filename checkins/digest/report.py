@@ -47,7 +47,9 @@ table { border-collapse: collapse; margin: 1mm 0 2mm; }
 th, td { text-align: left; padding: 0.6mm 3mm 0.6mm 0; vertical-align: top; }
 th { font-weight: 600; border-bottom: 1px solid #c9d1dc; }
 td.number, th.number { text-align: right; }
-.bar { display: inline-block; height: 3.2mm; background: #3b6ea5; vertical-align: middle; }
+.vbar { display: inline-block; width: 6mm; min-height: 0.4mm; background: #3b6ea5; vertical-align: bottom; }
+table.spread td, table.spread th { text-align: center; padding: 0 2mm; vertical-align: bottom; }
+table.spread th { text-align: left; border: 0; font-weight: normal; color: #4a5566; }
 ul.answers { padding-left: 5mm; }
 ul.answers li { margin: 0 0 1.5mm; white-space: pre-wrap; }
 figure { margin: 3mm 0; text-align: center; }
@@ -55,15 +57,19 @@ figure img { max-width: 100%; max-height: 200mm; }
 figcaption { font-size: 9pt; color: #4a5566; white-space: pre-line; text-align: left; }
 footer { margin-top: 10mm; font-size: 9pt; color: #6b7685; }
 @media print {
-  body { padding: 0; max-width: none; }
+  body { padding: 0; max-width: none; font-size: 9.5pt; line-height: 1.35; }
+  h1 { font-size: 15pt; }
+  h2 { font-size: 12pt; margin: 5mm 0 1.5mm; }
+  h3 { font-size: 10pt; margin: 3mm 0 0.5mm; }
   h2, h3 { break-after: avoid; }
   table, figure, li { break-inside: avoid; }
-  figure img { max-height: 110mm; }
-  footer { display: none; }
-  .bar { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  /* The chart is for the phone: on paper the tables show every figure, and an image that cannot break would leave
+     half a page empty (or, for many questions, shrink to unreadable). */
+  figure, footer { display: none; }
+  .vbar { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 """
-BAR_MM = 50
+BAR_MM = 10
 
 
 def _e(text: str) -> str:
@@ -82,32 +88,32 @@ def _too_few(section: Hidden, catalog: Catalog) -> str:
 
 
 def _distribution(section: ScaleSection, catalog: Catalog) -> str:
+    """The scale's answers as a row of columns (one per point), then its mean, median, end labels and trend: a few
+    lines of paper where a table of one row per point took a third of a page per question."""
     question, stats = section.question, section.stats
+    points = range(question.scale_min, question.scale_max + 1)
     widest = max(stats.counts.values(), default=0) or 1
-    rows = []
-    for point in range(question.scale_max, question.scale_min - 1, -1):
-        count = stats.count(point)
-        width = round(BAR_MM * count / widest, 1)
-        rows.append(
-            f'<tr><td class="number">{point}</td><td class="number">{count}</td>'
-            f'<td><span class="bar" style="width: {width}mm"></span></td></tr>'
-        )
-    ends = []
-    if question.min_label is not None:
-        ends.append(f"{question.scale_min} = {question.min_label.get(catalog.language)}")
-    if question.max_label is not None:
-        ends.append(f"{question.scale_max} = {question.max_label.get(catalog.language)}")
+    bars = "".join(
+        f'<td><span class="vbar" style="height: {round(BAR_MM * stats.count(p) / widest, 1)}mm"></span></td>'
+        for p in points
+    )
+    answer, how_many = catalog.gettext("Answer"), catalog.gettext("How many")
+    labels = "".join(f"<td>{point}</td>" for point in points)
+    counts = "".join(f"<td>{stats.count(point)}</td>" for point in points)
+    table = (
+        f'<table class="spread"><tr><th></th>{bars}</tr><tr>{_tag("th", answer)}{labels}</tr>'
+        f"<tr>{_tag('th', how_many)}{counts}</tr></table>"
+    )
     mean = catalog.gettext("Mean {mean} (scale {low}–{high})").format(
         mean=format_number(stats.mean or 0.0, catalog.language), low=question.scale_min, high=question.scale_max
     )
     median = catalog.gettext("median {median}").format(median=format_number(stats.median or 0.0, catalog.language))
-    answer, how_many = catalog.gettext("Answer"), catalog.gettext("How many")
-    header = f"<tr>{_tag('th', answer, 'number')}{_tag('th', how_many, 'number')}<th></th></tr>"
-    lines = [f"<table>{header}{''.join(rows)}</table>", f"<p>{_e(mean)} · {_e(median)}</p>"]
-    if ends:
-        lines.append(f'<p class="meta">{_e(" … ".join(ends))}</p>')
-    lines.append(_trend_paragraph(section.trend, catalog))
-    return "\n".join(lines)
+    figures = [f"{mean} · {median}"]
+    if question.min_label is not None:
+        figures.append(f"{question.scale_min} = {question.min_label.get(catalog.language)}")
+    if question.max_label is not None:
+        figures.append(f"{question.scale_max} = {question.max_label.get(catalog.language)}")
+    return "\n".join([table, _tag("p", " · ".join(figures)), _trend_paragraph(section.trend, catalog)])
 
 
 def _trend_paragraph(trend: Trend, catalog: Catalog) -> str:
@@ -273,17 +279,20 @@ def render_report(
     else:
         body += _agenda(summary, catalog)
         body += _figures(summary, catalog)
+        body += _goals(summary.goals, catalog)
+        rest = [_question(s, catalog) for s in summary.sections if s.question.id not in summary.agenda_ids]
+        if rest:
+            body += [_tag("h2", catalog.gettext("Every question")), *rest]
+        # The chart after the text: on paper an image cannot break, and earlier it would leave half a page empty.
         if chart_png is not None:
             data = base64.b64encode(chart_png).decode("ascii")
             body.append(
                 f'<figure><img src="data:image/png;base64,{data}" alt="{_e(chart_alt)}">'
                 f"<figcaption>{_e(chart_alt)}</figcaption></figure>"
             )
-        body += _goals(summary.goals, catalog)
-        rest = [_question(s, catalog) for s in summary.sections if s.question.id not in summary.agenda_ids]
-        if rest:
-            body += [_tag("h2", catalog.gettext("Every question")), *rest]
-    body += _process(summary, catalog, timezone)
+    # The process over time only once there is a process: with one round it would repeat the heading's figures.
+    if len(summary.history) >= 2:
+        body += _process(summary, catalog, timezone)
     body.append(_tag("footer", catalog.gettext("Made by Kierros, the check-in bot for work supervision.")))
     return (
         f'<!DOCTYPE html>\n<html lang="{_e(catalog.language)}">\n<head>\n<meta charset="utf-8">\n'
