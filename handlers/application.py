@@ -142,10 +142,6 @@ async def _purge(context: KierrosContext) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-    running_services: Services | None = application.bot_data.get(SERVICES_KEY)
-    if running_services is not None:
-        # Digest files being drawn are queued first (sent now or at the next start), before the database closes.
-        await running_services.digests.finish_drawing()
     sender: OutboxSender | None = application.bot_data.pop(SENDER_KEY, None)
     task: asyncio.Task[None] | None = application.bot_data.pop(SENDER_TASK_KEY, None)
     if sender is not None and task is not None:
@@ -153,6 +149,8 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
         await task
     services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
     if services is not None:
+        # Digest files still being drawn are queued for the next start (the bot can no longer send them now).
+        await services.digests.finish_drawing()
         await services.store.close()
     lock: DatabaseLock | None = application.bot_data.pop(LOCK_KEY, None)
     if lock is not None:
