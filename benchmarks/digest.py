@@ -182,7 +182,9 @@ def chart_seconds(respondents: int, rounds: int, repeats: int) -> float:
     catalog = Translator.load().for_language("fi")
     summary = build_digest(make_group(respondents, rounds), catalog)[0]
     # Drawing takes long and hardly varies: three runs at most.
-    return median_seconds(lambda: (render_chart(summary, catalog), chart_caption(summary, catalog)), min(repeats, 3))
+    return median_seconds(
+        lambda: (render_chart(summary, catalog, HELSINKI), chart_caption(summary, catalog)), min(repeats, 3)
+    )
 
 
 def digest(large: int, small: int, rounds: int, repeats: int) -> list[Result]:

@@ -8,6 +8,7 @@ Plurals are not here: they come from the gettext catalogs (`Catalog.ngettext`).
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_datetime
@@ -51,7 +52,10 @@ def format_short_date(timestamp: float, timezone: ZoneInfo, language: str) -> st
 def format_number(value: float, language: str, decimals: int = 1) -> str:
     """A mean or median with a fixed number of decimals: "3,5" in Finnish and Swedish, "3.5" in English."""
     pattern = "0." + "0" * decimals if decimals else "0"
-    return format_decimal(round(value, decimals), pattern, locale=_locale(language))
+    # Half up, as a reader expects (3,25 → 3,3), not Python's half to even; str() gives the shortest decimal that
+    # is the float, so 3.15 (stored as 3.1499…) is rounded as the 3.15 it stands for.
+    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return format_decimal(rounded, pattern, locale=_locale(language))
 
 
 def format_day(moment: datetime, zone: ZoneInfo, language: str) -> str:

@@ -120,6 +120,8 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     )
     schedule.start_timer(application)
     morphology.start()  # redaction's analyser loads in its own process, beside start-up (returns at once)
+    # Digest files a crash left undrawn after a close are drawn now, in the background.
+    digests.draw_soon()
     log.info("%s", await startup_summary(application))
 
 
@@ -159,6 +161,8 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
         await task
     services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
     if services is not None:
+        # Digest files still being drawn are queued for the next start (the bot can no longer send them now).
+        await services.digests.finish_drawing()
         await services.store.close()
     lock: DatabaseLock | None = application.bot_data.pop(LOCK_KEY, None)
     if lock is not None:

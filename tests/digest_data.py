@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from checkins.config.flow_digest import Role
 from checkins.config.flows import Flow, Option, ProctorFunction, Question, QuestionType
 from checkins.config.goals import Goal, expand_goals
 from checkins.digest.stats import RoundRecord, Thresholds, round_statistics
@@ -41,14 +42,15 @@ def check_in_flow() -> Flow:
         title=text("Check-in before supervision", "Ennakkokysely"),
         intro=text("A few questions."),
         questions=(
-            Question("energy", QuestionType.SCALE, text("How is your energy?", "Miten jaksat?")),
+            Question("energy", QuestionType.SCALE, text("How is your energy?", "Miten jaksat?"), role=Role.WELLBEING),
             Question("went_well", QuestionType.TEXT, text("What went well?")),
             Question("difficult", QuestionType.TEXT, text("What was difficult?")),
-            Question("bring", QuestionType.TEXT, text("What would you like to bring?")),
+            Question("bring", QuestionType.TEXT, text("What would you like to bring?"), role=Role.AGENDA),
             Question(
                 "topic_area",
                 QuestionType.MULTI,
                 text("What is it about?"),
+                role=Role.AGENDA_TOPIC,
                 options=(
                     option("client_work", "client work", ProctorFunction.NORMATIVE, ProctorFunction.FORMATIVE),
                     option("wellbeing", "my own wellbeing", ProctorFunction.RESTORATIVE),
@@ -61,6 +63,7 @@ def check_in_flow() -> Flow:
                 "urgency",
                 QuestionType.CHOICE,
                 text("How important?"),
+                role=Role.URGENCY,
                 options=(
                     option("can_wait", "can wait"),
                     option("would_like", "I'd like to"),

@@ -200,8 +200,10 @@ async def complete(member: MemberDriver, *, energy: int | None = None, mind: str
 
 def scale_counts(report: str) -> Counter[int]:
     """The energy question's table in the report as {scale point: count}, points with no answers left out."""
-    rows = re.findall(r'<tr><td class="number">(\d+)</td><td class="number">(\d+)</td>', report)
-    return Counter({int(point): int(count) for point, count in rows if int(count)})
+    table = re.search(r'<table class="spread">(.*?)</table>', report)
+    assert table is not None, report
+    points, counts = [re.findall(r"<td>(\d+)</td>", row) for row in table.group(1).split("</tr>")[1:3]]
+    return Counter({int(point): int(count) for point, count in zip(points, counts, strict=True) if int(count)})
 
 
 def assert_digest(digest: str, *, energies: Sequence[int], minds: Sequence[str], invited: int = 2) -> None:

@@ -17,12 +17,13 @@ import pytest
 
 from botsim.models import SimMessage
 from botsim.server import BotApiSimulator
+from botsim.users import SimUser
 from checkins.config.flows import QuestionType, load_flow
 from checkins.i18n import Translator
 from checkins.rounds.screens import SCREEN_CHARS
 from demo import FLOWS_DIR, GROUP_ID, MEMBERS, SUPERVISOR_ID, MemberDriver, join_via_invite
 from tests.conftest import RunnerFactory
-from tests.test_round_e2e import file_text
+from tests.test_round_e2e import file_text, is_html_report
 
 # "Question 3 · at most 2 to go", "Kysymys 3 · enintään 2 jäljellä", "Fråga 3 · den sista": number and what is left.
 MARKER = re.compile(r"^\S+ (\d+) · \D*?(\d+)?\D*$")
@@ -115,12 +116,19 @@ async def test_bundled_flow_end_to_end(
     await supervisor.send_command("close", GROUP_ID)
     participation = catalog.gettext("{answered} of {invited} answered").format(answered=2, invited=2)
     await supervisor.wait_for_message(lambda m: participation in m.content)
-    await sim.wait_idle(timeout=10)
-    digest = "\n".join(file_text(sim, m) if m.document else m.content for m in supervisor.messages[before:])
+    digest = await received_digest(sim, supervisor, before)
     assert flow.title.get(language) in digest
     # A goals question shows in the digest as the goals' own texts; any other question by its text.
     first = next(q for q in flow.questions if q.type is not QuestionType.GOALS)
     assert first.text.get(language) in digest
+
+
+async def received_digest(sim: BotApiSimulator, supervisor: SimUser, before: int) -> str:
+    """The messages and the HTML report the supervisor received after `before`, once the report (drawn last) came."""
+    await supervisor.wait_for_message(is_html_report, timeout=30)
+    await sim.wait_idle(timeout=10)
+    received = supervisor.messages[before:]
+    return "\n".join(file_text(sim, m) if is_html_report(m) else m.content for m in received)
 
 
 async def test_a_rotated_question_is_asked_only_in_its_rounds(sim: BotApiSimulator, make_runner: RunnerFactory) -> None:
@@ -141,8 +149,7 @@ async def test_a_rotated_question_is_asked_only_in_its_rounds(sim: BotApiSimulat
         before = len(supervisor.messages)
         await supervisor.send_command("close", GROUP_ID)
         await supervisor.wait_for_message(lambda m: "2 of 2 answered" in m.content)
-        await sim.wait_idle(timeout=10)
-        digests.append("\n".join(file_text(sim, m) if m.document else m.content for m in supervisor.messages[before:]))
+        digests.append(await received_digest(sim, supervisor, before))
     assert questions_seen == [6, 6, 5, 5]  # goal_progress: every third round, starting with the first
     assert goal_question in digests[0]
     assert goal_question not in digests[1] and "round 2" in digests[1]

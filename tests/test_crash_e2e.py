@@ -22,7 +22,7 @@ from pathlib import Path
 from botsim import BotApiSimulator, RateLimits
 from botsim.users import SimUser
 from tests.crowd import PatientDriver, seed_members, supervisor_id, write_crowd_config
-from tests.test_round_e2e import file_text
+from tests.test_round_e2e import file_text, is_html_report
 
 ROOT = Path(__file__).resolve().parent.parent
 MEMBERS = 60
@@ -134,8 +134,8 @@ async def test_sigkill_during_fanout_and_answering_loses_and_repeats_nothing(tmp
 
         await supervisor.send_command("close", "g0")
         await supervisor.wait_for_message(lambda m: "answered" in m.content, timeout=60)
-        # The printable report comes last (message → chart → report), paced like every other send.
-        await supervisor.wait_for_message(lambda m: m.document is not None, timeout=60)
+        # The HTML report comes last (message → follow-ups → chart → PDF → HTML), paced like every other send.
+        await supervisor.wait_for_message(is_html_report, timeout=60)
         await sim.wait_idle(timeout=30)
         assert await bot.terminate() == 0
         log = bot.log.read_text()
@@ -146,7 +146,7 @@ async def test_sigkill_during_fanout_and_answering_loses_and_repeats_nothing(tmp
     digests = [m.content for m in supervisor.messages if "answered" in m.content]
     assert len(digests) == 1
     assert f"{ANSWERING} of {MEMBERS} answered" in digests[0]
-    reports = [file_text(sim, m) for m in supervisor.messages if m.document]
+    reports = [file_text(sim, m) for m in supervisor.messages if is_html_report(m)]
     assert len(reports) == 1
     for driver in drivers:
         # The report is HTML: the answer's own markup arrives as text, escaped exactly once.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from checkins.rounds import membership
 from demo import MemberDriver
 from handlers.application import build_application, running
 from tests.crowd import PatientDriver, database_held, seed_members, supervisor_id, write_crowd_config
-from tests.test_round_e2e import latest_report
+from tests.test_round_e2e import file_text, is_html_report
 
 
 @contextlib.asynccontextmanager
@@ -83,6 +84,8 @@ async def test_every_prompt_arrives_once_despite_thirty_percent_failures(tmp_pat
             sim.faults = FaultPlan()
             await supervisors[0].send_command("close", "g0")
             await supervisors[0].wait_for_message(lambda m: "answered" in m.content, timeout=30)
+            # The report is drawn after the close has committed: wait for it while the bot still runs.
+            report_message = await supervisors[0].wait_for_message(is_html_report, timeout=30)
             await sim.wait_idle(timeout=30)
         injected = sim.stats.faults
         assert sum(injected.values()) >= 20
@@ -96,7 +99,7 @@ async def test_every_prompt_arrives_once_despite_thirty_percent_failures(tmp_pat
         assert duplicates <= injected["drop_after"]
         digest = "\n".join(m.content for m in supervisors[0].messages if "answered" in m.content)
         assert "12 of 12 answered" in digest
-        report = await latest_report(sim, supervisors[0])
+        report = html.unescape(file_text(sim, report_message))
         for driver in drivers[:12]:
             assert report.count(f"answer of {driver.user.user_id}") == 1
 

@@ -43,20 +43,22 @@ def compact(language: str = "en", **kwargs: object) -> str:
 
 def test_message_opens_with_the_round_then_figures_then_the_agenda() -> None:
     text = visible_text(compact())
-    assert text.startswith("Check-in digest: Ward <5> & co, round 3\nCheck-in before supervision · Thu 3 Dec 2026")
+    # The title is the flow's own (issue 16: no longer "Check-in digest" for every flow).
+    assert text.startswith("Check-in before supervision – Ward <5> & co, round 3\nThu 3 Dec 2026, 14:00 · 4 of 5")
     assert "4 of 5 answered" in text
-    assert "• How is your energy? 4.0 ↑ (round 1: 3.0)" in text
+    assert "• How is your energy? 4.0 ↑ (round 1: 3.0)\n   1· 2· 3▄ 4█ 5▄  n = 4" in text
     assert "• Clearer roles: 3.7 ↑ (round 1: 2.3)" in text
     assert "• Better coping: too few answers" in text
     agenda = text[text.index("Agenda: what the group wants to work on") :]
-    assert agenda.index("Restorative (coping, load): my own wellbeing 2") < agenda.index("What went well")
+    assert agenda.index("Restorative (coping, load): my own wellbeing 2") < agenda.index("What went well?")
     assert "Normative (roles, standards, ethics): client work 1 · team 1" in agenda
     assert "Other topics: other 1" in agenda
     assert "2 of 3: important this time\n1 of 3: can wait" in agenda
     for brought in ROUND_ANSWERS[3]["bring"]:
         assert f"• {brought}" in agenda
-    assert text.index("What went well") < text.index("What is difficult")
-    assert text.endswith("Every answer in full is in the attached report.")
+    # Free-text questions are quoted under their own text, in flow order; yes/no is counted on one line.
+    assert text.index("What went well?") < text.index("What was difficult?") < text.index("• Again? Yes 3 · No 1")
+    assert text.endswith("Every answer follows in full below; the attached report is for printing.")
 
 
 def test_message_fits_one_phone_screen_and_never_cuts_text_silently() -> None:
@@ -65,7 +67,7 @@ def test_message_fits_one_phone_screen_and_never_cuts_text_silently() -> None:
     text = visible_text(message)
     assert "Too few substitutes Too few substitutes" in text
     long_line = next(line for line in text.splitlines() if "Too few substitutes" in line)
-    assert long_line.endswith("… (continues in the report)")
+    assert long_line.endswith("… (continues below)")
     assert len(long_line) < 200
 
 
@@ -74,15 +76,15 @@ def test_many_long_answers_shorten_quotes_and_count_the_rest() -> None:
     message = render_compact(summary(texts=many), catalog(), HELSINKI)
     assert len(message) <= SCREEN_BUDGET
     text = visible_text(message)
-    assert "more answers in the report" in text
-    assert text.count("(continues in the report)") >= 3
+    assert "more answers, in full below" in text
+    assert text.count("(continues below)") >= 3
 
 
 def test_clip_keeps_short_text_and_cuts_long_text_at_a_word() -> None:
     en = catalog()
     assert clip("  short\n answer ", 20, en) == "short answer"
-    assert clip("one two three four", 12, en) == "one two… (continues in the report)"
-    assert clip("abcdefghijklmnop", 8, en) == "abcdefgh… (continues in the report)"
+    assert clip("one two three four", 12, en) == "one two… (continues below)"
+    assert clip("abcdefghijklmnop", 8, en) == "abcdefgh… (continues below)"
 
 
 def test_hostile_html_in_answers_is_escaped() -> None:
@@ -104,9 +106,9 @@ def test_withheld_round_shows_only_participation() -> None:
     ("language", "expected"),
     [
         ("fi", ["to 3.12.2026 klo 14.00", "4/5 vastasi", "• Miten jaksat? 4,0 ↑ (kierros 1: 3,0)",
-                "Tukeva (jaksaminen, kuormitus)", "2/3: important this time", "… (jatkuu raportissa)", "[nimi]"]),
+                "Tukeva (jaksaminen, kuormitus)", "2/3: important this time", "… (jatkuu alla)", "[nimi]"]),
         ("sv", ["tors 3.12.2026 kl. 14.00", "4 av 5 svarade", "4,0 ↑ (omgång 1: 3,0)",
-                "Stödjande (ork, belastning)", "2 av 3: important this time", "… (fortsätter i rapporten)", "[namn]"]),
+                "Stödjande (ork, belastning)", "2 av 3: important this time", "… (fortsätter nedan)", "[namn]"]),
         ("en", ["Thu 3 Dec 2026, 14:00", "4 of 5 answered", "4.0 ↑ (round 1: 3.0)", "[name]"]),
     ],
 )  # fmt: skip
@@ -118,10 +120,17 @@ def test_digest_in_the_supervisors_language(language: str, expected: list[str]) 
 
 def test_more_answers_uses_plural_forms() -> None:
     fi = catalog("fi")
-    one = fi.ngettext("… and {count} more answer in the report", "… and {count} more answers in the report", 1)
-    many = fi.ngettext("… and {count} more answer in the report", "… and {count} more answers in the report", 4)
-    assert one.format(count=1) == "… ja 1 vastaus lisää raportissa"
-    assert many.format(count=4) == "… ja 4 vastausta lisää raportissa"
+    ids = ("… and {count} more answer, in full below", "… and {count} more answers, in full below")
+    assert fi.ngettext(*ids, 1).format(count=1) == "… ja 1 vastaus lisää, kokonaisena alla"
+    assert fi.ngettext(*ids, 4).format(count=4) == "… ja 4 vastausta lisää, kokonaisina alla"
+
+
+@pytest.mark.parametrize(
+    ("mean", "shown"), [(3.25, "3.3"), (3.15, "3.2"), (2.35, "2.4"), (13 / 4, "3.3"), (4.0, "4.0")]
+)
+def test_means_round_half_up_as_a_reader_expects(mean: float, shown: str) -> None:
+    assert format_number(mean, "en") == shown
+    assert format_number(mean, "fi") == shown.replace(".", ",")
 
 
 @pytest.mark.parametrize(

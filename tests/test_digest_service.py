@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 from pathlib import Path
 
 from checkins.digest.service import DigestOutcome, DigestService
 from checkins.i18n import Translator
 from checkins.outbox import Outbox
 from checkins.storage import Store
+from checkins.storage.base import MIGRATIONS_DIR
 from demo import GROUP_ID, write_demo_config
 
 ANSWERS = [
@@ -55,6 +57,10 @@ async def test_statistics_outlive_deleted_answers(tmp_path: Path) -> None:
         async with store.transaction():
             result = await service.queue_digest(config.groups[GROUP_ID], None, dedupe="test")
         assert result.outcome is DigestOutcome.QUEUED and result.round_number == 1
+        # The files are drawn once the transaction has committed, by a task of their own.
+        assert [row[0] for row in (await store.dump_tables())["pending_digest_files"]] == ["test"]
+        await service.finish_drawing()
+        assert (await store.dump_tables())["pending_digest_files"] == []
         items = await store.due_outbox(float("inf"), 10)
         assert [item.kind for item in items] == ["message"]  # one per chat at a time, in order
         message = items[0].payload["text"]
@@ -64,8 +70,8 @@ async def test_statistics_outlive_deleted_answers(tmp_path: Path) -> None:
         assert "The answers were deleted after the retention period." in message
         tables = await store.dump_tables()
         kinds = [row[2] for row in sorted(tables["outbox"])]
-        assert kinds == ["message", "photo", "document"]
-        document = next(row for row in tables["outbox"] if row[2] == "document")
+        assert kinds == ["message", "photo", "document", "document"]  # the PDF, then the HTML report
+        document = next(row for row in tables["outbox"] if '.html"' in row[3])
         report = base64.b64decode(json.loads(document[3])["data"]).decode()
         assert "The answers were deleted after the retention period." in report
         assert "A calm week" not in report
@@ -90,5 +96,68 @@ async def test_queue_digest_outcomes(tmp_path: Path) -> None:
         kinds = [row[2] for row in (await store.dump_tables())["outbox"]]
         assert kinds == ["message"]  # two submissions are below the threshold: no chart, no report
         assert (await store.dump_tables())["question_stats"] == []
+    finally:
+        await store.close()
+
+
+async def test_rounds_are_numbered_per_flow_and_listed_with_their_flow(tmp_path: Path) -> None:
+    config = write_demo_config(tmp_path, language="en")
+    store = await Store.open(tmp_path / "k.sqlite3")
+    service = DigestService(config, store, Translator.load(), Outbox(store))
+    try:
+        async with store.transaction():
+            for flow_id in ("pre_session", "post_session", "pre_session"):
+                created = await store.create_round(GROUP_ID, flow_id, 1_800_000_000.0)
+                await store.close_round(created.id, 1_800_000_100.0, reply_until=1_800_000_100.0)
+        rounds = await store.rounds_of_group(GROUP_ID)
+        assert [(r.number, r.flow_id, r.flow_number) for r in rounds] == [
+            (1, "pre_session", 1), (2, "post_session", 1), (3, "pre_session", 2),
+        ]  # fmt: skip
+        listing = await service.rounds_overview(config.groups[GROUP_ID], Translator.load().for_language("en"))
+        assert "\n3. Check-in before supervision, round 2 · " in listing
+        assert "\n2. After the session, round 1 · " in listing
+    finally:
+        await store.close()
+
+
+async def test_files_left_undrawn_by_a_crash_are_drawn_at_the_next_start(tmp_path: Path) -> None:
+    config = write_demo_config(tmp_path, language="en")
+    store = await Store.open(tmp_path / "k.sqlite3")
+    try:
+        await closed_round(store, DigestService(config, store, Translator.load(), Outbox(store)), ANSWERS)
+        # What a crash between the close's commit and the drawing leaves behind: the note that files are due.
+        async with store.transaction():
+            await store.add_pending_digest_files("digest:crashed", GROUP_ID, 1, 1_800_000_100.0)
+        restarted = DigestService(config, store, Translator.load(), Outbox(store))
+        await restarted.send_pending_files()
+        tables = await store.dump_tables()
+        assert tables["pending_digest_files"] == []
+        assert sorted(json.loads(row[3])["filename"] for row in tables["outbox"]) == [
+            "demo-pre_session-round-1.html", "demo-pre_session-round-1.pdf", "demo-pre_session-round-1.png",
+        ]  # fmt: skip
+        await restarted.send_pending_files()  # nothing is due any more: nothing is sent twice
+        assert len((await store.dump_tables())["outbox"]) == 3
+    finally:
+        await store.close()
+
+
+async def test_migration_numbers_existing_rounds_per_flow(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as old:
+        for script in sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql")):
+            if int(script.name[:4]) < 16:
+                old.executescript(script.read_text(encoding="utf-8"))
+        old.execute("PRAGMA user_version = 15")
+        for number, flow_id in enumerate(("pre_session", "post_session", "pre_session", "pre_session"), 1):
+            old.execute(
+                "INSERT INTO rounds (id, group_id, number, flow_id, state, opened_at) VALUES (?, ?, ?, ?, 'closed', 0)",
+                (f"r{number}", GROUP_ID, number, flow_id),
+            )
+    store = await Store.open(path)
+    try:
+        rounds = await store.rounds_of_group(GROUP_ID)
+        assert [(r.flow_id, r.flow_number) for r in rounds] == [
+            ("pre_session", 1), ("post_session", 1), ("pre_session", 2), ("pre_session", 3),
+        ]  # fmt: skip
     finally:
         await store.close()

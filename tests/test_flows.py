@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from checkins.config.flow_digest import Presentation, Role
 from checkins.config.flows import (
     LANGUAGES,
     Condition,
@@ -613,3 +614,52 @@ def test_texts_must_fit_a_phone_screen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old: str, new: str, expected: str
 ) -> None:
     assert str(flow_error(tmp_path, monkeypatch, CONDITIONAL_FLOW.replace(old, new, 1))) == expected
+
+
+# --- how the digest shows a question: `digest` and `role` ---
+
+DIGEST_FLOW = BASE_FLOW + "  - id: note\n    type: text\n    text: Mitä mielessä?\n"
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ("    digest: quoted\n", "flow.yaml:8: questions[0].digest: must be one of: quote, summary, report-only"
+         " (got 'quoted'; did you mean 'quote'?)"),
+        ("    digest: quote\n", "flow.yaml:8: questions[0].digest: only text questions can be quoted (this question"
+         " is scale): use summary"),
+        ("    role: agenda\n", "flow.yaml:8: questions[0].role: the role 'agenda' is for text questions (this"
+         " question is scale)"),
+        ("    role: topic\n", "flow.yaml:8: questions[0].role: must be one of: agenda, agenda-topic, urgency,"
+         " wellbeing (got 'topic')"),
+    ],
+)  # fmt: skip
+def test_digest_key_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keys: str, expected: str) -> None:
+    text = DIGEST_FLOW.replace("    type: scale\n", "    type: scale\n" + keys)
+    assert str(flow_error(tmp_path, monkeypatch, text)) == expected
+
+
+def test_a_role_is_given_to_one_question_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = DIGEST_FLOW.replace("    type: scale\n", "    type: scale\n    role: wellbeing\n")
+    text += "  - id: mood2\n    type: scale\n    role: wellbeing\n    text: Entä nyt?\n"
+    assert str(flow_error(tmp_path, monkeypatch, text)) == (
+        "flow.yaml:17: questions[2].role: the role 'wellbeing' is already given to question 'mood'"
+    )
+
+
+def test_without_digest_keys_text_is_quoted_and_the_rest_summed_up(tmp_path: Path) -> None:
+    flow = load_flow(write(tmp_path, "flow.yaml", DIGEST_FLOW))
+    assert [(q.id, q.presentation, q.role) for q in flow.questions] == [
+        ("mood", Presentation.SUMMARY, None), ("note", Presentation.QUOTE, None),
+    ]  # fmt: skip
+
+
+def test_bundled_flows_give_their_questions_digest_roles() -> None:
+    flows = load_flows(SHIPPED_FLOW.parent)
+    pre = flows["pre_session"]
+    assert {role: pre.with_role(role).id for role in Role} == {  # type: ignore[union-attr]
+        Role.AGENDA: "bring", Role.AGENDA_TOPIC: "topic_area", Role.URGENCY: "urgency", Role.WELLBEING: "energy",
+    }  # fmt: skip
+    assert flows["wellbeing_pulse"].with_role(Role.WELLBEING) is not None
+    assert flows["post_session"].with_role(Role.WELLBEING) is None
+    assert flows["post_session"].question("takeaway").presentation is Presentation.QUOTE

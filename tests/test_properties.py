@@ -27,6 +27,7 @@ from checkins.storage import Store
 from handlers.application import build_application, running
 from tests.crowd import SHORT_FLOW, PatientDriver, seed_members, supervisor_id, write_crowd_config
 from tests.test_receiving_e2e import LogWatch
+from tests.test_round_e2e import is_html_report
 
 SCALARS = st.one_of(
     st.none(),
@@ -244,6 +245,9 @@ async def send_random_updates(folder: Path, updates: list[tuple[Any, ...]]) -> N
                     await driver.submit()
                 await supervisor.send_command("close", "g0")
                 await supervisor.wait_for_message(lambda m: "answered" in m.content, timeout=10)
+                # The chart and the reports are drawn after the close: stopping before they are sent would cut
+                # their upload (and the simulator would log the lost connection).
+                await supervisor.wait_for_message(is_html_report, timeout=30)
                 await sim.wait_idle()
                 assert len([m for m in supervisor.messages if "answered" in m.content]) == 1
     finally:

@@ -58,7 +58,7 @@ def test_a_member_walk_with_skip_toggles_edit_and_a_digest_preview() -> None:
     assert "4. What would you like to bring to the next session?\n→ (skipped)" in final_review
     assert "What is your topic about?" not in final_review
     assert "Thank you! Your answers are submitted." in preview and "[1] Change my answers" in preview
-    assert "Check-in digest: your group, round 1" in preview and "1 of 1 answered" in preview
+    assert "Check-in before supervision – your group, round 1" in preview and "1 of 1 answered" in preview
     assert "How is your energy at work right now? 4.0" in preview and "• Colleagues helped" in preview
     assert "In the printable report, every answer:" in preview
     # A hidden question's earlier answer is dropped, and HTML never reaches the terminal.

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from checkins.config.flow_digest import Presentation, Role, default_presentation, presentation_of, role_of
 from checkins.config.yamlsource import ConfigError, Node, TextFormat, load_yaml, reject_duplicates
 
 LANGUAGES = ("fi", "sv", "en")
@@ -139,6 +140,13 @@ class Question:
     # Rotation: asked only in rounds first_round, first_round + every, … (None: every round).
     every: int | None = None
     first_round: int = 1
+    # How the digest shows the answers (see checkins/config/flow_digest.py); None: the default for the type.
+    digest: Presentation | None = None
+    role: Role | None = None
+
+    @property
+    def presentation(self) -> Presentation:
+        return self.digest or default_presentation(self.type.value)
 
     def asked_in(self, round_number: int) -> bool:
         """Whether rotation puts this question in the group's round `round_number` (counted from 1)."""
@@ -160,6 +168,10 @@ class Flow:
     @cached_property
     def _positions(self) -> Mapping[str, int]:
         return MappingProxyType({question.id: index for index, question in enumerate(self.questions)})
+
+    def with_role(self, role: Role) -> Question | None:
+        """The question that plays `role` in the digest, if any."""
+        return next((question for question in self.questions if question.role is role), None)
 
     def question(self, question_id: str) -> Question:
         return self.questions[self.index_of(question_id)]
@@ -191,7 +203,7 @@ class Flow:
 # --- loading ------------------------------------------------------------------------------------------------
 
 _FLOW_KEYS = ("id", "default_language", "title", "intro", "privacy_reminder", "questions")
-_COMMON_QUESTION_KEYS = ("id", "type", "text", "help", "required", "show_if", "every", "first_round")
+_COMMON_QUESTION_KEYS = ("id", "type", "text", "help", "required", "show_if", "every", "first_round", "digest", "role")
 # Keys that only some question types use, and which types those are.
 _TYPE_SPECIFIC_KEYS: dict[str, tuple[QuestionType, ...]] = {
     "max_length": (QuestionType.TEXT,),
@@ -231,8 +243,12 @@ def load_flow(path: Path) -> Flow:
     privacy_reminder = root.get("privacy_reminder", bool, True)
     question_nodes = root.items("questions", min_items=1, max_items=MAX_QUESTIONS)
     questions: list[Question] = []
+    roles: dict[Role, str] = {}
     for node in question_nodes:
-        questions.append(_question(node, language, questions))
+        question = _question(node, language, questions, roles)
+        if question.role is not None:
+            roles[question.role] = question.id
+        questions.append(question)
     reject_duplicates(question_nodes, "id", "question id")
     if all(q.show_if is not None or q.every is not None for q in questions):
         raise root.error(
@@ -242,7 +258,7 @@ def load_flow(path: Path) -> Flow:
     return Flow(flow_id, language, title, intro, tuple(questions), path, privacy_reminder)
 
 
-def _question(node: Node, language: str, earlier: list[Question]) -> Question:
+def _question(node: Node, language: str, earlier: list[Question], roles: dict[Role, str]) -> Question:
     node.reject_unknown_keys((*_COMMON_QUESTION_KEYS, *_TYPE_SPECIFIC_KEYS))
     question_id = node.require("id", str, text_format=ID_FORMAT)
     question_type = QuestionType(node.require("type", str, choices=tuple(QuestionType)))
@@ -262,6 +278,8 @@ def _question(node: Node, language: str, earlier: list[Question]) -> Question:
         show_if=None if show_if_node is None else _condition(show_if_node, question_id, earlier),
         every=every,
         first_round=node.get("first_round", int, 1, minimum=1, maximum=MAX_EVERY * 10),
+        digest=presentation_of(node, question_type.value) if node.optional("digest") is not None else None,
+        role=role_of(node, question_type.value, roles),
     )
     if question_type is QuestionType.TEXT:
         max_length = node.get("max_length", int, DEFAULT_MAX_LENGTH, minimum=1, maximum=MAX_TEXT_LENGTH)

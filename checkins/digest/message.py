@@ -1,11 +1,12 @@
 """The compact digest message: what a supervisor reads on a phone in one screen, before the session.
 
-`render_compact` turns a `Summary` into one Telegram HTML message: the round and its participation, the headline
-figures (each scale question's mean with the direction since the last round shown, and each goal's), the agenda
-(topic areas by Proctor function, urgency counts, what people want to bring), what went well and what is difficult.
-Everything else — every answer in full, distributions, the group's history — is in the printable report. Quoted
-answers are shortened to fit the screen, never silently: a shortened answer ends "… (continues in the report)", and
-left-out answers are counted. Every answer and every configured text is HTML-escaped here.
+`render_compact` turns a `Summary` into one Telegram HTML message, shaped by the flow (its title, its questions'
+`digest` and `role` keys): the round and its participation; each scale question's mean with the direction since the
+last round shown and its spread ("1▁ 2· 3█ 4▃ 5▁"), and each goal's; the agenda (topic areas by Proctor function,
+urgency counts, what people want to bring); the quoted free-text questions; and the summed-up ones on a line each.
+Quoted answers are shortened to fit the screen, never silently: a shortened answer ends "… (continues below)" and
+left-out answers are counted — every answer follows in full in the follow-up messages (`followups.py`). Every answer
+and every configured text is HTML-escaped here.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from dataclasses import dataclass
 from html import escape
 from zoneinfo import ZoneInfo
 
+from checkins.config.flow_digest import Presentation
 from checkins.config.flows import ProctorFunction, QuestionType
+from checkins.digest.followups import MESSAGE_LIMIT, has_followups
 from checkins.digest.summary import (
-    DIFFICULT_ID,
-    WENT_WELL_ID,
     Agenda,
     CountSection,
     Hidden,
@@ -32,7 +33,6 @@ from checkins.digest.trends import Trend
 from checkins.formatting import format_date_time, format_number
 from checkins.i18n import N_, Catalog
 
-MESSAGE_LIMIT = 4096  # telegram.constants.MessageLimit.MAX_TEXT_LENGTH; the domain does not import telegram
 # About what a phone shows without scrolling; the message shortens its quotes until it fits.
 SCREEN_BUDGET = 1500
 
@@ -60,21 +60,24 @@ def clip(text: str, limit: int, catalog: Catalog) -> str:
         return flat
     cut = flat.rfind(" ", 0, limit)
     cut = cut if cut > limit // 2 else limit
-    return flat[:cut].rstrip(" ,.;:") + catalog.gettext("… (continues in the report)")
+    return flat[:cut].rstrip(" ,.;:") + catalog.gettext("… (continues below)")
+
+
+def digest_title(summary: Summary, catalog: Catalog) -> str:
+    """The flow's own title with the group and round, e.g. "After the session – Home care team, round 3"."""
+    return catalog.gettext("{title} – {group}, round {number}").format(
+        title=summary.flow.title.get(catalog.language), group=summary.group_name, number=summary.round.number
+    )
 
 
 def round_heading(summary: Summary, catalog: Catalog, timezone: ZoneInfo) -> list[str]:
-    """Title, flow and date, and participation — the lines every digest starts with (escaped HTML)."""
-    title = catalog.gettext("Check-in digest: {group}, round {number}").format(
-        group=summary.group_name, number=summary.round.number
-    )
-    flow_line = summary.flow.title.get(catalog.language)
-    if summary.round.closed_at is not None:
-        flow_line += " · " + format_date_time(summary.round.closed_at, timezone, catalog.language)
+    """Title, date and participation — the lines every digest starts with (escaped HTML)."""
     participation = catalog.gettext("{answered} of {invited} answered").format(
         answered=summary.round.submitted, invited=summary.round.invited
     )
-    lines = [f"<b>{escape(title)}</b>", escape(flow_line), escape(participation)]
+    if summary.round.closed_at is not None:
+        participation = format_date_time(summary.round.closed_at, timezone, catalog.language) + " · " + participation
+    lines = [f"<b>{escape(digest_title(summary, catalog))}</b>", escape(participation)]
     if summary.round.paused:
         paused = catalog.ngettext(
             "{count} member was on a pause and was not asked.",
@@ -120,22 +123,53 @@ def _too_few(catalog: Catalog) -> str:
     return _italic(catalog.gettext("too few answers"))
 
 
-def _figure_line(label: str, section: ScaleSection | Hidden, catalog: Catalog) -> str:
+def _lead(label: str) -> str:
     # "How is your energy? 4.0" reads better than "How is your energy?: 4.0".
-    lead = f"• {escape(label)}" + ("" if label.rstrip()[-1:] in "?:.!" else ":")
+    return f"• {escape(label)}" + ("" if label.rstrip()[-1:] in "?:.!" else ":")
+
+
+def _figure_line(label: str, section: ScaleSection | Hidden, catalog: Catalog) -> str:
+    lead = _lead(label)
     if isinstance(section, Hidden):
         return f"{lead} {_too_few(catalog)}"
     mean, change = trend_parts(section.trend, catalog)
     return f"{lead} <b>{escape(mean)}</b> {escape(change)}".rstrip()
 
 
+SPARKS = "▁▂▃▄▅▆▇█"
+NO_ANSWERS = "·"
+
+
+def spread(section: ScaleSection) -> str:
+    """How a scale's answers are spread, as one compact line: "1▁ 2· 3█ 4▃ 5▁" (· = nobody chose that point)."""
+    question = section.question
+    points = range(question.scale_min, question.scale_max + 1)
+    widest = max((section.stats.count(point) for point in points), default=0) or 1
+    parts = []
+    for point in points:
+        count = section.stats.count(point)
+        # Any answer shows at least the lowest bar, so a lone member at one end is never lost in the rounding.
+        bar = SPARKS[max(0, round(count / widest * len(SPARKS)) - 1)] if count else NO_ANSWERS
+        parts.append(f"{point}{bar}")
+    return " ".join(parts)
+
+
+def _spread_line(section: ScaleSection, catalog: Catalog) -> str:
+    answered = catalog.gettext("n = {count}").format(count=section.stats.responses)
+    return f"   {escape(spread(section))}  <i>{escape(answered)}</i>"
+
+
 def _headline(summary: Summary, catalog: Catalog) -> list[str]:
     language = catalog.language
-    lines = [
-        _figure_line(s.question.text.get(language), s, catalog)
-        for s in summary.sections
-        if isinstance(s, ScaleSection) or (isinstance(s, Hidden) and s.question.type is QuestionType.SCALE)
-    ]
+    lines = []
+    for section in summary.sections:
+        question = section.question
+        shown = question.type is QuestionType.SCALE and question.presentation is not Presentation.REPORT_ONLY
+        if not shown or not isinstance(section, ScaleSection | Hidden):
+            continue
+        lines.append(_figure_line(question.text.get(language), section, catalog))
+        if isinstance(section, ScaleSection):
+            lines.append(_spread_line(section, catalog))
     if summary.goals:
         lines.append(_bold(catalog.gettext("Goals")))
         lines += [_figure_line(g.goal.text.get(language), g.section, catalog) for g in summary.goals]
@@ -156,10 +190,24 @@ def _quotes(section: Section | None, limits: QuoteLimits, catalog: Catalog) -> l
     left_out = len(section.answers) - len(shown)
     if left_out:
         more = catalog.ngettext(
-            "… and {count} more answer in the report", "… and {count} more answers in the report", left_out
+            "… and {count} more answer, in full below", "… and {count} more answers, in full below", left_out
         ).format(count=left_out)
         lines.append(f"<i>{escape(more)}</i>")
     return lines
+
+
+def _summed_up(section: Section, catalog: Catalog) -> str | None:
+    """A choice, yes/no or summed-up free-text question on one line of the message."""
+    lead = _lead(section.question.text.get(catalog.language))
+    if isinstance(section, Hidden):
+        return f"{lead} {_too_few(catalog)}"
+    if isinstance(section, CountSection):
+        return f"{lead} {_count_summary(section, catalog)}"
+    if isinstance(section, TextSection) and section.answers:
+        count = len(section.answers)
+        answers = catalog.ngettext("{count} answer, in full below", "{count} answers, in full below", count)
+        return f"{lead} <i>{escape(answers.format(count=count))}</i>"
+    return None
 
 
 def _count_summary(section: CountSection, catalog: Catalog) -> str:
@@ -214,12 +262,50 @@ def _blocks(summary: Summary, limits: QuoteLimits, catalog: Catalog, timezone: Z
         blocks.append(headline)
     if summary.agenda is not None:
         blocks.append(agenda_lines(summary.agenda, limits, catalog))
-    for question_id, heading in ((WENT_WELL_ID, N_("What went well")), (DIFFICULT_ID, N_("What is difficult"))):
-        quotes = _quotes(summary.section(question_id), limits, catalog)
-        if quotes:
-            blocks.append([_bold(catalog.gettext(heading)), *quotes])
-    blocks.append([_italic(catalog.gettext("Every answer in full is in the attached report."))])
+    summed_up = []
+    for section in summary.sections:
+        question = section.question
+        if question.id in summary.agenda_ids or question.type is QuestionType.SCALE:
+            continue
+        if question.presentation is Presentation.QUOTE:
+            quotes = _quotes(section, limits, catalog)
+            if quotes:
+                blocks.append([_bold(question.text.get(catalog.language)), *quotes])
+        elif question.presentation is Presentation.SUMMARY:
+            line = _summed_up(section, catalog)
+            if line is not None:
+                summed_up.append(line)
+    if summed_up:
+        blocks.append(summed_up)
+    blocks.append([_italic(_pointer(summary, limits, catalog))])
     return blocks
+
+
+def _quoted(summary: Summary) -> list[Section]:
+    """The free-text questions the message quotes: the agenda's, and every other one the flow has quoted."""
+    quoted = [summary.agenda.bring] if summary.agenda is not None and summary.agenda.bring is not None else []
+    return quoted + [
+        s
+        for s in summary.sections
+        if s.question.presentation is Presentation.QUOTE and s.question.id not in summary.agenda_ids
+    ]
+
+
+def shown_whole(summary: Summary, limits: QuoteLimits) -> frozenset[str]:
+    """The questions whose every answer the message shows unshortened at `limits`: they need no follow-up."""
+    return frozenset(
+        s.question.id
+        for s in _quoted(summary)
+        if isinstance(s, TextSection)
+        and len(s.answers) <= limits.items
+        and all(len(" ".join(answer.split())) <= limits.characters for answer in s.answers)
+    )
+
+
+def _pointer(summary: Summary, limits: QuoteLimits | None, catalog: Catalog) -> str:
+    if has_followups(summary, shown_whole(summary, limits) if limits is not None else frozenset()):
+        return catalog.gettext("Every answer follows in full below; the attached report is for printing.")
+    return catalog.gettext("The attached report is for printing.")
 
 
 def _join(blocks: Sequence[Sequence[str]]) -> str:
@@ -228,16 +314,20 @@ def _join(blocks: Sequence[Sequence[str]]) -> str:
 
 def render_compact(summary: Summary, catalog: Catalog, timezone: ZoneInfo) -> str:
     """The digest as one Telegram HTML message that fits a phone screen."""
+    return compact_message(summary, catalog, timezone)[0]
+
+
+def compact_message(summary: Summary, catalog: Catalog, timezone: ZoneInfo) -> tuple[str, frozenset[str]]:
+    """The one-screen message, and the questions it showed whole (the follow-ups leave those out)."""
     for limits in QUOTE_LIMITS:
         message = _join(_blocks(summary, limits, catalog, timezone))
         if len(message) <= SCREEN_BUDGET:
-            return message
+            return message, shown_whole(summary, limits)
     # Even without quotes the figures and agenda exceed a screen: still one message, or just the pointer to the report.
     if len(message) <= MESSAGE_LIMIT:
-        return message
-    return _join(_blocks_minimal(summary, catalog, timezone))
+        return message, shown_whole(summary, limits)
+    return _join(_blocks_minimal(summary, catalog, timezone)), frozenset()
 
 
 def _blocks_minimal(summary: Summary, catalog: Catalog, timezone: ZoneInfo) -> list[list[str]]:
-    note = catalog.gettext("Every answer in full is in the attached report.")
-    return [round_heading(summary, catalog, timezone), [f"<i>{escape(note)}</i>"]]
+    return [round_heading(summary, catalog, timezone), [_italic(_pointer(summary, None, catalog))]]

@@ -1,10 +1,11 @@
 """The printable digest: one self-contained HTML document with everything the compact message leaves out.
 
 `render_report` turns a `Summary` into an HTML5 page that needs nothing else — CSS inline, the chart embedded as a
-data URI — and prints well on A4: the agenda, the headline figures, each goal's progress, every question in full
-(scale distributions, counts, every free-text answer), and the group's participation and energy across the whole
-supervision process, for interim and final evaluations. Like the message, it renders only what the summary holds,
-so every anonymity threshold applies; every answer and configured text is escaped.
+data URI — and prints well on A4, with a running header (group, round, "confidential") and page numbers: the agenda,
+the headline figures, each goal's progress, every question the round asked in full (scale distributions, counts,
+every free-text answer), and the group's participation (and wellbeing, when the flow follows it) across the whole
+supervision process, for interim and final evaluations. `pdf.py` lays out the same for a PDF. Like the message, it
+renders only what the summary holds, so every anonymity threshold applies; every answer and configured text is escaped.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from collections.abc import Iterable
 from html import escape
 from zoneinfo import ZoneInfo
 
-from checkins.digest.message import topic_headings, trend_text
+from checkins.digest.message import digest_title, topic_headings, trend_text
 from checkins.digest.summary import (
-    AGENDA_IDS,
     CountSection,
     GoalProgress,
     Hidden,
@@ -30,7 +30,9 @@ from checkins.formatting import format_date, format_date_time, format_number
 from checkins.i18n import N_, Catalog
 
 STYLE = """
-@page { size: A4; margin: 16mm 15mm; }
+@page { size: A4; margin: 16mm 15mm;
+        @top-left { content: var(--running); font: 8pt sans-serif; color: #6b7685; }
+        @bottom-right { content: counter(page) " / " counter(pages); font: 8pt sans-serif; color: #6b7685; } }
 * { box-sizing: border-box; }
 body { font: 11pt/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1d2430;
        max-width: 180mm; margin: 0 auto; padding: 8mm 4mm; }
@@ -45,7 +47,9 @@ table { border-collapse: collapse; margin: 1mm 0 2mm; }
 th, td { text-align: left; padding: 0.6mm 3mm 0.6mm 0; vertical-align: top; }
 th { font-weight: 600; border-bottom: 1px solid #c9d1dc; }
 td.number, th.number { text-align: right; }
-.bar { display: inline-block; height: 3.2mm; background: #3b6ea5; vertical-align: middle; }
+.vbar { display: inline-block; width: 6mm; min-height: 0.4mm; background: #3b6ea5; vertical-align: bottom; }
+table.spread td, table.spread th { text-align: center; padding: 0 2mm; vertical-align: bottom; }
+table.spread th { text-align: left; border: 0; font-weight: normal; color: #4a5566; }
 ul.answers { padding-left: 5mm; }
 ul.answers li { margin: 0 0 1.5mm; white-space: pre-wrap; }
 figure { margin: 3mm 0; text-align: center; }
@@ -53,13 +57,19 @@ figure img { max-width: 100%; max-height: 200mm; }
 figcaption { font-size: 9pt; color: #4a5566; white-space: pre-line; text-align: left; }
 footer { margin-top: 10mm; font-size: 9pt; color: #6b7685; }
 @media print {
-  body { padding: 0; max-width: none; }
+  body { padding: 0; max-width: none; font-size: 9.5pt; line-height: 1.35; }
+  h1 { font-size: 15pt; }
+  h2 { font-size: 12pt; margin: 5mm 0 1.5mm; }
+  h3 { font-size: 10pt; margin: 3mm 0 0.5mm; }
   h2, h3 { break-after: avoid; }
   table, figure, li { break-inside: avoid; }
-  .bar { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  /* The chart is for the phone: on paper the tables show every figure, and an image that cannot break would leave
+     half a page empty (or, for many questions, shrink to unreadable). */
+  figure, footer { display: none; }
+  .vbar { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 """
-BAR_MM = 50
+BAR_MM = 10
 
 
 def _e(text: str) -> str:
@@ -78,32 +88,32 @@ def _too_few(section: Hidden, catalog: Catalog) -> str:
 
 
 def _distribution(section: ScaleSection, catalog: Catalog) -> str:
+    """The scale's answers as a row of columns (one per point), then its mean, median, end labels and trend: a few
+    lines of paper where a table of one row per point took a third of a page per question."""
     question, stats = section.question, section.stats
+    points = range(question.scale_min, question.scale_max + 1)
     widest = max(stats.counts.values(), default=0) or 1
-    rows = []
-    for point in range(question.scale_max, question.scale_min - 1, -1):
-        count = stats.count(point)
-        width = round(BAR_MM * count / widest, 1)
-        rows.append(
-            f'<tr><td class="number">{point}</td><td class="number">{count}</td>'
-            f'<td><span class="bar" style="width: {width}mm"></span></td></tr>'
-        )
-    ends = []
-    if question.min_label is not None:
-        ends.append(f"{question.scale_min} = {question.min_label.get(catalog.language)}")
-    if question.max_label is not None:
-        ends.append(f"{question.scale_max} = {question.max_label.get(catalog.language)}")
+    bars = "".join(
+        f'<td><span class="vbar" style="height: {round(BAR_MM * stats.count(p) / widest, 1)}mm"></span></td>'
+        for p in points
+    )
+    answer, how_many = catalog.gettext("Answer"), catalog.gettext("How many")
+    labels = "".join(f"<td>{point}</td>" for point in points)
+    counts = "".join(f"<td>{stats.count(point)}</td>" for point in points)
+    table = (
+        f'<table class="spread"><tr><th></th>{bars}</tr><tr>{_tag("th", answer)}{labels}</tr>'
+        f"<tr>{_tag('th', how_many)}{counts}</tr></table>"
+    )
     mean = catalog.gettext("Mean {mean} (scale {low}–{high})").format(
         mean=format_number(stats.mean or 0.0, catalog.language), low=question.scale_min, high=question.scale_max
     )
     median = catalog.gettext("median {median}").format(median=format_number(stats.median or 0.0, catalog.language))
-    answer, how_many = catalog.gettext("Answer"), catalog.gettext("How many")
-    header = f"<tr>{_tag('th', answer, 'number')}{_tag('th', how_many, 'number')}<th></th></tr>"
-    lines = [f"<table>{header}{''.join(rows)}</table>", f"<p>{_e(mean)} · {_e(median)}</p>"]
-    if ends:
-        lines.append(f'<p class="meta">{_e(" … ".join(ends))}</p>')
-    lines.append(_trend_paragraph(section.trend, catalog))
-    return "\n".join(lines)
+    figures = [f"{mean} · {median}"]
+    if question.min_label is not None:
+        figures.append(f"{question.scale_min} = {question.min_label.get(catalog.language)}")
+    if question.max_label is not None:
+        figures.append(f"{question.scale_max} = {question.max_label.get(catalog.language)}")
+    return "\n".join([table, _tag("p", " · ".join(figures)), _trend_paragraph(section.trend, catalog)])
 
 
 def _trend_paragraph(trend: Trend, catalog: Catalog) -> str:
@@ -197,35 +207,54 @@ def _goals(goals: Iterable[GoalProgress], catalog: Catalog) -> list[str]:
 
 
 def _process(summary: Summary, catalog: Catalog, timezone: ZoneInfo) -> list[str]:
-    header = "".join(
-        _tag("th", catalog.gettext(name), css)
-        for name, css in ((N_("Round"), ""), (N_("Date"), ""), (N_("Answered"), "number"), (N_("Energy"), "number"))
-    )
+    columns = [(N_("Round"), ""), (N_("Date"), ""), (N_("Answered"), "number")]
+    # The wellbeing column only for a flow that follows a wellbeing scale: an empty column is a question not asked.
+    if summary.wellbeing_asked:
+        columns.append((N_("Energy"), "number"))
+    header = "".join(_tag("th", catalog.gettext(name), css) for name, css in columns)
     rows = []
     for row in summary.history:
         date = format_date(row.closed_at, timezone, catalog.language) if row.closed_at is not None else ""
-        energy = format_number(row.energy, catalog.language) if row.energy is not None else "—"
         answered = catalog.gettext("{answered} of {invited}").format(answered=row.submitted, invited=row.invited)
-        rows.append(
-            f'<tr><td>{row.number}</td><td>{_e(date)}</td><td class="number">{_e(answered)}</td>'
-            f'<td class="number">{_e(energy)}</td></tr>'
-        )
-    note = catalog.gettext("Energy is the round's mean; — means the round did not ask it or too few answered.")
-    return [
+        cells = f'<td>{row.number}</td><td>{_e(date)}</td><td class="number">{_e(answered)}</td>'
+        if summary.wellbeing_asked:
+            energy = format_number(row.energy, catalog.language) if row.energy is not None else "—"
+            cells += f'<td class="number">{_e(energy)}</td>'
+        rows.append(f"<tr>{cells}</tr>")
+    parts = [
         _tag("h2", catalog.gettext("The supervision process over time")),
         f"<table><tr>{header}</tr>{''.join(rows)}</table>",
-        f'<p class="note">{_e(note)}</p>',
     ]
+    if summary.wellbeing_asked:
+        note = catalog.gettext("Energy is the round's mean; — means the round did not ask it or too few answered.")
+        parts.append(f'<p class="note">{_e(note)}</p>')
+    return parts
+
+
+def _css_string(text: str) -> str:
+    """`text` as a CSS string literal that cannot end the string, the rule or the <style> element."""
+    escaped = "".join(f"\\{ord(char):x} " if char in "\\\"<>&'" or ord(char) < 32 else char for char in text)
+    return f'"{escaped}"'
+
+
+def running_header(summary: Summary, catalog: Catalog) -> str:
+    """What every printed page carries at the top: the group, the round and "confidential"."""
+    return " · ".join(
+        [
+            summary.group_name,
+            catalog.gettext("round {number}").format(number=summary.round.number),
+            catalog.gettext("confidential"),
+        ]
+    )
 
 
 def render_report(
     summary: Summary, catalog: Catalog, timezone: ZoneInfo, chart_png: bytes | None, chart_alt: str
 ) -> str:
     """The digest as a self-contained, printable HTML5 document."""
-    title = catalog.gettext("Check-in digest: {group}, round {number}").format(
-        group=summary.group_name, number=summary.round.number
-    )
-    meta = [summary.flow.title.get(catalog.language)]
+    style = STYLE.replace("var(--running)", _css_string(running_header(summary, catalog)))
+    title = digest_title(summary, catalog)
+    meta = []
     if summary.round.closed_at is not None:
         meta.append(format_date_time(summary.round.closed_at, timezone, catalog.language))
     meta.append(
@@ -250,19 +279,23 @@ def render_report(
     else:
         body += _agenda(summary, catalog)
         body += _figures(summary, catalog)
+        body += _goals(summary.goals, catalog)
+        rest = [_question(s, catalog) for s in summary.sections if s.question.id not in summary.agenda_ids]
+        if rest:
+            body += [_tag("h2", catalog.gettext("Every question")), *rest]
+        # The chart after the text: on paper an image cannot break, and earlier it would leave half a page empty.
         if chart_png is not None:
             data = base64.b64encode(chart_png).decode("ascii")
             body.append(
                 f'<figure><img src="data:image/png;base64,{data}" alt="{_e(chart_alt)}">'
                 f"<figcaption>{_e(chart_alt)}</figcaption></figure>"
             )
-        body += _goals(summary.goals, catalog)
-        body.append(_tag("h2", catalog.gettext("Every question")))
-        body += [_question(s, catalog) for s in summary.sections if s.question.id not in AGENDA_IDS]
-    body += _process(summary, catalog, timezone)
+    # The process over time only once there is a process: with one round it would repeat the heading's figures.
+    if len(summary.history) >= 2:
+        body += _process(summary, catalog, timezone)
     body.append(_tag("footer", catalog.gettext("Made by Kierros, the check-in bot for work supervision.")))
     return (
         f'<!DOCTYPE html>\n<html lang="{_e(catalog.language)}">\n<head>\n<meta charset="utf-8">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{_e(title)}</title>\n'
-        f"<style>{STYLE}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
+        f"<style>{style}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
     )

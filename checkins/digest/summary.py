@@ -7,9 +7,11 @@ for free text); free text redacted and shuffled on its own per question, so one 
 across questions. The compact message (`digest.py`), the chart (`chart.py`) and the report (`report.py`) only
 render a `Summary`, so none of them can show more than it holds.
 
-The agenda is what the group wants to work on: the `bring` answers, the topic areas grouped by Proctor function
-(when the flow tags its options) and the urgency counts. Topic counts are never attached to individual `bring`
-texts: that would link one person's answers across questions.
+The flow decides the digest's shape through its questions' `role` keys (checkins/config/flow_digest.py), never
+through magic question ids. The agenda is what the group wants to work on: the answers to the `agenda` question, the
+topic areas (`agenda-topic`) grouped by Proctor function — an option tagged with two functions counted once, under
+its first — and the `urgency` counts. Topic counts are never attached to individual agenda texts: that would link
+one person's answers across questions. The view over time follows the `wellbeing` scale.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from checkins.config.flow_digest import Role
 from checkins.config.flows import Flow, Option, ProctorFunction, Question, QuestionType
 from checkins.config.goals import Goal, goal_question
 from checkins.digest.stats import NO, YES, QuestionStats, RoundRecord, Thresholds, visible_stats
@@ -26,14 +29,7 @@ from checkins.i18n import Catalog
 from checkins.privacy.redaction import Redactor
 from checkins.privacy.scrubbing import placeholders
 
-# Well-known question ids from the prompt bank (shared/DOMAIN.md §3) that give the digest its shape.
-BRING_ID = "bring"
-TOPIC_ID = "topic_area"
-URGENCY_ID = "urgency"
-WENT_WELL_ID = "went_well"
-DIFFICULT_ID = "difficult"
-ENERGY_ID = "energy"
-AGENDA_IDS = (BRING_ID, TOPIC_ID, URGENCY_ID)
+AGENDA_ROLES = (Role.AGENDA, Role.AGENDA_TOPIC, Role.URGENCY)
 
 
 @dataclass(frozen=True)
@@ -103,7 +99,7 @@ class HistoryRow:
     closed_at: float | None
     submitted: int
     invited: int
-    energy: float | None  # None when the round did not ask it or too few answered
+    energy: float | None  # the wellbeing scale's mean; None when the round did not ask it or too few answered
 
 
 @dataclass(frozen=True)
@@ -136,6 +132,16 @@ class Summary:
 
     def section(self, question_id: str) -> Section | None:
         return next((s for s in self.sections if s.question.id == question_id), None)
+
+    @property
+    def agenda_ids(self) -> frozenset[str]:
+        """The questions the agenda shows (so the other parts of the digest do not show them twice)."""
+        return frozenset(s.question.id for s in self.sections if s.question.role in AGENDA_ROLES)
+
+    @property
+    def wellbeing_asked(self) -> bool:
+        """Whether the flow follows a wellbeing scale over time (the report's process table has its column)."""
+        return self.flow.with_role(Role.WELLBEING) is not None
 
     @property
     def scales(self) -> tuple[ScaleSection, ...]:
@@ -177,8 +183,9 @@ def _topic_groups(section: Section | None) -> tuple[TopicGroup, ...]:
         return ()
     options = section.question.options
     groups = []
+    # An option tagged with two functions is one topic: it is listed once, under its first function.
     for function in (*ProctorFunction, None):
-        tagged = [o for o in options if (function in o.proctor if function else not o.proctor)]
+        tagged = [o for o in options if (o.proctor[:1] == (function,) if function else not o.proctor)]
         chosen = tuple((option, section.stats.count(option.id)) for option in tagged if section.stats.count(option.id))
         if chosen:
             groups.append(TopicGroup(function, chosen))
@@ -187,8 +194,9 @@ def _topic_groups(section: Section | None) -> tuple[TopicGroup, ...]:
 
 def _history(source: DigestSource) -> tuple[HistoryRow, ...]:
     rows = []
+    wellbeing = source.flow.with_role(Role.WELLBEING)
     for record in source.history:
-        stats = visible_stats(record, ENERGY_ID, source.thresholds)
+        stats = visible_stats(record, wellbeing.id, source.thresholds) if wellbeing is not None else None
         energy = stats.mean if stats is not None else None
         rows.append(HistoryRow(record.number, record.closed_at, record.submitted, record.invited, energy))
     return tuple(rows)
@@ -212,11 +220,11 @@ def build_summary(
                     goals.append(GoalProgress(goal, section))
             else:
                 sections.append(_section(question, source, catalog, redactor, shuffler))
-    by_id = {section.question.id: section for section in sections}
+    by_role = {section.question.role: section for section in sections if section.question.role is not None}
     agenda = None
-    if any(question_id in by_id for question_id in AGENDA_IDS):
-        topics = by_id.get(TOPIC_ID)
-        agenda = Agenda(by_id.get(BRING_ID), topics, _topic_groups(topics), by_id.get(URGENCY_ID))
+    if any(role in by_role for role in AGENDA_ROLES):
+        topics = by_role.get(Role.AGENDA_TOPIC)
+        agenda = Agenda(by_role.get(Role.AGENDA), topics, _topic_groups(topics), by_role.get(Role.URGENCY))
     return Summary(
         group_name=source.group_name,
         flow=source.flow,

@@ -149,7 +149,7 @@ class RoundClosing:
         chunks = render_individual_digest(
             self.config.flows[round_row.flow_id],
             group.name,
-            round_row.number,
+            round_row.flow_number,
             name,
             progress.answers if progress else None,
             progress.private if progress else frozenset(),

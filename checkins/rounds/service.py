@@ -191,7 +191,7 @@ class RoundService(RoundWriting, RoundClosing):
         await self.outbox.send(
             member.telegram_user_id, Screen(intro, decline), dedupe=f"intro:{round_row.id}:{key}", bulk=bulk
         )
-        progress = Progress.start(flow, round_row.number)
+        progress = Progress.start(flow, round_row.flow_number)
         await self._show(round_row, member, flow, progress, catalog, dedupe=f"first:{round_row.id}:{key}", bulk=bulk)
 
     async def join_open_round(self, group_id: str, member: MemberRow) -> bool:
@@ -282,7 +282,7 @@ class RoundService(RoundWriting, RoundClosing):
             Status(participant.status),
             participant.cursor,
             drafts,
-            round_row.number,
+            round_row.flow_number,
             participant.editing_one,
             participant.multi_selection,
             private,
@@ -297,7 +297,7 @@ class RoundService(RoundWriting, RoundClosing):
         answers = {question_id: value for question_id, value in drafts.items() if value is not None}
         reply_ok = await self.store.replies_allowed(round_row.id, member.id)
         submitted = Progress(
-            Status.SUBMITTED, len(flow.questions), answers, round_row.number, private=private, reply_ok=reply_ok
+            Status.SUBMITTED, len(flow.questions), answers, round_row.flow_number, private=private, reply_ok=reply_ok
         )
         # Skipped questions store nothing; mark them as seen (None) so an edit does not ask them again.
         return replace(submitted, answers=visible_answers(flow, submitted))

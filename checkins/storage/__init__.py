@@ -1,10 +1,11 @@
 """SQLite storage: the one place with SQL. `Store` combines the connection (`base.Database`) with one query mixin
-per concern (members, rounds, outbox, written answers, replies, groups, schedule, settings, reminders, digests); schema
-versions live in `migrations/`, applied in order at start."""
+per concern (members, rounds, outbox, written answers, replies, groups, schedule, settings, reminders, digests,
+digest files); schema versions live in `migrations/`, applied in order at start."""
 
 from __future__ import annotations
 
 from checkins.storage.base import AlreadyHandled, Database, handling_update
+from checkins.storage.digest_files import DigestFileQueries, PendingDigestFiles
 from checkins.storage.digests import DigestQueries
 from checkins.storage.edits import WrittenAnswerQueries
 from checkins.storage.groups import GroupQueries
@@ -28,6 +29,7 @@ class Store(
     SettingsQueries,
     ReminderQueries,
     DigestQueries,
+    DigestFileQueries,
     Database,
 ):
     """The repository the domain uses: every query, on one connection."""
@@ -41,6 +43,7 @@ __all__ = [
     "MemberSettings",
     "OutboxItem",
     "ParticipantRow",
+    "PendingDigestFiles",
     "PendingText",
     "ReplyThread",
     "RoundRow",

@@ -32,6 +32,8 @@ class RoundRow:
     submitted_count: int | None
     reply_until: float | None
     paused_count: int
+    # The round's number among the group's rounds of its flow (the group's running number is `number`).
+    flow_number: int
     declined_count: int = 0
 
     @property
@@ -55,7 +57,7 @@ class ParticipantRow:
 
 _ROUND_COLUMNS = (
     "id, group_id, number, flow_id, state, opened_at, closed_at, secret, invited_count, submitted_count, reply_until, "
-    "paused_count, declined_count"
+    "paused_count, flow_number, declined_count"
 )
 # The same columns for queries that join rounds as `r`.
 ROUND_COLUMNS_R = ", ".join(f"r.{column.strip()}" for column in _ROUND_COLUMNS.split(","))
@@ -86,12 +88,17 @@ class RoundQueries(Queries):
     async def create_round(self, group_id: str, flow_id: str, now: float) -> RoundRow:
         row = await self._one("SELECT COALESCE(MAX(number), 0) + 1 FROM rounds WHERE group_id = ?", (group_id,))
         number = int(row[0]) if row else 1
+        row = await self._one(
+            "SELECT COALESCE(MAX(flow_number), 0) + 1 FROM rounds WHERE group_id = ? AND flow_id = ?",
+            (group_id, flow_id),
+        )
+        flow_number = int(row[0]) if row else 1
         # Short and random: it travels in every button's callback data (64 bytes at most).
         round_id = secrets.token_urlsafe(6)
         await self._run(
-            "INSERT INTO rounds (id, group_id, number, flow_id, state, opened_at, secret) "
-            "VALUES (?, ?, ?, ?, 'open', ?, ?)",
-            (round_id, group_id, number, flow_id, now, secrets.token_bytes(32)),
+            "INSERT INTO rounds (id, group_id, number, flow_number, flow_id, state, opened_at, secret) "
+            "VALUES (?, ?, ?, ?, ?, 'open', ?, ?)",
+            (round_id, group_id, number, flow_number, flow_id, now, secrets.token_bytes(32)),
         )
         created = await self.round_by_id(round_id)
         assert created is not None
