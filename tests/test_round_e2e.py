@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 
+import pypdfium2
+
 from botsim.models import SimMessage
 from botsim.server import BotApiSimulator
 from botsim.users import SimUser
@@ -46,10 +48,13 @@ async def open_round(supervisor: SimUser, members: list[MemberDriver]) -> None:
 
 
 def file_text(sim: BotApiSimulator, message: SimMessage) -> str:
-    """The text of a document the bot sent (the printable report)."""
+    """The text of a document the bot sent (the printable report, as HTML or as PDF)."""
     assert message.document is not None
     data = sim.files[message.document["file_id"]].data
     assert data is not None
+    if str(message.document.get("file_name", "")).endswith(".pdf"):
+        document = pypdfium2.PdfDocument(data)
+        return "\n".join(page.get_textpage().get_text_range() for page in document)
     return data.decode("utf-8")
 
 
