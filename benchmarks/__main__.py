@@ -43,7 +43,7 @@ class Sizes:
     idle_seconds: float
     fan_out_scaling: list[tuple[int, int]]
     digest_scaling: list[int]
-    presses_one_at_a_time: int  # scenario 7
+    presses_one_at_a_time: int  # scenario 8
     presses_at_once: list[int]
 
 
@@ -104,7 +104,7 @@ SCENARIOS = (
     Scenario(5, "footprint", "RSS when idle and start-up time of a large deployment",
              lambda s: footprint.footprint(*s.footprint, s.idle_seconds)),
     Scenario(6, "scaling", "fan-out and digest at 1×, 10×, 100×", _scaling),
-    Scenario(7, "answers-process", "presses vs a minimal PTB bot, each bot its own process",
+    Scenario(8, "answers-process", "presses vs a minimal PTB bot, each bot its own process",
              lambda s: processes.answers_out_of_process(s.presses_one_at_a_time, s.presses_at_once, s.repeats)),
 )  # fmt: skip
 

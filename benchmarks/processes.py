@@ -1,4 +1,4 @@
-"""Scenario 7: answering with each bot as its own process, as in production, against the minimal PTB bot.
+"""Scenario 8: answering with each bot as its own process, as in production, against the minimal PTB bot.
 
 The simulator and the simulated members run in this process; Kierros runs as `python bot.py run` and the minimal
 bot as `python -m benchmarks.baseline_bot`, each in its own process with its own event loop — the in-process
@@ -12,6 +12,9 @@ Measured, alternating Kierros and the baseline `repeats` times and reporting the
   answer (from /proc, user + system);
 - many at once: every member presses within a few milliseconds; answers per second (first press → last next
   message), p50, and CPU per answer.
+
+`KIERROS_PROFILE_BOT=DIR` runs each Kierros process under cProfile and leaves one `.pstats` file per run in DIR
+(the figures are then slower, but the profile is of the bot as it runs in production, alone in its process).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import signal
 import statistics
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +42,7 @@ from checkins.rounds.service import OpenOutcome
 
 ROOT = Path(__file__).resolve().parent.parent
 MEMBERS_PER_GROUP = 10
-SCENARIO = "7 answers, own process"
+SCENARIO = "8 answers, own process"
 # One scale question: the press that answers it brings the review screen, the heaviest next screen (the answers
 # as the supervisor will see them, redacted) — what the issue measured.
 ONE_SCALE_FLOW = """\
@@ -131,6 +135,14 @@ async def press_one_at_a_time(sim: BotApiSimulator, presses: list[Press], timeou
     return Presses(len(presses), finished - started, latencies, 0)
 
 
+def _profiled(name: str) -> list[str]:
+    folder = os.environ.get("KIERROS_PROFILE_BOT")
+    if not folder:
+        return []
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    return ["-m", "cProfile", "-o", str(Path(folder) / f"kierros-{name}-{os.getpid()}-{time.monotonic_ns()}.pstats")]
+
+
 async def kierros(members: int, one_at_a_time: bool, folder: Path) -> Run:
     async with new_simulator() as sim:
         groups = max(1, members // MEMBERS_PER_GROUP)
@@ -150,7 +162,8 @@ async def kierros(members: int, one_at_a_time: bool, folder: Path) -> Run:
                 await sim.changes.wait_until(lambda: True if sim.stats.bot_messages >= expected else None)
             await drain(services)
         presses = [scale_press(sim.users[tid]) for ids in deployment.members.values() for tid in ids]
-        command = ["bot.py", "run", "--config", str(deployment.config.source)]
+        command = [*_profiled(f"{'one' if one_at_a_time else 'many'}-{members}"), "bot.py", "run"]
+        command += ["--config", str(deployment.config.source)]
         async with bot_process(sim, command, folder / "kierros.log") as pid:
             await sim.wait_idle()
             before = cpu_seconds(pid)
