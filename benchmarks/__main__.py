@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import answers, digest, fanout, footprint, redaction
+from benchmarks import answers, digest, fanout, footprint, processes, redaction
 from benchmarks.report import Result, machine, machine_line, table
 from bot import quiet_libraries
 
@@ -43,6 +43,8 @@ class Sizes:
     idle_seconds: float
     fan_out_scaling: list[tuple[int, int]]
     digest_scaling: list[int]
+    presses_one_at_a_time: int  # scenario 8
+    presses_at_once: list[int]
 
 
 FULL = Sizes(
@@ -56,6 +58,8 @@ FULL = Sizes(
     # 100× of the fan-out is 20,000 members (40,000 messages); 100× of the digest ends at scenario 4's 1,000.
     fan_out_scaling=[(20, 10), (200, 10), (2000, 10)],
     digest_scaling=[10, 100, 1000],
+    presses_one_at_a_time=200,
+    presses_at_once=[200, 1000],
 )
 QUICK = Sizes(
     fan_out=(5, 4),
@@ -67,6 +71,8 @@ QUICK = Sizes(
     idle_seconds=0.5,
     fan_out_scaling=[(1, 2), (10, 2), (100, 2)],
     digest_scaling=[3, 30, 300],
+    presses_one_at_a_time=10,
+    presses_at_once=[20],
 )
 SMALL_GROUP = 6
 
@@ -104,6 +110,8 @@ SCENARIOS = (
     Scenario(6, "scaling", "fan-out and digest at 1×, 10×, 100×", _scaling),
     Scenario(7, "redaction", "recall and lost words on the fi/sv/en corpus, time per text",
              lambda s: _now(redaction.redaction(s.repeats)), in_quick=False),
+    Scenario(8, "answers-process", "presses vs a minimal PTB bot, each bot its own process",
+             lambda s: processes.answers_out_of_process(s.presses_one_at_a_time, s.presses_at_once, s.repeats)),
 )  # fmt: skip
 
 

@@ -81,7 +81,7 @@ async def press_all(sim: BotApiSimulator, presses: list[Press], timeout: float) 
     return Presses(len(presses), max(replies) - marks[0][2], latencies, unacknowledged)
 
 
-def _scale_press(user: SimUser) -> Press:
+def scale_press(user: SimUser) -> Press:
     question = user.chat.bot_messages()[-1]
     data = next(b["callback_data"] for row in question.inline_keyboard for b in row if b.get("text") == PRESSED)
     return Press(user, question.message_id, str(data))
@@ -99,7 +99,7 @@ async def kierros(members: int, *, paced: bool) -> Presses:
                         raise RuntimeError(f"group {group.id}: round not opened")
                 await wait_until(sim, lambda: sim.stats.bot_messages >= expected, timeout=60 + members / 10)
                 await drain(services)
-            presses = [_scale_press(sim.users[tid]) for ids in deployment.members.values() for tid in ids]
+            presses = [scale_press(sim.users[tid]) for ids in deployment.members.values() for tid in ids]
             async with run_bot(sim, deployment.config, unpaced=not paced) as services:
                 await sim.wait_idle()
                 result = await press_all(sim, presses, timeout=60 + (members / 5 if paced else members / 20))

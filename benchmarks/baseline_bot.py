@@ -9,7 +9,9 @@ needs against Telegram's real limits.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import os
 from pathlib import Path
 
 import aiosqlite
@@ -66,3 +68,18 @@ def build_baseline(token: str, base_url: str, database_path: Path, *, pacing: bo
     application = builder.build()
     application.add_handler(CallbackQueryHandler(answer))
     return application
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m benchmarks.baseline_bot`: the baseline as its own process, polling until SIGTERM."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.baseline_bot", description=__doc__)
+    parser.add_argument("--database", type=Path, required=True)
+    parser.add_argument("--pacing", action="store_true")
+    arguments = parser.parse_args(argv)
+    token, base_url = os.environ["TELEGRAM_BOT_TOKEN"], os.environ["TELEGRAM_API_BASE_URL"]
+    application = build_baseline(token, base_url, arguments.database, pacing=arguments.pacing)
+    application.run_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -65,8 +65,19 @@ def group_id(index: int) -> str:
     return f"g{index:05d}"
 
 
-def write_config(folder: Path, groups: int, *, storage: str = "kierros.sqlite3") -> AppConfig:
-    """A config with `groups` groups on the bundled pre_session flow, written to `folder/config.yaml`."""
+def write_config(
+    folder: Path,
+    groups: int,
+    *,
+    storage: str = "kierros.sqlite3",
+    flood_limits: bool = True,
+    flows_dir: Path = FLOWS_DIR,
+    flow_id: str = FLOW_ID,
+) -> AppConfig:
+    """A config with `groups` groups on one flow (the bundled pre_session by default), written to `folder/config.yaml`.
+
+    `flood_limits=False` turns the bot's own pacing off, for a bot run as its own process (`bot.py run`).
+    """
     supervisors = (groups + GROUPS_PER_SUPERVISOR - 1) // GROUPS_PER_SUPERVISOR
     lines = [
         textwrap.dedent(
@@ -74,7 +85,8 @@ def write_config(folder: Path, groups: int, *, storage: str = "kierros.sqlite3")
             timezone: Europe/Helsinki
             default_language: fi
             storage: {{path: {storage}}}
-            flows_dir: {FLOWS_DIR}
+            flows_dir: {flows_dir}
+            telegram: {{flood_limits: {str(flood_limits).lower()}}}
             supervisors:"""
         )
     ]
@@ -85,7 +97,7 @@ def write_config(folder: Path, groups: int, *, storage: str = "kierros.sqlite3")
             f"  - id: {group_id(index)}",
             f"    name: Tiimi {index}",
             f"    supervisor: {SUPERVISOR_IDS + index // GROUPS_PER_SUPERVISOR}",
-            f"    flow: {FLOW_ID}",
+            f"    flow: {flow_id}",
             "    min_responses: 3",
         ]
     path = folder / "config.yaml"
@@ -106,10 +118,18 @@ class Deployment:
 
     @classmethod
     async def create(
-        cls, folder: Path, groups: int, members_per_group: int, sim: BotApiSimulator | None = None
+        cls,
+        folder: Path,
+        groups: int,
+        members_per_group: int,
+        sim: BotApiSimulator | None = None,
+        *,
+        flood_limits: bool = True,
+        flows_dir: Path = FLOWS_DIR,
+        flow_id: str = FLOW_ID,
     ) -> Deployment:
         """Write the config, insert the members (each in one group) and, given a simulator, register them there."""
-        config = write_config(folder, groups)
+        config = write_config(folder, groups, flood_limits=flood_limits, flows_dir=flows_dir, flow_id=flow_id)
         population = people(groups * members_per_group)
         members: dict[str, list[int]] = {}
         store = await Store.open(config.storage_path)
