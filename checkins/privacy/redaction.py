@@ -219,6 +219,10 @@ def _join_names(findings: list[Finding], text: str) -> list[Finding]:
     return joined
 
 
+# Replacing what was found can reveal more (see `Redactor.redact`); in practice a second pass finds nothing.
+MAX_PASSES = 4
+
+
 @dataclass(frozen=True)
 class Redactor:
     """Built once per group & digest from the names to scrub."""
@@ -248,6 +252,17 @@ class Redactor:
 
     def _candidates(self, text: str, kept: frozenset[str]) -> Iterator[Finding]:
         plain = skeleton(text)
+        details = list(self._details(plain))
+        yield from details
+        # Names are read with links and addresses blanked out: a full stop inside one is no sentence end, so a name
+        # after it is read the same before and after it becomes its placeholder (redacting twice changes nothing).
+        masked = list(plain)
+        for kind, start, end in details:
+            if kind in (RedactionKind.URL, RedactionKind.EMAIL):
+                masked[start:end] = "_" * (end - start)
+        yield from self._names("".join(masked), kept)
+
+    def _details(self, plain: str) -> Iterator[Finding]:
         for start, end in _scan(_IDENTITY_CODE, plain, _identity_code_end):
             yield RedactionKind.IDENTITY_CODE, start, end
         for match in _EMAIL.finditer(plain):
@@ -263,7 +278,6 @@ class Redactor:
             yield RedactionKind.MENTION, match.start(), match.end()
         for detail, start, end in detail_spans(plain):
             yield RedactionKind(detail.value), start, end
-        yield from self._names(plain, kept)
 
     def _names(self, plain: str, kept: frozenset[str]) -> Iterator[Finding]:
         # Reading every word is the costly part: the second net does it only if a one-word match needs the language.
@@ -319,16 +333,30 @@ class Redactor:
         return _join_names(_resolve(self._candidates(text, _kept(kept))), text)
 
     def redact(self, text: str, placeholders: Mapping[RedactionKind, str], kept: Iterable[str] = ()) -> str:
-        """`text` normalised, with every finding replaced by the placeholder for its kind."""
+        """`text` normalised, with every finding replaced by the placeholder for its kind.
+
+        A replacement can change how its neighbours read (a word glued to a name, a full stop inside a link), so a
+        text that had findings is read again until nothing more is found: scrubbing twice (at close, then at digest
+        time) is scrubbing once."""
+        kept = tuple(kept)
         text = normalise(text)
-        pieces: list[str] = []
-        last = len(text)
-        for kind, start, end in reversed(self.findings(text, kept)):
-            # A placeholder missing from a catalog must neither crash the digest nor let the detail through.
-            pieces += [text[end:last], placeholders.get(kind, "[…]")]
-            last = start
-        pieces.append(text[:last])
-        return "".join(reversed(pieces))
+        for _ in range(MAX_PASSES):
+            findings = self.findings(text, kept)
+            if not findings:
+                break
+            text = _replace(text, findings, placeholders)
+        return text
+
+
+def _replace(text: str, findings: list[Finding], placeholders: Mapping[RedactionKind, str]) -> str:
+    pieces: list[str] = []
+    last = len(text)
+    for kind, start, end in reversed(findings):
+        # A placeholder missing from a catalog must neither crash the digest nor let the detail through.
+        pieces += [text[end:last], placeholders.get(kind, "[…]")]
+        last = start
+    pieces.append(text[:last])
+    return "".join(reversed(pieces))
 
 
 def _kept(words: Iterable[str]) -> frozenset[str]:
