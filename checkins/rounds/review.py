@@ -184,6 +184,11 @@ class Reviewer:
 
     async def preview(self, round_row: RoundRow, member: MemberRow, flow: Flow, progress: Progress) -> Preview:
         """Each free-text answer as the supervisor will see it (with the words put back), and what was taken."""
+        if not any(
+            question.type is QuestionType.TEXT and isinstance(progress.answers.get(question.id), str)
+            for question in flow.questions
+        ):
+            return Preview({}, ())  # nothing to scrub: no need for the group's names (a query and a redactor)
         redactor = await group_redactor(self.store, self.config.groups[round_row.group_id])
         kept = await self.store.drafts_kept(round_row.id, member.id)
         return preview(redactor, flow, progress, self._marks(round_row), kept)

@@ -277,7 +277,7 @@ class RoundService(RoundWriting, RoundClosing):
         flow = self.config.member_flow(round_row.group_id, round_row.flow_id)
         if participant is None or flow is None:
             return None
-        drafts, private = await self.store.drafts(round_row.id, member.id)
+        drafts, private, reply_ok = await self.store.drafts_with_choices(round_row.id, member.id)
         progress = Progress(
             Status(participant.status),
             participant.cursor,
@@ -286,16 +286,15 @@ class RoundService(RoundWriting, RoundClosing):
             participant.editing_one,
             participant.multi_selection,
             private,
-            await self.store.replies_allowed(round_row.id, member.id),
+            reply_ok,
             participant.composing,
         )
         return flow, progress
 
     async def _submitted(self, round_row: RoundRow, member: MemberRow, flow: Flow) -> Progress:
         """A submitted member's answers: their drafts, which stay theirs until the round closes."""
-        drafts, private = await self.store.drafts(round_row.id, member.id)
+        drafts, private, reply_ok = await self.store.drafts_with_choices(round_row.id, member.id)
         answers = {question_id: value for question_id, value in drafts.items() if value is not None}
-        reply_ok = await self.store.replies_allowed(round_row.id, member.id)
         submitted = Progress(
             Status.SUBMITTED, len(flow.questions), answers, round_row.flow_number, private=private, reply_ok=reply_ok
         )

@@ -272,12 +272,20 @@ class RoundQueries(Queries):
 
     async def drafts(self, round_id: str, member_id: int) -> tuple[dict[str, Any | None], frozenset[str]]:
         """A member's draft: the answers so far, and which of them are "only for me"."""
+        answers, private, _reply_ok = await self.drafts_with_choices(round_id, member_id)
+        return answers, private
+
+    async def drafts_with_choices(
+        self, round_id: str, member_id: int
+    ) -> tuple[dict[str, Any | None], frozenset[str], frozenset[str]]:
+        """A member's draft with both of their choices per answer: "only for me", and "my supervisor may reply"
+        (one query: every press reads it)."""
         rows = await self._all(
-            "SELECT question_id, value, private FROM drafts WHERE round_id = ? AND member_id = ?",
+            "SELECT question_id, value, private, reply_ok FROM drafts WHERE round_id = ? AND member_id = ?",
             (round_id, member_id),
         )
         answers = {row[0]: None if row[1] is None else json.loads(row[1]) for row in rows}
-        return answers, frozenset(row[0] for row in rows if row[2])
+        return answers, frozenset(row[0] for row in rows if row[2]), frozenset(row[0] for row in rows if row[3])
 
     async def set_draft_kept(self, round_id: str, member_id: int, question_id: str, kept: Iterable[str]) -> None:
         """The words of one draft answer that the member put back after redaction took them for names."""
@@ -333,14 +341,6 @@ class RoundQueries(Queries):
             "UPDATE drafts SET reply_ok = ? WHERE round_id = ? AND member_id = ? AND question_id = ?",
             (int(allowed), round_id, member_id, question_id),
         )
-
-    async def replies_allowed(self, round_id: str, member_id: int) -> frozenset[str]:
-        """The questions whose answer this member lets the supervisor reply to."""
-        rows = await self._all(
-            "SELECT question_id FROM drafts WHERE round_id = ? AND member_id = ? AND reply_ok = 1",
-            (round_id, member_id),
-        )
-        return frozenset(row[0] for row in rows)
 
     async def round_answers(self, round_id: str) -> dict[str, list[Any]]:
         """Every shared answer of a round by question, in the random order of their random ids."""
