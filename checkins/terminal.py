@@ -28,6 +28,8 @@ from checkins.digest.summary import DigestSource, TextSection, build_summary
 from checkins.i18n import Catalog
 from checkins.messages import Button, Screen, display_value
 from checkins.privacy.redaction import Redactor
+from checkins.privacy.scrubbing import placeholders
+from checkins.rounds import review
 from checkins.rounds.answering import (
     Back,
     Progress,
@@ -128,9 +130,18 @@ def _show(screen: Screen, write: Write) -> list[Button]:
     return buttons
 
 
-def walk(flow: Flow, catalog: Catalog, read: ReadLine, write: Write, progress: Progress) -> Progress | None:
-    """Take a member through the flow from `progress` until they submit; None when the input ends first."""
+def walk(
+    flow: Flow,
+    catalog: Catalog,
+    read: ReadLine,
+    write: Write,
+    progress: Progress,
+    redactor: Redactor | None = None,
+) -> Progress | None:
+    """Take a member through the flow from `progress` until they submit; None when the input ends first. The review
+    shows the answers scrubbed by `redactor`, as the supervisor will get them (as in the chat)."""
     edit_list = False
+    redactor = redactor or Redactor.for_names(())
     while progress.status is not Status.SUBMITTED:
         write("")
         if progress.status is Status.ANSWERING and progress.composing:
@@ -139,7 +150,8 @@ def walk(flow: Flow, catalog: Catalog, read: ReadLine, write: Write, progress: P
             screen = question_screen(flow, PREVIEW_ROUND_ID, progress, catalog)
         else:
             mode = ReviewMode.EDIT if edit_list else ReviewMode.PLAIN
-            screen = review_screen(flow, PREVIEW_ROUND_ID, progress, catalog, mode=mode)
+            scrubbed = review.preview(redactor, flow, progress, placeholders(catalog), {}).texts
+            screen = review_screen(flow, PREVIEW_ROUND_ID, progress, catalog, mode=mode, preview=scrubbed)
         buttons = _show(screen, write)
         line = read()
         if line is None:
@@ -232,7 +244,7 @@ def run(tried: Tried | Flow, catalog: Catalog, read: ReadLine, write: Write, rou
     progress: Progress | None = Progress.start(flow, round_number)
     previewed = False
     while progress is not None:
-        submitted = walk(flow, catalog, read, write, progress)
+        submitted = walk(flow, catalog, read, write, progress, redactor)
         if submitted is None:
             break
         rule = "=" * 72

@@ -192,3 +192,20 @@ def test_a_flow_tried_by_id_asks_about_the_configured_groups_goals(tmp_path: Pat
     assert "This supervision goal has been met. — Clearer roles and responsibilities" in result.stdout
     assert "This supervision goal has been met. — Better coping at work" in result.stdout
     assert "sample goals" not in result.stdout
+
+
+def test_the_review_before_submit_shows_the_answers_as_the_supervisor_will_see_them() -> None:
+    lines = [
+        "2",  # energy: 2 (the open question follows for low energy)
+        "3",  # workload
+        "4",  # support
+        "Tired. Call me on 040 123 4567 or write to maija@example.fi.",
+        "2",  # Next
+        "1",  # Submit
+    ]
+    result = try_flow("wellbeing_pulse", "--lang", "en", lines=lines)
+    assert result.returncode == 0, result.stderr
+    walk = result.stdout.split("PREVIEW – nothing was sent.")[0]
+    review = walk.rsplit("\nYour answers\n", 1)[1]
+    # As in the chat: the member's own words, and under them what the supervisor will see.
+    assert "your supervisor sees: Tired. Call me on [phone number] or write to [email]." in review
