@@ -164,14 +164,7 @@ async def kierros(members: int, one_at_a_time: bool, folder: Path) -> Run:
         presses = [scale_press(sim.users[tid]) for ids in deployment.members.values() for tid in ids]
         command = [*_profiled(f"{'one' if one_at_a_time else 'many'}-{members}"), "bot.py", "run"]
         command += ["--config", str(deployment.config.source)]
-        async with bot_process(sim, command, folder / "kierros.log") as pid:
-            await sim.wait_idle()
-            before = cpu_seconds(pid)
-            if one_at_a_time:
-                result = await press_one_at_a_time(sim, presses, timeout=30)
-            else:
-                result = await press_all(sim, presses, timeout=60 + members / 20)
-            return Run(result, cpu_seconds(pid) - before)
+        return await _measure(sim, command, folder / "kierros.log", presses, one_at_a_time)
 
 
 async def baseline(members: int, one_at_a_time: bool, folder: Path) -> Run:
@@ -183,14 +176,21 @@ async def baseline(members: int, one_at_a_time: bool, folder: Path) -> Run:
                 await asker.send_message(user.user_id, QUESTION, reply_markup=question_markup())
         presses = [Press(user, user.chat.bot_messages()[-1].message_id, f"v{PRESSED}") for user in users]
         command = ["-m", "benchmarks.baseline_bot", "--database", str(folder / "baseline.sqlite3")]
-        async with bot_process(sim, command, folder / "baseline.log") as pid:
-            await sim.wait_idle()
-            before = cpu_seconds(pid)
-            if one_at_a_time:
-                result = await press_one_at_a_time(sim, presses, timeout=30)
-            else:
-                result = await press_all(sim, presses, timeout=60 + members / 20)
-            return Run(result, cpu_seconds(pid) - before)
+        return await _measure(sim, command, folder / "baseline.log", presses, one_at_a_time)
+
+
+async def _measure(
+    sim: BotApiSimulator, command: list[str], log: Path, presses: list[Press], one_at_a_time: bool
+) -> Run:
+    """Start the bot, press, and count the bot process's CPU time from its first poll to the last reply."""
+    async with bot_process(sim, command, log) as pid:
+        await sim.wait_idle()
+        before = cpu_seconds(pid)
+        if one_at_a_time:
+            result = await press_one_at_a_time(sim, presses, timeout=30)
+        else:
+            result = await press_all(sim, presses, timeout=60 + len(presses) / 20)
+        return Run(result, cpu_seconds(pid) - before)
 
 
 async def _pair(members: int, one_at_a_time: bool, repeats: int) -> tuple[list[Run], list[Run]]:

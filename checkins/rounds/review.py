@@ -234,8 +234,7 @@ class Reviewer:
             return None
         drafts, _private = await self.store.drafts(round_row.id, member.id)
         updated = replace(progress, answers={**progress.answers, **drafts})
-        participant = await self.store.participant(round_row.id, member.id)
         screen = await self.screen(round_row, member, flow, updated, catalog)
-        prompt_ref = participant.prompt_outbox_id if participant else None
+        prompt_ref = await self.store.prompt_ref(round_row.id, member.id)
         await self.outbox.edit(member.telegram_user_id, screen, None, prompt_ref)
         return catalog.gettext("Removed “{word}” from your answers.").format(word=word)

@@ -318,8 +318,7 @@ class RoundService(RoundWriting, RoundClosing):
         """Persist the new progress and queue what the member sees next."""
         chat = member.telegram_user_id
         await self.store.set_focus_round(member.id, round_row.id)
-        participant = await self.store.participant(round_row.id, member.id)
-        prompt_ref = participant.prompt_outbox_id if participant else None
+        prompt_ref = await self.store.prompt_ref(round_row.id, member.id)
         if isinstance(action, WriteText):
             await self._echo(round_row, member, flow, before, after, catalog, prompt_ref)
             return

@@ -91,8 +91,7 @@ class RoundWriting:
         self, round_row: RoundRow, member: MemberRow, flow: Flow, progress: Progress, text: str, catalog: Catalog
     ) -> None:
         """Words typed on a button question: say they were not saved, and show the question again below them."""
-        participant = await self.store.participant(round_row.id, member.id)
-        prompt_ref = participant.prompt_outbox_id if participant else None
+        prompt_ref = await self.store.prompt_ref(round_row.id, member.id)
         chat = member.telegram_user_id
         ref = await self.outbox.send(chat, not_saved_screen(flow, round_row.id, progress, text, catalog))
         await self._save(round_row, member, progress, ref)
@@ -148,8 +147,7 @@ class RoundWriting:
         self, round_row: RoundRow, member: MemberRow, flow: Flow, progress: Progress, question_id: str, catalog: Catalog
     ) -> None:
         """After an edit, the live screen shows the new answer: the review, or the echo of the answer being written."""
-        participant = await self.store.participant(round_row.id, member.id)
-        prompt_ref = participant.prompt_outbox_id if participant else None
+        prompt_ref = await self.store.prompt_ref(round_row.id, member.id)
         writing = progress.composing and flow.questions[progress.cursor].id == question_id
         if progress.status is Status.REVIEW:
             screen = await self.review.screen(round_row, member, flow, progress, catalog)

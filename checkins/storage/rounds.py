@@ -129,6 +129,13 @@ class RoundQueries(Queries):
         )
         return _participant(row) if row else None
 
+    async def prompt_ref(self, round_id: str, member_id: int) -> int | None:
+        """The outbox row of the screen a member has in front of them in this round (what an edit redraws)."""
+        row = await self._one(
+            "SELECT prompt_outbox_id FROM participants WHERE round_id = ? AND member_id = ?", (round_id, member_id)
+        )
+        return row[0] if row else None
+
     async def participants(self, round_id: str) -> list[ParticipantRow]:
         rows = await self._all(
             f"SELECT {_PARTICIPANT_COLUMNS} FROM participants WHERE round_id = ? ORDER BY member_id",
