@@ -349,6 +349,14 @@ async def test_a_members_own_quiet_hours_and_zone_hold_their_question_and_remind
     expected = [member_key(secret, first), member_key(secret, first), member_key(secret, abroad)]
     assert sorted(key.rsplit(":", 1)[1] for key in remind_keys) == sorted(expected)
 
+    # Whose messages waited for their own quiet hours says who set them: nothing of it outlives the close.
+    assert (await harness.store.dump_tables())["held_messages"]
+    harness.clock.set(helsinki(2026, 3, 24, 11, 1))
+    await harness.schedule.run_due()
+    async with harness.store.transaction() as store:
+        assert (await store.round_by_id(opened)).state == "closed"
+    assert (await harness.store.dump_tables())["held_messages"] == []
+
 
 async def round_id(harness: Harness) -> str:
     [stored] = (await harness.schedule.load_state()).rounds.values()
