@@ -35,7 +35,7 @@ from checkins.rounds.service import RoundService
 from checkins.rounds.settings import SettingsService
 from checkins.schedule.reminding import ReminderService
 from checkins.schedule.scheduler import ScheduleService
-from checkins.storage import Store
+from checkins.storage import Store, is_postgresql
 from checkins.storage.lock import DatabaseLock
 from handlers import (
     answering,
@@ -73,11 +73,12 @@ def version() -> str:
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
     config: AppConfig = application.bot_data["config"]
-    storage_path = application.bot_data.get("storage_path", config.storage_path)
-    lock = DatabaseLock(storage_path)
-    lock.acquire()
+    target = application.bot_data.get("storage_path", config.storage_target)
+    lock = None if is_postgresql(target) else DatabaseLock(target)
+    if lock is not None:
+        lock.acquire()
     application.bot_data[LOCK_KEY] = lock
-    store = await Store.open(storage_path)
+    store = await Store.open(target)
     await store.forget_old_updates(time.time())
     translator = Translator.load()
     outbox = Outbox(store)
@@ -89,7 +90,8 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         await membership.check_modes()
     except ConfigError:
         await store.close()
-        lock.release()
+        if lock is not None:
+            lock.release()
         raise
     application.bot_data[SERVICES_KEY] = Services(
         config,

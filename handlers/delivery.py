@@ -33,7 +33,6 @@ import functools
 import itertools
 import logging
 import random
-import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
@@ -42,7 +41,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from checkins.outbox import Outbox
-from checkins.storage import OutboxItem, Store
+from checkins.storage import OutboxItem, StorageUnavailable, Store
 from checkins.storage.outbox import PRIORITY_BULK
 from handlers.common import TroubleLog
 from handlers.pacing import Turn, retry_after_seconds
@@ -167,7 +166,7 @@ class OutboxSender:
                 self._outbox.wakeup.clear()
                 try:
                     timeout = await self._start_due()
-                except sqlite3.OperationalError as error:
+                except StorageUnavailable as error:
                     self._busy.failed(type(error).__name__)
                     timeout = FIRST_BACKOFF
                 except Exception:
@@ -224,7 +223,7 @@ class OutboxSender:
         record: Callable[[], Awaitable[None]]
         try:
             message_id = await self._send(item)
-        except sqlite3.OperationalError as error:
+        except StorageUnavailable as error:
             # Busy before the request went out (marking it in flight): nothing was sent, the next pass takes it.
             self._busy.failed(type(error).__name__)
             return
@@ -261,7 +260,7 @@ class OutboxSender:
         for attempt in itertools.count():
             try:
                 await record()
-            except sqlite3.OperationalError as error:
+            except StorageUnavailable as error:
                 self._busy.failed(type(error).__name__)
                 await asyncio.sleep(min(MAX_BACKOFF, FIRST_BACKOFF * 2.0**attempt))
             else:

@@ -10,14 +10,13 @@ chat: answers never belong in a group.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from html import escape
 
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, MessageHandler, filters
 
-from checkins.storage import AlreadyHandled
+from checkins.storage import AlreadyHandled, StorageUnavailable
 from handlers.context import KierrosContext
 from handlers.receiving import mark_for_retry
 
@@ -31,7 +30,7 @@ async def on_error(update: object, context: KierrosContext) -> None:
     if isinstance(error, AlreadyHandled):
         log.info("update %s was delivered again; it was already handled", update_id)
         return
-    if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+    if isinstance(error, StorageUnavailable):
         log.warning("update %s: the database is busy; it is handled again shortly", update_id)
         mark_for_retry(context.application, update)
         return

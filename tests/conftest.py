@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +14,59 @@ import pytest
 
 from botsim.server import BotApiSimulator
 from checkins.config.app import AppConfig
+from checkins.storage import Store
 from demo import write_demo_config
 from handlers.application import build_application, running
 from handlers.context import SERVICES_KEY, Services
 
 
+@dataclass(frozen=True)
+class StorageChoice:
+    """The database a test's bot uses: SQLite (the config's file) or a fresh PostgreSQL database."""
+
+    backend: str
+    url: str | None = None
+
+    def apply(self, config: AppConfig) -> AppConfig:
+        return config if self.url is None else replace(config, storage_url=self.url)
+
+    async def open(self, config: AppConfig) -> Store:
+        return await Store.open(self.apply(config).storage_target)
+
+
+SQLITE = StorageChoice("sqlite")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that uses `storage` (every bot a test starts does) runs on SQLite and on PostgreSQL, unless it is
+    about SQLite's own files (`@pytest.mark.sqlite_only`)."""
+    if "storage" not in metafunc.fixturenames:
+        return
+    backends: list[Any] = ["sqlite"]
+    if metafunc.definition.get_closest_marker("sqlite_only") is None:
+        backends.append(pytest.param("postgresql", marks=pytest.mark.postgresql))
+    metafunc.parametrize("storage", backends, indirect=True)
+
+
+@pytest.fixture
+def storage(request: pytest.FixtureRequest) -> StorageChoice:
+    if request.param == "postgresql":
+        return StorageChoice("postgresql", request.getfixturevalue("postgres_database"))
+    return SQLITE
+
+
 class BotRunner:
     """Starts, stops and restarts the real bot against the simulator, keeping its database between runs."""
 
-    def __init__(self, sim: BotApiSimulator, config: AppConfig, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        sim: BotApiSimulator,
+        config: AppConfig,
+        clock: Callable[[], float] = time.time,
+        storage: StorageChoice = SQLITE,
+    ) -> None:
         self.sim = sim
-        self.config = config
+        self.config = storage.apply(config)
         self.clock = clock
         self.application: Any = None
         self._stack: contextlib.AsyncExitStack | None = None
@@ -58,7 +102,7 @@ RunnerFactory = Callable[..., Awaitable[BotRunner]]
 
 
 @pytest.fixture
-async def make_runner(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[RunnerFactory]:
+async def make_runner(sim: BotApiSimulator, tmp_path: Path, storage: StorageChoice) -> AsyncIterator[RunnerFactory]:
     """Start a bot with a demo config in the given language, threshold and flow (or a given config, and a clock the
     test controls); stopped at teardown."""
     runners: list[BotRunner] = []
@@ -75,7 +119,7 @@ async def make_runner(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[Run
         config = config or write_demo_config(
             tmp_path, language=language, min_responses=min_responses, flow=flow, extra=extra
         )
-        runner = BotRunner(sim, config, clock)
+        runner = BotRunner(sim, config, clock, storage)
         runners.append(runner)
         await runner.start()
         return runner
@@ -88,3 +132,25 @@ async def make_runner(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[Run
 @pytest.fixture
 async def bot(make_runner: RunnerFactory) -> BotRunner:
     return await make_runner()
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    url = os.environ.get("KIERROS_TEST_PG_ADMIN", "")
+    if not url:
+        pytest.skip("no PostgreSQL")
+    return url
+
+
+@pytest.fixture
+async def postgres_database(postgres_admin_url: str) -> AsyncIterator[str]:
+    import secrets
+
+    import psycopg
+
+    name = f"kt_{secrets.token_hex(6)}"
+    async with await psycopg.AsyncConnection.connect(postgres_admin_url, autocommit=True) as admin:
+        await admin.execute(f"CREATE DATABASE {name}")
+    yield postgres_admin_url.replace("/postgres?", f"/{name}?")
+    async with await psycopg.AsyncConnection.connect(postgres_admin_url, autocommit=True) as admin:
+        await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")

@@ -11,7 +11,7 @@ from checkins.digest.service import DigestOutcome, DigestService
 from checkins.i18n import Translator
 from checkins.outbox import Outbox
 from checkins.storage import Store
-from checkins.storage.base import MIGRATIONS_DIR
+from checkins.storage.sqlite import SQLITE_MIGRATIONS
 from demo import GROUP_ID, write_demo_config
 
 ANSWERS = [
@@ -144,7 +144,7 @@ async def test_files_left_undrawn_by_a_crash_are_drawn_at_the_next_start(tmp_pat
 async def test_migration_numbers_existing_rounds_per_flow(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     with sqlite3.connect(path) as old:
-        for script in sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql")):
+        for script in sorted(SQLITE_MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.sql")):
             if int(script.name[:4]) < 16:
                 old.executescript(script.read_text(encoding="utf-8"))
         old.execute("PRAGMA user_version = 15")

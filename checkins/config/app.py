@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from checkins.config.calendar_config import (
@@ -159,6 +160,13 @@ class AppConfig:
     webhook: WebhookConfig | None = None
     # "Remind me later" under a reminder: one more reminder this long after the press (then out of quiet hours).
     remind_later: timedelta = DEFAULT_REMIND_LATER
+    # A PostgreSQL database instead of the SQLite file at `storage_path` (its password comes from the environment).
+    storage_url: str | None = None
+
+    @property
+    def storage_target(self) -> Path | str:
+        """What `Store.open` opens: the PostgreSQL URL if there is one, else the SQLite file."""
+        return self.storage_url or self.storage_path
 
     def supervisor_groups(self, user_id: int) -> tuple[GroupConfig, ...]:
         return tuple(group for group in self.groups.values() if group.supervisor_id == user_id)
@@ -194,6 +202,7 @@ def load_config(path: Path) -> AppConfig:
         timezone=timezone,
         default_language=default_language,
         storage_path=_storage_path(root),
+        storage_url=_storage_url(root),
         api_base_url=_api_base_url(root),
         invite_expiry_days=root.section("invites").get(
             "expiry_days", int, DEFAULT_INVITE_EXPIRY_DAYS, minimum=1, maximum=365
@@ -265,8 +274,24 @@ def _zone(node: Node, *, required: bool = False) -> ZoneInfo | None:
 
 def _storage_path(root: Node) -> Path:
     storage = root.section("storage")
-    storage.reject_unknown_keys(("path",))
+    storage.reject_unknown_keys(("path", "url"))
     return _relative_to_config(root, storage.get("path", str, "data/kierros.sqlite3"))
+
+
+def _storage_url(root: Node) -> str | None:
+    """`storage.url`: a PostgreSQL database, e.g. postgresql://kierros@db.example.fi/kierros."""
+    storage = root.section("storage")
+    url = storage.get("url", str, None)
+    if url is None:
+        return None
+    if storage.get("path", str, None) is not None:
+        raise storage.error("give either path (SQLite) or url (PostgreSQL), not both", "url")
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise storage.error("must start with postgresql:// (or leave it out to use SQLite)", "url")
+    if parts.password is not None or "password=" in parts.query:
+        raise storage.error("no password here: put it in the PGPASSWORD environment variable or in ~/.pgpass", "url")
+    return url
 
 
 def _api_base_url(root: Node) -> str | None:

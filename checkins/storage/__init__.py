@@ -1,10 +1,11 @@
-"""SQLite storage: the one place with SQL. `Store` combines the connection (`base.Database`) with one query mixin
-per concern (members, rounds, outbox, written answers, replies, groups, schedule, settings, reminders, digests,
-digest files); schema versions live in `migrations/`, applied in order at start."""
+"""Storage, the one place with SQL: SQLite by default, PostgreSQL for organisations. `Store` combines a database
+(`base.Database` over `sqlite.SqliteEngine` or `postgres.PostgresEngine`) with one query mixin per concern (members,
+rounds, outbox, written answers, replies, groups, schedule, settings, reminders, digests, digest files); schema
+versions live in `migrations/sqlite/` and `migrations/postgresql/`, applied in order at start."""
 
 from __future__ import annotations
 
-from checkins.storage.base import AlreadyHandled, Database, handling_update
+from checkins.storage.base import AlreadyHandled, Database, StorageUnavailable, handling_update, is_postgresql
 from checkins.storage.digest_files import DigestFileQueries, PendingDigestFiles
 from checkins.storage.digests import DigestQueries
 from checkins.storage.edits import WrittenAnswerQueries
@@ -48,6 +49,8 @@ __all__ = [
     "ReplyThread",
     "RoundRow",
     "ScheduledRoundRow",
+    "StorageUnavailable",
     "Store",
     "handling_update",
+    "is_postgresql",
 ]

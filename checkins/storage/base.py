@@ -1,11 +1,11 @@
-"""The SQLite connection under every repository: opening, pragmas, migrations, transactions and query helpers.
+"""What every repository stands on: the engine interface, query helpers, transactions and once-only updates.
 
-`Database.open(path)` connects with aiosqlite, turns on WAL, foreign keys and `secure_delete`, and applies every
-migration in `migrations/` whose number is above the database's `user_version`, each in its own transaction. All
-access goes through `async with store.transaction():`, which serialises this process's writers on one connection
-(`BEGIN IMMEDIATE`), commits on success and rolls back on any exception — so an answer and the messages it triggers
-are committed together or not at all. The query mixins in this package share `Queries`' helpers; every statement is
-parameterised.
+A `Store` talks to its database through an `Engine`: `sqlite.SqliteEngine` (the default, one file) or
+`postgres.PostgresEngine` (`storage.url` in config.yaml). The query mixins write one SQL dialect, the common ground
+of the two (`?` parameters, `ON CONFLICT`, `RETURNING`, flags as INTEGER 0/1); an engine adapts the little that
+differs. All changes go through `async with store.transaction():`, which serialises this process's writers on its one
+connection, commits on success and rolls back on any exception — so an answer and the messages it triggers are
+committed together or not at all.
 
 While a Telegram update is being handled (`handling_update(update_id)`, set by the edge for each update), the first
 transaction that changes anything also records the update id, atomically with the change; a later transaction for
@@ -15,39 +15,63 @@ an update already recorded raises `AlreadyHandled`. So an update Telegram delive
 from __future__ import annotations
 
 import asyncio
-import logging
-import os
-import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
-import aiosqlite
-
-log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SECONDS_PER_DAY = 86_400
 HANDLED_UPDATES_KEPT_SECONDS = 7 * SECONDS_PER_DAY
-# The database and the -wal and -shm files SQLite creates beside it (with the database file's own mode).
-DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
 
-
-def _private_files(path: Path) -> None:
-    """Create the database readable by its owner only (0600), and tighten files an older version left 0644."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    for suffix in DATABASE_SUFFIXES:
-        candidate = path.with_name(path.name + suffix)
-        if candidate.exists():
-            candidate.chmod(0o600)
+Row = Sequence[Any]
 
 
 class AlreadyHandled(Exception):
     """The update being handled already changed state once (Telegram delivered it again)."""
+
+
+class StorageUnavailable(Exception):
+    """The database could not be used just now (busy, or the connection to the server is gone); nothing was
+    committed, so the caller may try the same thing again shortly."""
+
+
+class Engine(Protocol):
+    """One database connection in the shared dialect; an engine raises `StorageUnavailable` for passing trouble."""
+
+    name: str
+
+    async def one(self, sql: str, params: tuple[Any, ...]) -> Row | None: ...
+
+    async def all(self, sql: str, params: tuple[Any, ...]) -> list[Row]: ...
+
+    async def run(self, sql: str, params: tuple[Any, ...]) -> int: ...
+
+    async def many(self, sql: str, rows: list[tuple[Any, ...]]) -> int: ...
+
+    async def begin(self) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+    async def migrate(self) -> None: ...
+
+    async def schema_version(self) -> int: ...
+
+    async def table_names(self) -> list[str]: ...
+
+    async def scrub(self, *, rewrite: bool) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def is_postgresql(target: str | Path) -> bool:
+    return isinstance(target, str) and target.startswith(POSTGRESQL_SCHEMES)
 
 
 @dataclass
@@ -64,69 +88,77 @@ def handling_update(update_id: int | None) -> None:
     _handling.set(_UpdateClaim(update_id) if update_id is not None else None)
 
 
+def _plain(params: Iterable[Any]) -> tuple[Any, ...]:
+    # Flags are INTEGER columns on both engines; PostgreSQL will not compare an integer with a boolean.
+    return tuple(int(value) if isinstance(value, bool) else value for value in params)
+
+
 class Queries:
-    """Helpers every query mixin uses; the connection comes from `Database`."""
+    """Helpers every query mixin uses; the engine comes from `Database`."""
 
-    _db: aiosqlite.Connection
+    _engine: Engine
+    _changes: int
 
-    async def _one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self._db.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+    async def _one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
+        return await self._engine.one(sql, _plain(params))
 
-    async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self._db.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+    async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        return await self._engine.all(sql, _plain(params))
 
     async def _run(self, sql: str, params: Iterable[Any] = ()) -> int:
-        async with self._db.execute(sql, tuple(params)) as cursor:
-            return cursor.rowcount
+        changed = await self._engine.run(sql, _plain(params))
+        self._changes += max(changed, 0)
+        return changed
+
+    async def _many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        batch = [_plain(row) for row in rows]
+        if batch:
+            self._changes += max(await self._engine.many(sql, batch), 0)
+
+    async def _insert(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
+        """An INSERT … RETURNING: the returned row, or None when `ON CONFLICT DO NOTHING` skipped it."""
+        row = await self._engine.one(sql, _plain(params))
+        if row is not None:
+            self._changes += 1
+        return row
 
 
 class Database(Queries):
-    """One SQLite connection: opening, migrations and transactions."""
+    """One engine, its migrations, and transactions."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self._db = connection
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._changes = 0
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path | str) -> Self:
-        if str(path) != ":memory:":
-            _private_files(Path(path))
-        connection = await aiosqlite.connect(str(path), isolation_level=None)
-        await connection.execute("PRAGMA journal_mode=WAL")
-        # Whenever the WAL is reset it is cut back to nothing, so old page images do not linger in its tail.
-        await connection.execute("PRAGMA journal_size_limit=0")
-        await connection.execute("PRAGMA foreign_keys=ON")
-        # Deleted answers are overwritten on disk, not just unlinked.
-        await connection.execute("PRAGMA secure_delete=ON")
-        await connection.execute("PRAGMA busy_timeout=5000")
-        # With WAL, NORMAL loses nothing when the process dies; only a power cut may lose the last commits.
-        await connection.execute("PRAGMA synchronous=NORMAL")
-        store = cls(connection)
-        await store._migrate()
-        return store
+    async def open(cls, target: Path | str) -> Self:
+        """Open (and bring up to date) the SQLite file at `target`, or the PostgreSQL database its URL names."""
+        engine: Engine
+        if is_postgresql(target):
+            from checkins.storage.postgres import PostgresEngine
+
+            engine = await PostgresEngine.connect(str(target))
+        else:
+            from checkins.storage.sqlite import SqliteEngine
+
+            engine = await SqliteEngine.connect(target)
+        try:
+            await engine.migrate()
+        except BaseException:
+            await engine.close()
+            raise
+        return cls(engine)
+
+    @property
+    def engine_name(self) -> str:
+        return self._engine.name
 
     async def close(self) -> None:
-        await self._db.close()
-
-    async def _migrate(self) -> None:
-        async with self._db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        current = int(row[0]) if row else 0
-        for script in sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql")):
-            version = int(script.name[:4])
-            if version <= current:
-                continue
-            # executescript commits on its own, so the version bump sits inside the script's transaction.
-            await self._db.executescript(
-                f"BEGIN IMMEDIATE;\n{script.read_text(encoding='utf-8')}\nPRAGMA user_version={version};\nCOMMIT;"
-            )
+        await self._engine.close()
 
     async def schema_version(self) -> int:
-        async with self._db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        return await self._engine.schema_version()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Self]:
@@ -134,7 +166,7 @@ class Database(Queries):
         unclaimed = claim is not None and not claim.recorded
         recorded = False
         async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
+            await self._engine.begin()
             try:
                 if (
                     claim is not None
@@ -142,9 +174,9 @@ class Database(Queries):
                     and await self._one("SELECT 1 FROM handled_updates WHERE update_id = ?", (claim.update_id,))
                 ):
                     raise AlreadyHandled(claim.update_id)
-                changes_before = self._db.total_changes
+                changes_before = self._changes
                 yield self
-                if claim is not None and unclaimed and self._db.total_changes != changes_before:
+                if claim is not None and unclaimed and self._changes != changes_before:
                     # The day only: a finer time would let someone with the file line updates up with answers.
                     await self._run(
                         "INSERT INTO handled_updates (update_id, handled_at) VALUES (?, ?)",
@@ -152,32 +184,31 @@ class Database(Queries):
                     )
                     recorded = True
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                await self._engine.rollback()
                 raise
-            await self._db.execute("COMMIT")
+            await self._engine.commit()
         if claim is not None and recorded:
             claim.recorded = True
 
     async def scrub_disk(self, *, rewrite: bool = False) -> None:
-        """After anything that unlinks or deletes: copy the WAL into the database and truncate it, so no old page
-        image (a draft, a secret, a tag, a name) survives in the -wal file; `secure_delete` has already zeroed the
-        freed content in the pages themselves. `rewrite` also rebuilds the database file (VACUUM), so neither the
-        byte order of rows in a page nor free pages keep the order things were written in."""
+        """After anything that unlinks or deletes: make the database's files stop holding what was deleted (SQLite:
+        checkpoint and truncate the WAL; PostgreSQL: rewrite the tables, so dead rows do not linger in their pages).
+        `rewrite` also rebuilds the SQLite file (VACUUM), so the byte order of rows says nothing about who wrote
+        first. Trouble here is logged, not raised: what was committed stands, and the hourly purge scrubs again."""
         async with self._lock:
-            try:
-                if rewrite:
-                    await self._db.execute("VACUUM")
-                await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.OperationalError as error:
-                # E.g. a backup reading at this moment: what was committed stands; the hourly purge scrubs again.
-                log.warning("could not clean the database files now: %s", error)
+            await self._engine.scrub(rewrite=rewrite)
 
     async def forget_old_updates(self, now: float) -> None:
         """Telegram re-delivers an update for at most a day; a week of ids is plenty to recognise repeats."""
         async with self.transaction():
             await self._run("DELETE FROM handled_updates WHERE handled_at < ?", (now - HANDLED_UPDATES_KEPT_SECONDS,))
 
+    async def table_names(self) -> list[str]:
+        return await self._engine.table_names()
+
     async def dump_tables(self) -> dict[str, list[tuple[Any, ...]]]:
-        """Every row of every table: for confidentiality tests that inspect what a database reader would see."""
-        tables = await self._all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-        return {name: [tuple(row) for row in await self._all(f'SELECT * FROM "{name}"')] for (name,) in tables}
+        """Every row of every table: what a database reader would see, for confidentiality tests."""
+        return {
+            name: [tuple(row) for row in await self._all(f'SELECT * FROM "{name}"')]
+            for name in await self._engine.table_names()
+        }

@@ -17,8 +17,8 @@ class PendingDigestFiles:
 class DigestFileQueries(Queries):
     async def add_pending_digest_files(self, dedupe: str, group_id: str, round_number: int, now: float) -> None:
         await self._run(
-            "INSERT OR IGNORE INTO pending_digest_files (dedupe, group_id, round_number, queued_at) "
-            "VALUES (?, ?, ?, ?)",
+            "INSERT INTO pending_digest_files (dedupe, group_id, round_number, queued_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (dedupe, group_id, round_number, now),
         )
 

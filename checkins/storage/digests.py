@@ -35,8 +35,10 @@ class DigestQueries(Queries):
     async def save_question_stats(self, round_id: str, rows: Iterable[QuestionStats]) -> None:
         for stats in rows:
             await self._run(
-                "INSERT OR REPLACE INTO question_stats (round_id, question_id, kind, responses, counts, mean, median) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO question_stats (round_id, question_id, kind, responses, counts, mean, median) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (round_id, question_id) DO UPDATE SET kind = excluded.kind, "
+                "responses = excluded.responses, counts = excluded.counts, mean = excluded.mean, "
+                "median = excluded.median",
                 (
                     round_id,
                     stats.question_id,

@@ -15,8 +15,9 @@ class WrittenAnswerQueries(Queries):
         self, round_id: str, member_id: int, message_id: int, question_id: str, part: str | None = None
     ) -> None:
         await self._run(
-            "INSERT OR REPLACE INTO written_answers (round_id, member_id, message_id, question_id, part) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO written_answers (round_id, member_id, message_id, question_id, part) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (round_id, member_id, message_id) "
+            "DO UPDATE SET question_id = excluded.question_id, part = excluded.part",
             (round_id, member_id, message_id, question_id, part),
         )
 

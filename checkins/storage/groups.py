@@ -9,7 +9,7 @@ class GroupQueries(Queries):
     async def finish_group(self, group_id: str, now: float) -> bool:
         """Mark a process finished; False when it already was."""
         changed = await self._run(
-            "INSERT OR IGNORE INTO finished_groups (group_id, finished_at) VALUES (?, ?)", (group_id, now)
+            "INSERT INTO finished_groups (group_id, finished_at) VALUES (?, ?) ON CONFLICT DO NOTHING", (group_id, now)
         )
         return changed > 0
 

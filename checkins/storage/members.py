@@ -5,9 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-import aiosqlite
-
-from checkins.storage.base import Queries
+from checkins.storage.base import Queries, Row
 
 # Random member ids are drawn below 2**53: unique in practice, and exact in any JSON reader.
 MEMBER_ID_RANGE = 2**53 - 1
@@ -28,7 +26,7 @@ class MemberRow:
 _MEMBER_COLUMNS = "id, telegram_user_id, language, first_name, last_name, username, reachable, focus_round_id"
 
 
-def _member(row: aiosqlite.Row) -> MemberRow:
+def _member(row: Row) -> MemberRow:
     return MemberRow(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7])
 
 
@@ -76,7 +74,7 @@ class MemberQueries(Queries):
         """Return False when the member was already in the group. `attributed_consent`: they agreed, when joining,
         that their answers are read under their name (individual supervision)."""
         changed = await self._run(
-            "INSERT OR IGNORE INTO memberships (group_id, member_id, attributed_consent) VALUES (?, ?, ?)",
+            "INSERT INTO memberships (group_id, member_id, attributed_consent) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (group_id, member_id, int(attributed_consent)),
         )
         return changed > 0

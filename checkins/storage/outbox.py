@@ -52,11 +52,12 @@ class OutboxQueries(Queries):
         priority: int = PRIORITY_INTERACTIVE,
     ) -> int | None:
         """Queue a message; returns its id, or None when a message with the same dedupe key already exists."""
-        async with self._db.execute(
-            "INSERT OR IGNORE INTO outbox (chat_id, kind, payload, dedupe_key, priority) VALUES (?, ?, ?, ?, ?)",
+        row = await self._insert(
+            "INSERT INTO outbox (chat_id, kind, payload, dedupe_key, priority) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING RETURNING id",
             (chat_id, kind, json.dumps(payload, ensure_ascii=False), dedupe_key, priority),
-        ) as cursor:
-            return cursor.lastrowid if cursor.rowcount else None
+        )
+        return int(row[0]) if row else None
 
     async def enqueue_topic(self, chat_id: int, topic: str, payload: dict[str, Any], not_before: float) -> None:
         """Queue a message about `topic`, or update the text of one still waiting (a notice that coalesces)."""
@@ -102,7 +103,7 @@ class OutboxQueries(Queries):
 
     async def mark_in_flight(self, outbox_ids: list[int]) -> None:
         """Set just before the requests go out: after a crash these are the items Telegram may already have."""
-        await self._db.executemany("UPDATE outbox SET in_flight = 1 WHERE id = ?", [(i,) for i in outbox_ids])
+        await self._many("UPDATE outbox SET in_flight = 1 WHERE id = ?", [(i,) for i in outbox_ids])
 
     async def clear_in_flight(self) -> int:
         """At start-up: how many pending items were in flight when the last process stopped (they are sent again)."""

@@ -33,7 +33,7 @@ class ReminderQueries(Queries):
             "JOIN rounds AS r ON r.id = p.round_id JOIN members AS m ON m.id = p.member_id "
             "LEFT JOIN member_settings AS st ON st.member_id = m.id "
             "WHERE p.remind_at IS NOT NULL AND p.remind_at <= ? AND r.state = 'open' AND p.status != 'submitted' "
-            f"AND m.reachable = 1 AND NOT COALESCE({_PAUSED}, 0) ORDER BY p.remind_at",
+            f"AND m.reachable = 1 AND NOT COALESCE({_PAUSED}, FALSE) ORDER BY p.remind_at",
             (now, now),
         )
         return [(row[0], row[1], _member(row[2:])) for row in rows]

@@ -13,9 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
-from checkins.storage.base import Queries
+from checkins.storage.base import Queries, Row
 
 
 @dataclass(frozen=True)
@@ -67,11 +65,11 @@ _PARTICIPANT_COLUMNS = (
 )
 
 
-def _round(row: aiosqlite.Row) -> RoundRow:
+def _round(row: Row) -> RoundRow:
     return RoundRow(*row)
 
 
-def _participant(row: aiosqlite.Row) -> ParticipantRow:
+def _participant(row: Row) -> ParticipantRow:
     selection = tuple(json.loads(row[5])) if row[5] else ()
     return ParticipantRow(
         row[0], row[1], row[2], row[3], bool(row[4]), selection, row[6], bool(row[7]), bool(row[8]), row[9]
@@ -114,7 +112,7 @@ class RoundQueries(Queries):
 
     async def add_participant(self, round_id: str, member_id: int) -> None:
         await self._run(
-            "INSERT OR IGNORE INTO participants (round_id, member_id, status) VALUES (?, ?, 'answering')",
+            "INSERT INTO participants (round_id, member_id, status) VALUES (?, ?, 'answering') ON CONFLICT DO NOTHING",
             (round_id, member_id),
         )
         await self._run(
@@ -219,7 +217,7 @@ class RoundQueries(Queries):
         """Write a closed round's answers in one batch, in the order given (the caller shuffles them): per answer
         the question id, an author tag only where its author allowed a reply, the value, and the words its author
         put back after redaction (honoured by the scrub at close, then cleared)."""
-        await self._db.executemany(
+        await self._many(
             "INSERT INTO answers (id, round_id, question_id, author_tag, value, kept) VALUES (?, ?, ?, ?, ?, ?)",
             [
                 (secrets.token_hex(12), round_id, question, tag, json.dumps(value), kept)
@@ -260,7 +258,7 @@ class RoundQueries(Queries):
         await self._run(
             "INSERT INTO drafts (round_id, member_id, question_id, value, private) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (round_id, member_id, question_id) DO UPDATE SET value = excluded.value, "
-            "private = CASE WHEN ? IS NULL THEN drafts.private ELSE excluded.private END",
+            "private = CASE WHEN CAST(? AS INTEGER) IS NULL THEN drafts.private ELSE excluded.private END",
             (
                 round_id,
                 member_id,
@@ -326,7 +324,7 @@ class RoundQueries(Queries):
         put back after redaction (`set_draft_kept`) stay with their answers."""
         kept = await self.drafts_kept(round_id, member_id)
         await self.delete_drafts(round_id, member_id)
-        await self._db.executemany(
+        await self._many(
             "INSERT INTO drafts (round_id, member_id, question_id, value, private, reply_ok, kept) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [

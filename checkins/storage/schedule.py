@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
-from checkins.storage.base import Queries
+from checkins.storage.base import Queries, Row
 from checkins.storage.rounds import ROUND_COLUMNS_R, RoundRow, _round
 
 
@@ -44,7 +42,7 @@ _SCHEDULED_SELECT = (
 )
 
 
-def _scheduled(row: aiosqlite.Row) -> ScheduledRoundRow:
+def _scheduled(row: Row) -> ScheduledRoundRow:
     return ScheduledRoundRow(row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6])
 
 
@@ -98,7 +96,8 @@ class ScheduleQueries(Queries):
     async def skip_session(self, group_id: str, session_key: str) -> bool:
         """Return False when the session was already skipped."""
         changed = await self._run(
-            "INSERT OR IGNORE INTO skipped_sessions (group_id, session_key) VALUES (?, ?)", (group_id, session_key)
+            "INSERT INTO skipped_sessions (group_id, session_key) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (group_id, session_key),
         )
         return changed > 0
 
@@ -116,7 +115,7 @@ class ScheduleQueries(Queries):
     async def record_calendar_notice(self, group_id: str, last_session_key: str) -> bool:
         """Return False when this notice was already recorded."""
         changed = await self._run(
-            "INSERT OR IGNORE INTO calendar_notices (group_id, last_session_key) VALUES (?, ?)",
+            "INSERT INTO calendar_notices (group_id, last_session_key) VALUES (?, ?) ON CONFLICT DO NOTHING",
             (group_id, last_session_key),
         )
         return changed > 0
@@ -135,14 +134,15 @@ class ScheduleQueries(Queries):
         """Move the mark forward only: a clock set back must not report rounds twice or hide missed ones."""
         await self._run(
             "INSERT INTO schedule_seen (id, seen_until) VALUES (1, ?) "
-            "ON CONFLICT (id) DO UPDATE SET seen_until = MAX(seen_until, excluded.seen_until)",
+            "ON CONFLICT (id) DO UPDATE SET seen_until = CASE WHEN excluded.seen_until > schedule_seen.seen_until "
+            "THEN excluded.seen_until ELSE schedule_seen.seen_until END",
             (moment,),
         )
 
     async def record_missed_round(self, group_id: str, session_key: str, flow_id: str) -> bool:
         """Return False when this missed round was already recorded."""
         changed = await self._run(
-            "INSERT OR IGNORE INTO missed_rounds (group_id, session_key, flow_id) VALUES (?, ?, ?)",
+            "INSERT INTO missed_rounds (group_id, session_key, flow_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (group_id, session_key, flow_id),
         )
         return changed > 0

@@ -39,7 +39,7 @@ class SettingsQueries(Queries):
         return MemberSettings(bool(row[0]), bool(row[1]), row[2], row[3], row[4], row[5]) if row else MemberSettings()
 
     async def _ensure_settings(self, member_id: int) -> None:
-        await self._run("INSERT OR IGNORE INTO member_settings (member_id) VALUES (?)", (member_id,))
+        await self._run("INSERT INTO member_settings (member_id) VALUES (?) ON CONFLICT DO NOTHING", (member_id,))
 
     async def set_reminders(self, member_id: int, enabled: bool) -> None:
         await self._ensure_settings(member_id)
@@ -80,7 +80,7 @@ class SettingsQueries(Queries):
             f"SELECT {_MEMBER_COLUMNS_M} FROM participants AS p JOIN members AS m ON m.id = p.member_id "
             "LEFT JOIN member_settings AS st ON st.member_id = m.id "
             f"WHERE p.round_id = ? AND p.status != 'submitted' AND p.declined = 0 AND m.reachable = 1 "
-            f"AND COALESCE(st.reminders, 1) = 1 AND NOT COALESCE({_PAUSED}, 0) ORDER BY m.id",
+            f"AND COALESCE(st.reminders, 1) = 1 AND NOT COALESCE({_PAUSED}, FALSE) ORDER BY m.id",
             (round_id, now),
         )
         return [_member(row) for row in rows]
@@ -123,4 +123,7 @@ class SettingsQueries(Queries):
         return [row[0] for row in rows]
 
     async def unpause_in_round(self, round_id: str) -> None:
-        await self._run("UPDATE rounds SET paused_count = MAX(0, paused_count - 1) WHERE id = ?", (round_id,))
+        await self._run(
+            "UPDATE rounds SET paused_count = CASE WHEN paused_count > 0 THEN paused_count - 1 ELSE 0 END WHERE id = ?",
+            (round_id,),
+        )

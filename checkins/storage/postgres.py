@@ -1,0 +1,185 @@
+"""The PostgreSQL engine: for organisations that run a managed database with its own backups and failover.
+
+It connects with psycopg 3 (libpq: the password comes from `PGPASSWORD`, `~/.pgpass` or a service file, never from
+config.yaml; several hosts with `target_session_attrs=read-write` follow a failover) and keeps one connection per
+process, like SQLite: writers in this process are serialised by `Database`, and only the active instance writes
+(see `leadership`). A lost connection is opened again at the next statement outside a transaction; until then
+callers get `StorageUnavailable` and try again, as with a busy SQLite file. The shared dialect is adapted once per
+statement: `?` becomes `%s`, and the two SQLite functions the outbox uses get their PostgreSQL spelling.
+
+Migrations in `migrations/postgresql/` run in one transaction each under an advisory lock, so two instances starting
+together do not both apply them; the version lives in `kierros_schema`. A deleted row stays in its table's pages as a
+dead tuple until the table is rewritten, so scrubbing runs `VACUUM FULL` on every table (what WAL segments, WAL
+archives and replicas keep is in PRIVACY.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from typing import Any, Self
+
+import psycopg
+from psycopg import errors
+
+from checkins.storage.base import MIGRATIONS_DIR, Row, StorageUnavailable
+
+log = logging.getLogger(__name__)
+POSTGRESQL_MIGRATIONS = MIGRATIONS_DIR / "postgresql"
+VERSION_TABLE = "kierros_schema"
+# pg_advisory_xact_lock's key for migrations ("Kierros" and 1): a constant no other application is likely to use.
+MIGRATION_LOCK_KEY = 0x4B69_6572_726F_7301
+# A server that stops answering is noticed within seconds, not after the kernel's two hours.
+CONNECTION_OPTIONS = {
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+    "application_name": "kierros",
+}
+# Trouble that leaves nothing committed and may pass: the caller tries again, as with a busy SQLite file.
+_PASSING = (psycopg.OperationalError, errors.SerializationFailure, errors.DeadlockDetected, errors.LockNotAvailable)
+
+_TOKEN = re.compile(r"'(?:[^']|'')*'|\?|%")
+_JSON_FIELD = re.compile(r"json_extract\(([\w.]+), '\$\.(\w+)'\)")
+
+
+@functools.lru_cache(maxsize=2048)
+def adapt(sql: str) -> str:
+    """The shared dialect in PostgreSQL's spelling (psycopg's `%s` placeholders, `%` doubled)."""
+    sql = _JSON_FIELD.sub(r"CAST(CAST(\1 AS json) ->> '\2' AS BIGINT)", sql)
+    sql = sql.replace("instr(", "strpos(").replace("LIMIT -1", "LIMIT ALL")
+
+    def token(match: re.Match[str]) -> str:
+        text = match.group(0)
+        if text == "?":
+            return "%s"
+        if text == "%":
+            return "%%"
+        return text.replace("%", "%%")
+
+    return _TOKEN.sub(token, sql)
+
+
+class PostgresEngine:
+    name = "postgresql"
+
+    def __init__(self, url: str, connection: psycopg.AsyncConnection[Any]) -> None:
+        self._url = url
+        self._conn = connection
+        self._in_transaction = False
+
+    @classmethod
+    async def connect(cls, url: str) -> Self:
+        return cls(url, await cls._open(url))
+
+    @staticmethod
+    async def _open(url: str) -> psycopg.AsyncConnection[Any]:
+        try:
+            return await psycopg.AsyncConnection.connect(url, autocommit=True, **CONNECTION_OPTIONS)
+        except psycopg.OperationalError as error:
+            raise StorageUnavailable(_reason(error)) from error
+
+    async def _connection(self) -> psycopg.AsyncConnection[Any]:
+        if self._conn.closed or self._conn.broken:
+            if self._in_transaction:
+                raise StorageUnavailable("the connection to PostgreSQL was lost")
+            log.warning("the connection to PostgreSQL was lost; connecting again")
+            self._conn = await self._open(self._url)
+        return self._conn
+
+    async def _execute(self, sql: str, params: tuple[Any, ...]) -> psycopg.AsyncCursor[Any]:
+        connection = await self._connection()
+        try:
+            return await connection.execute(adapt(sql), params)
+        except _PASSING as error:
+            raise StorageUnavailable(_reason(error)) from error
+
+    async def one(self, sql: str, params: tuple[Any, ...]) -> Row | None:
+        cursor = await self._execute(sql, params)
+        return await cursor.fetchone()
+
+    async def all(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
+        cursor = await self._execute(sql, params)
+        return await cursor.fetchall()
+
+    async def run(self, sql: str, params: tuple[Any, ...]) -> int:
+        cursor = await self._execute(sql, params)
+        return cursor.rowcount
+
+    async def many(self, sql: str, rows: list[tuple[Any, ...]]) -> int:
+        connection = await self._connection()
+        try:
+            async with connection.cursor() as cursor:
+                await cursor.executemany(adapt(sql), rows)
+                return cursor.rowcount
+        except _PASSING as error:
+            raise StorageUnavailable(_reason(error)) from error
+
+    async def begin(self) -> None:
+        await self._execute("BEGIN", ())
+        self._in_transaction = True
+
+    async def commit(self) -> None:
+        try:
+            await self._execute("COMMIT", ())
+        finally:
+            self._in_transaction = False
+
+    async def rollback(self) -> None:
+        self._in_transaction = False
+        if not (self._conn.closed or self._conn.broken):
+            await self._conn.execute("ROLLBACK")
+
+    async def migrate(self) -> None:
+        await self.begin()
+        try:
+            await self.run("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK_KEY,))
+            await self.run(f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER NOT NULL)", ())
+            current = await self.schema_version()
+            for script in sorted(POSTGRESQL_MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.sql")):
+                version = int(script.name[:4])
+                if version > current:
+                    # No parameters: psycopg sends the script as it is, several statements at once.
+                    await self._conn.execute(script.read_text(encoding="utf-8").encode())
+                    await self.run(f"DELETE FROM {VERSION_TABLE}", ())
+                    await self.run(f"INSERT INTO {VERSION_TABLE} (version) VALUES (?)", (version,))
+        except BaseException:
+            await self.rollback()
+            raise
+        await self.commit()
+
+    async def schema_version(self) -> int:
+        exists = await self.one("SELECT to_regclass(?)", (VERSION_TABLE,))
+        if not exists or exists[0] is None:
+            return 0
+        row = await self.one(f"SELECT MAX(version) FROM {VERSION_TABLE}", ())
+        return int(row[0]) if row and row[0] is not None else 0
+
+    async def table_names(self) -> list[str]:
+        # In the order they were created, so a copy can fill them parents first.
+        rows = await self.all(
+            "SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname != ? ORDER BY c.oid",
+            (VERSION_TABLE,),
+        )
+        return [row[0] for row in rows]
+
+    async def scrub(self, *, rewrite: bool) -> None:
+        # A plain VACUUM marks dead rows' space free but leaves their bytes in the page; FULL writes new files.
+        del rewrite
+        try:
+            tables = ", ".join(f'"{name}"' for name in await self.table_names())
+            await self.run(f"VACUUM (FULL) {tables}", ())
+        except (StorageUnavailable, psycopg.Error) as error:
+            log.warning("could not clean the database's tables now: %s", type(error).__name__)
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+
+def _reason(error: psycopg.Error) -> str:
+    # The server's message may quote a row's values (a unique violation's key, say): keep the kind only.
+    return f"PostgreSQL: {type(error).__name__}" + (f" ({error.sqlstate})" if error.sqlstate else "")

@@ -1,0 +1,133 @@
+"""The SQLite engine: one file, one connection (aiosqlite), the default that needs nothing installed.
+
+It turns on WAL, foreign keys and `secure_delete`, serialises writers with `BEGIN IMMEDIATE`, and applies every
+migration in `migrations/sqlite/` whose number is above the file's `user_version`, each in its own transaction. The
+database and its -wal and -shm files are created readable by their owner only. Scrubbing checkpoints the WAL and cuts
+it to nothing (and with `rewrite`, VACUUMs), so no old page image outlives a deletion.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any, Self
+
+import aiosqlite
+
+from checkins.storage.base import MIGRATIONS_DIR, Row, StorageUnavailable
+
+log = logging.getLogger(__name__)
+SQLITE_MIGRATIONS = MIGRATIONS_DIR / "sqlite"
+# The database and the -wal and -shm files SQLite creates beside it (with the database file's own mode).
+DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+def _private_files(path: Path) -> None:
+    """Create the database readable by its owner only (0600), and tighten files an older version left 0644."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for suffix in DATABASE_SUFFIXES:
+        candidate = path.with_name(path.name + suffix)
+        if candidate.exists():
+            candidate.chmod(0o600)
+
+
+def _busy(error: sqlite3.OperationalError) -> StorageUnavailable | sqlite3.OperationalError:
+    text = str(error)
+    return StorageUnavailable(text) if "locked" in text or "busy" in text else error
+
+
+class SqliteEngine:
+    name = "sqlite"
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    @classmethod
+    async def connect(cls, path: Path | str) -> Self:
+        if str(path) != ":memory:":
+            _private_files(Path(path))
+        connection = await aiosqlite.connect(str(path), isolation_level=None)
+        await connection.execute("PRAGMA journal_mode=WAL")
+        # Whenever the WAL is reset it is cut back to nothing, so old page images do not linger in its tail.
+        await connection.execute("PRAGMA journal_size_limit=0")
+        await connection.execute("PRAGMA foreign_keys=ON")
+        # Deleted answers are overwritten on disk, not just unlinked.
+        await connection.execute("PRAGMA secure_delete=ON")
+        await connection.execute("PRAGMA busy_timeout=5000")
+        # With WAL, NORMAL loses nothing when the process dies; only a power cut may lose the last commits.
+        await connection.execute("PRAGMA synchronous=NORMAL")
+        return cls(connection)
+
+    async def one(self, sql: str, params: tuple[Any, ...]) -> Row | None:
+        try:
+            async with self._db.execute(sql, params) as cursor:
+                return await cursor.fetchone()
+        except sqlite3.OperationalError as error:
+            raise _busy(error) from error
+
+    async def all(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
+        try:
+            async with self._db.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
+        except sqlite3.OperationalError as error:
+            raise _busy(error) from error
+
+    async def run(self, sql: str, params: tuple[Any, ...]) -> int:
+        try:
+            async with self._db.execute(sql, params) as cursor:
+                return cursor.rowcount
+        except sqlite3.OperationalError as error:
+            raise _busy(error) from error
+
+    async def many(self, sql: str, rows: list[tuple[Any, ...]]) -> int:
+        try:
+            async with self._db.executemany(sql, rows) as cursor:
+                return cursor.rowcount
+        except sqlite3.OperationalError as error:
+            raise _busy(error) from error
+
+    async def begin(self) -> None:
+        await self.run("BEGIN IMMEDIATE", ())
+
+    async def commit(self) -> None:
+        await self.run("COMMIT", ())
+
+    async def rollback(self) -> None:
+        await self._db.execute("ROLLBACK")
+
+    async def migrate(self) -> None:
+        current = await self.schema_version()
+        for script in sorted(SQLITE_MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.sql")):
+            version = int(script.name[:4])
+            if version <= current:
+                continue
+            # executescript commits on its own, so the version bump sits inside the script's transaction.
+            await self._db.executescript(
+                f"BEGIN IMMEDIATE;\n{script.read_text(encoding='utf-8')}\nPRAGMA user_version={version};\nCOMMIT;"
+            )
+
+    async def schema_version(self) -> int:
+        row = await self.one("PRAGMA user_version", ())
+        return int(row[0]) if row else 0
+
+    async def table_names(self) -> list[str]:
+        rows = await self.all(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid", ()
+        )
+        return [row[0] for row in rows]
+
+    async def scrub(self, *, rewrite: bool) -> None:
+        # secure_delete has already zeroed the freed content in the pages; the WAL still holds old page images.
+        try:
+            if rewrite:
+                await self._db.execute("VACUUM")
+            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.OperationalError as error:
+            # E.g. a backup reading at this moment: what was committed stands; the hourly purge scrubs again.
+            log.warning("could not clean the database files now: %s", error)
+
+    async def close(self) -> None:
+        await self._db.close()
