@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import psycopg
+
 from botsim.server import BotApiSimulator
 from botsim.users import SimUser
 from demo import GROUP_ID, MemberDriver
@@ -81,7 +83,14 @@ async def leave(user: SimUser) -> str:
 
 
 def data_files(runner: BotRunner) -> list[Path]:
-    """Every file beside the database: what a backup, a snapshot or a stolen disk holds."""
+    """Every file of the database: what a backup, a snapshot or a stolen disk holds. SQLite: the database and the
+    files beside it. PostgreSQL: the database's folder in the server's data directory (tables, indexes, TOAST, free
+    space maps), after a checkpoint has written every changed page there; the server's WAL is PRIVACY.md's limit."""
+    if runner.storage.files_dir is not None:
+        assert runner.config.storage_url is not None
+        with psycopg.connect(runner.config.storage_url, autocommit=True) as connection:
+            connection.execute("CHECKPOINT")
+        return sorted(path for path in runner.storage.files_dir.iterdir() if path.is_file())
     database = Path(runner.config.storage_path)
     return sorted(path for path in database.parent.iterdir() if path.name.startswith(database.name))
 

@@ -26,6 +26,8 @@ class StorageChoice:
 
     backend: str
     url: str | None = None
+    # PostgreSQL: the folder of the test database's table files in the server's data directory.
+    files_dir: Path | None = None
 
     def apply(self, config: AppConfig) -> AppConfig:
         return config if self.url is None else replace(config, storage_url=self.url)
@@ -51,7 +53,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def storage(request: pytest.FixtureRequest) -> StorageChoice:
     if request.param == "postgresql":
-        return StorageChoice("postgresql", request.getfixturevalue("postgres_database"))
+        database: PostgresDatabase = request.getfixturevalue("postgres_database")
+        return StorageChoice("postgresql", database.url, database.files_dir)
     return SQLITE
 
 
@@ -67,6 +70,7 @@ class BotRunner:
     ) -> None:
         self.sim = sim
         self.config = storage.apply(config)
+        self.storage = storage
         self.clock = clock
         self.application: Any = None
         self._stack: contextlib.AsyncExitStack | None = None
@@ -134,6 +138,12 @@ async def bot(make_runner: RunnerFactory) -> BotRunner:
     return await make_runner()
 
 
+@dataclass(frozen=True)
+class PostgresDatabase:
+    url: str
+    files_dir: Path
+
+
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> str:
     url = os.environ.get("KIERROS_TEST_PG_ADMIN", "")
@@ -143,7 +153,7 @@ def postgres_admin_url() -> str:
 
 
 @pytest.fixture
-async def postgres_database(postgres_admin_url: str) -> AsyncIterator[str]:
+async def postgres_database(postgres_admin_url: str) -> AsyncIterator[PostgresDatabase]:
     import secrets
 
     import psycopg
@@ -151,6 +161,9 @@ async def postgres_database(postgres_admin_url: str) -> AsyncIterator[str]:
     name = f"kt_{secrets.token_hex(6)}"
     async with await psycopg.AsyncConnection.connect(postgres_admin_url, autocommit=True) as admin:
         await admin.execute(f"CREATE DATABASE {name}")
-    yield postgres_admin_url.replace("/postgres?", f"/{name}?")
+        row = await (await admin.execute("SELECT oid FROM pg_database WHERE datname = %s", (name,))).fetchone()
+    assert row is not None
+    files = Path(os.environ["KIERROS_TEST_PG_DATA"]) / "base" / str(row[0])
+    yield PostgresDatabase(postgres_admin_url.replace("/postgres?", f"/{name}?"), files)
     async with await psycopg.AsyncConnection.connect(postgres_admin_url, autocommit=True) as admin:
         await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")

@@ -11,6 +11,8 @@ import re
 import stat
 from pathlib import Path
 
+import pytest
+
 from bot import command_backup
 from botsim.server import BotApiSimulator
 from demo import MEMBERS, join_via_invite
@@ -133,6 +135,7 @@ async def test_attack_secret_outlives_the_close_by_the_reply_window(sim: BotApiS
     assert all(row[3] is None for row in await table(bot, "answers")), "author tags survive the close"
 
 
+@pytest.mark.sqlite_only
 async def test_attack_files_are_readable_by_everyone(sim: BotApiSimulator, bot: BotRunner, tmp_path: Path) -> None:
     await submitted_round(sim, count=2)
     files = data_files(bot)
@@ -163,6 +166,7 @@ async def test_attack_member_kept_after_leaving_their_last_group(sim: BotApiSimu
     assert found_in_files(bot, MEMBERS[0][2].encode()) == []
 
 
+@pytest.mark.sqlite_only
 async def test_attack_wal_holds_erased_rows_while_the_bot_runs(sim: BotApiSimulator, bot: BotRunner) -> None:
     """A snapshot taken right after /leave (the bot still running): no page of the WAL may hold the old rows."""
     _supervisor, members = await setup_group(sim, count=3)

@@ -217,12 +217,13 @@ class RoundQueries(Queries):
         """Write a closed round's answers in one batch, in the order given (the caller shuffles them): per answer
         the question id, an author tag only where its author allowed a reply, the value, and the words its author
         put back after redaction (honoured by the scrub at close, then cleared)."""
+        # Written in the order of their random ids: on either engine the rows' physical order is then just as random.
         await self._many(
             "INSERT INTO answers (id, round_id, question_id, author_tag, value, kept) VALUES (?, ?, ?, ?, ?, ?)",
-            [
+            sorted(
                 (secrets.token_hex(12), round_id, question, tag, json.dumps(value), kept)
                 for question, tag, value, kept in answers
-            ],
+            ),
         )
 
     async def destroy_expired_links(self, now: float) -> int:
