@@ -3,6 +3,7 @@
     python bot.py [run] [--config config.yaml]   run the bot (token from TELEGRAM_BOT_TOKEN)
     python bot.py check [--config config.yaml]   validate the config and flows, print a summary and warnings
     python bot.py backup PATH [--config ...]     copy the database to PATH while the bot keeps running
+    python bot.py migrate-storage --from sqlite:PATH --to postgresql://…   move a stopped deployment's database
     python bot.py demo [--lang fi|sv|en] [--out DIR]   the real bot against a local Telegram simulator, no token
                                                  needed; --out keeps the digest's message, chart and report
     python bot.py try FLOW [--lang fi|sv|en] [--round N]   answer a flow in the terminal, see the digest
@@ -25,7 +26,6 @@ import asyncio
 import logging
 import os
 import signal
-import sqlite3
 import sys
 import threading
 import traceback
@@ -37,6 +37,7 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 
+import operations
 from checkins.config.app import AppConfig, load_config
 from checkins.config.warnings import config_warnings
 from checkins.config.yamlsource import ConfigError
@@ -261,27 +262,14 @@ def run_webhook(application: Application, config: AppConfig) -> int:  # type: ig
 
 
 def command_backup(config_path: Path, target: Path) -> int:
-    """Copy the database with SQLite's online backup API: consistent, even while the bot is writing."""
-    config = _load_or_exit(config_path)
-    if not config.storage_path.exists():
-        print(f"No database at {config.storage_path}", file=sys.stderr)
-        return 1
-    if target.exists():
-        print(f"{target} exists already; choose a new file name", file=sys.stderr)
-        return 1
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Readable by the owner only, like the database itself: a backup holds everything the database does.
-    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    source = sqlite3.connect(config.storage_path)
-    copy = sqlite3.connect(target)
+    return operations.backup(_load_or_exit(config_path), target)
+
+
+def storage_argument(text: str) -> Path | str:
     try:
-        with copy:
-            source.backup(copy)
-    finally:
-        copy.close()
-        source.close()
-    print(f"Backed up {config.storage_path} to {target}")
-    return 0
+        return operations.storage_target(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def positive(text: str) -> int:
@@ -297,7 +285,7 @@ def parser() -> argparse.ArgumentParser:
         prog="bot.py",
         description="Kierros check-in bot for work supervision. Without a command: run.",
     )
-    commands = top.add_subparsers(dest="command", metavar="{run,check,backup,demo,try}")
+    commands = top.add_subparsers(dest="command", metavar="{run,check,backup,migrate-storage,demo,try}")
 
     def command(name: str, summary: str, *, config: bool = True) -> argparse.ArgumentParser:
         subparser = commands.add_parser(name, help=summary, description=summary)
@@ -310,6 +298,11 @@ def parser() -> argparse.ArgumentParser:
     command("check", "validate the config and flows, print a summary and warnings")
     backup = command("backup", "copy the database while the bot keeps running")
     backup.add_argument("target", type=Path, help="the file to write (must not exist yet)")
+    migrate = command(
+        "migrate-storage", "copy a stopped bot's database to a new, empty one and compare every table", config=False
+    )
+    migrate.add_argument("--from", dest="source", required=True, type=storage_argument, help="sqlite:PATH or URL")
+    migrate.add_argument("--to", dest="target", required=True, type=storage_argument, help="postgresql://… or sqlite:")
     demo = command("demo", "the real bot against a local Telegram simulator, no token needed", config=False)
     demo.add_argument("--lang", choices=LANGUAGES, default="fi", help="the people's language (default fi)")
     demo.add_argument(
@@ -337,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
         return command_check(arguments.config)
     if arguments.command == "backup":
         return command_backup(arguments.config, arguments.target)
+    if arguments.command == "migrate-storage":
+        return operations.migrate_storage(arguments.source, arguments.target)
     if arguments.command == "demo":
         return command_demo(arguments.lang, arguments.out)
     if arguments.command == "try":

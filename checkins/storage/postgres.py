@@ -167,6 +167,20 @@ class PostgresEngine:
         )
         return [row[0] for row in rows]
 
+    async def column_names(self, table: str) -> list[str]:
+        rows = await self.all(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = ? ORDER BY ordinal_position",
+            (table,),
+        )
+        return [row[0] for row in rows]
+
+    async def after_copy(self) -> None:
+        """Copied rows brought their ids: the outbox's counter must continue after the largest of them."""
+        await self.run(
+            "SELECT setval(pg_get_serial_sequence('outbox', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM outbox", ()
+        )
+
     async def scrub(self, *, rewrite: bool) -> None:
         # A plain VACUUM marks dead rows' space free but leaves their bytes in the page; FULL writes new files.
         del rewrite

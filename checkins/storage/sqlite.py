@@ -119,6 +119,12 @@ class SqliteEngine:
         )
         return [row[0] for row in rows]
 
+    async def column_names(self, table: str) -> list[str]:
+        return [row[1] for row in await self.all(f'PRAGMA table_info("{table}")', ())]
+
+    async def after_copy(self) -> None:
+        """Nothing to do: an INTEGER PRIMARY KEY continues after the largest id there is."""
+
     async def scrub(self, *, rewrite: bool) -> None:
         # secure_delete has already zeroed the freed content in the pages; the WAL still holds old page images.
         try:
