@@ -1,10 +1,11 @@
-"""Fixtures for end-to-end tests: the Bot API simulator on 127.0.0.1 and the real bot polling it over HTTP."""
+"""Fixtures for end-to-end tests: the Bot API simulator on 127.0.0.1 and the real bot polling it over HTTP; a real
+PostgreSQL server (tests/postgres_server.py) for the tests that ask for one."""
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from checkins.config.app import AppConfig
 from demo import write_demo_config
 from handlers.application import build_application, running
 from handlers.context import SERVICES_KEY, Services
+from tests import postgres_server as pg
 
 
 class BotRunner:
@@ -88,3 +90,32 @@ async def make_runner(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[Run
 @pytest.fixture
 async def bot(make_runner: RunnerFactory) -> BotRunner:
     return await make_runner()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    pg.skip_without_server(config, items)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    pg.report_skipped(terminalreporter, config)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[pg.PostgresServer]:
+    """One PostgreSQL server for the whole run, started by the first test that needs it."""
+    bindir = pg.find_bindir()
+    assert bindir is not None  # tests that reach here were not skipped at collection
+    server = pg.PostgresServer(bindir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_database(postgres_server: pg.PostgresServer) -> Iterator[pg.Database]:
+    """A fresh, empty database of its own for one test (dropped after it)."""
+    database = postgres_server.create_database()
+    yield database
+    postgres_server.drop_database(database.name)
