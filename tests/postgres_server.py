@@ -5,8 +5,8 @@ The server binaries come from `KIERROS_PG_BIN` if set, else `pg_config --bindir`
 with `KIERROS_PG=off`, every test marked `postgresql` is skipped and the run ends with one line saying how many and how
 to enable them. PostgreSQL refuses to run as root, so as root the cluster belongs to the `postgres` system user (or
 `nobody`) and `initdb`/`postgres` run as that user (`setpriv`, which also makes the server die with pytest). The
-cluster lives in a temporary directory, listens on 127.0.0.1 on a free port and on a Unix socket in that directory,
-trusts local connections, and is stopped (immediate shutdown) and deleted at the end of the session.
+cluster lives in a temporary directory, listens on 127.0.0.1 (or a given address) on a free port and on a Unix socket
+in that directory, trusts local connections, and is stopped (immediate shutdown) and deleted at the end of the session.
 """
 
 from __future__ import annotations
@@ -85,9 +85,9 @@ def server_account() -> pwd.struct_passwd | None:
     raise RuntimeError("running as root and neither a 'postgres' nor a 'nobody' account exists to run PostgreSQL")
 
 
-def _free_port() -> int:
+def _free_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((host, 0))
         return int(probe.getsockname()[1])
 
 
@@ -101,10 +101,14 @@ class Database:
 
 
 class PostgresServer:
-    """A private PostgreSQL cluster in a temporary directory; `start()`, `create_database()`, `stop()`."""
+    """A private PostgreSQL cluster in a temporary directory; `start()`, `create_database()`, `stop()`.
 
-    def __init__(self, bindir: Path) -> None:
+    `host` is the one TCP address it listens on (127.0.0.1 unless a test needs another interface, whose subnet it then
+    trusts too)."""
+
+    def __init__(self, bindir: Path, host: str = "127.0.0.1") -> None:
         self.bindir = bindir
+        self.host = host
         self.account = server_account()
         self.root = Path(tempfile.mkdtemp(prefix="kierros-pg-"))
         self.data = self.root / "data"
@@ -143,8 +147,11 @@ class PostgresServer:
             os.chown(self.root, self.account.pw_uid, self.account.pw_gid)
         self._run("initdb", "--pgdata", str(self.data), "--username", SUPERUSER, "--auth=trust", "--encoding=UTF8",
                   "--no-locale", "--no-sync")  # fmt: skip
+        if self.host != "127.0.0.1":
+            with (self.data / "pg_hba.conf").open("a") as rules:
+                rules.write("host all all samenet trust\n")
         for attempt in range(3):
-            self.port = _free_port()
+            self.port = _free_port(self.host)
             if self._launch():
                 return
             if attempt == 2:
@@ -155,7 +162,7 @@ class PostgresServer:
         if self.account is not None:
             os.chown(self.log, self.account.pw_uid, self.account.pw_gid)
         options = {
-            "listen_addresses": "127.0.0.1",
+            "listen_addresses": self.host,
             "port": str(self.port),
             "unix_socket_directories": str(self.root),
             # Speed over durability, for a test cluster only: a crash of this machine loses the throwaway data, which
@@ -190,7 +197,7 @@ class PostgresServer:
         return "(no log)"
 
     def url(self, database: str) -> str:
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://{SUPERUSER}@{self.host}:{self.port}/{database}"
 
     def socket_url(self, database: str) -> str:
         return f"postgresql://{SUPERUSER}@/{database}?host={self.root}&port={self.port}"

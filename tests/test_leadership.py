@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
+import shutil
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -198,3 +201,24 @@ async def test_the_session_asks_the_server_to_end_it_when_the_client_vanishes(po
         "tcp_keepalives_count": "3",
         "search_path": "kierros",
     }
+
+
+@pytest.mark.postgresql
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not all(shutil.which(tool) for tool in ("unshare", "nsenter", "ip")),
+    reason="a real partition needs root and unshare, nsenter and ip (network namespaces)",
+)
+def test_a_real_partition_stops_the_leader_before_the_server_frees_the_lock_and_a_standby_follows() -> None:
+    run = subprocess.run(
+        ["unshare", "--net", "--fork", sys.executable, "-m", "tests.netns_partition"],
+        cwd=ROOT, env=os.environ | {"PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    if run.returncode == 77:
+        pytest.skip(run.stdout.strip())
+    assert run.returncode == 0, run.stdout + run.stderr
+    seconds = json.loads(run.stdout.strip().splitlines()[-1])
+    print("partition -> " + ", ".join(f"{what}: {value:.2f} s" for what, value in seconds.items()))
+    assert seconds["leader_stopped"] <= 2.5  # check_interval + check_timeout, and a little slack
+    assert seconds["leader_stopped"] < seconds["server_ended"] - 2  # fenced, with a margin
+    assert seconds["server_ended"] <= 7.5  # server_timeout (6 s), and the keepalive's own granularity
+    assert seconds["standby_active"] <= 10
