@@ -224,19 +224,28 @@ class PostgresServer:
         cursor = self._admin.execute(sql, params or None)
         return cursor.fetchall() if cursor.description else []
 
+    def restart(self) -> None:
+        """Stop the server at once, as a crash or a database failover would, and start it again on the same port."""
+        self._halt()
+        if not self._launch():
+            raise RuntimeError(f"PostgreSQL did not start again; its log:\n{self._log_tail()}")
+
     def stop(self) -> None:
+        self._halt()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _halt(self) -> None:
         if self._admin is not None:
             with contextlib.suppress(psycopg.Error):
                 self._admin.close()
             self._admin = None
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGQUIT)  # immediate shutdown: the data is thrown away next
+            self.process.send_signal(signal.SIGQUIT)  # immediate shutdown: every session ends, nothing is flushed
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 MARKER = "postgresql"

@@ -222,3 +222,42 @@ def test_a_real_partition_stops_the_leader_before_the_server_frees_the_lock_and_
     assert seconds["leader_stopped"] < seconds["server_ended"] - 2  # fenced, with a margin
     assert seconds["server_ended"] <= 7.5  # server_timeout (6 s), and the keepalive's own granularity
     assert seconds["standby_active"] <= 10
+
+
+async def test_after_a_database_restart_the_old_leader_knows_and_exactly_one_instance_is_active_again(
+    postgres_server: PostgresServer, leaders: list[Leadership]
+) -> None:
+    server = PostgresServer(postgres_server.bindir)  # a server of its own, to restart
+    server.start()
+    try:
+        first, second = Leadership(server.url("postgres")), Leadership(server.url("postgres"))
+        leaders += [first, second]
+        await first.wait_until_active()
+        waiting = asyncio.create_task(second.wait_until_active())
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(server.restart)
+        await asyncio.wait_for(first.lost.wait(), first.check_interval + first.check_timeout)
+        again = asyncio.create_task(first.wait_until_active())
+        done, _ = await asyncio.wait({waiting, again}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        assert len(done) == 1  # both reconnected and retried; one of them won
+        await asyncio.sleep(2 * second.poll)
+        assert [first.is_active, second.is_active].count(True) == 1
+        assert (waiting.done(), again.done()) == (second.is_active, first.is_active)
+        for task in (waiting, again):
+            task.cancel()
+    finally:
+        for lead in leaders:
+            await lead.release()
+        server.stop()
+
+
+async def test_a_frozen_leader_is_not_active_on_waking_before_its_watchdog_has_checked(
+    postgres_database: Database, leaders: list[Leadership]
+) -> None:
+    lead = Leadership(postgres_database.url)
+    leaders.append(lead)
+    await lead.wait_until_active()
+    time.sleep(lead.lease + 0.2)  # noqa: ASYNC251 -- the whole process stalls (a paused VM, a swap storm): no watchdog runs meanwhile
+    assert not lead.is_active  # the first thing that runs on waking sees it, before sending anything
+    await asyncio.sleep(lead.check_interval + 0.5)
+    assert lead.is_active  # the session survived the stall: the next check renews it
