@@ -1,11 +1,11 @@
-"""Fixtures for end-to-end tests: the Bot API simulator on 127.0.0.1 and the real bot polling it over HTTP."""
+"""Fixtures for end-to-end tests: the Bot API simulator on 127.0.0.1 and the real bot polling it over HTTP; a real
+PostgreSQL server (tests/postgres_server.py) for the tests that ask for one."""
 
 from __future__ import annotations
 
 import contextlib
-import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from checkins.storage import Store
 from demo import write_demo_config
 from handlers.application import build_application, running
 from handlers.context import SERVICES_KEY, Services
+from tests import postgres_server as pg
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def storage(request: pytest.FixtureRequest) -> StorageChoice:
     if request.param == "postgresql":
-        database: PostgresDatabase = request.getfixturevalue("postgres_database")
-        return StorageChoice("postgresql", database.url, database.files_dir)
+        server: pg.PostgresServer = request.getfixturevalue("postgres_server")
+        database: pg.Database = request.getfixturevalue("postgres_database")
+        [(oid,)] = server.execute("SELECT oid FROM pg_database WHERE datname = %s", database.name)
+        return StorageChoice("postgresql", database.url, server.data / "base" / str(oid))
     return SQLITE
 
 
@@ -138,32 +141,30 @@ async def bot(make_runner: RunnerFactory) -> BotRunner:
     return await make_runner()
 
 
-@dataclass(frozen=True)
-class PostgresDatabase:
-    url: str
-    files_dir: Path
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    pg.skip_without_server(config, items)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    pg.report_skipped(terminalreporter, config)
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url() -> str:
-    url = os.environ.get("KIERROS_TEST_PG_ADMIN", "")
-    if not url:
-        pytest.skip("no PostgreSQL")
-    return url
+def postgres_server() -> Iterator[pg.PostgresServer]:
+    """One PostgreSQL server for the whole run, started by the first test that needs it."""
+    bindir = pg.find_bindir()
+    assert bindir is not None  # tests that reach here were not skipped at collection
+    server = pg.PostgresServer(bindir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
-async def postgres_database(postgres_admin_url: str) -> AsyncIterator[PostgresDatabase]:
-    import secrets
-
-    import psycopg
-
-    name = f"kt_{secrets.token_hex(6)}"
-    async with await psycopg.AsyncConnection.connect(postgres_admin_url, autocommit=True) as admin:
-        await admin.execute(f"CREATE DATABASE {name}")
-        row = await (await admin.execute("SELECT oid FROM pg_database WHERE datname = %s", (name,))).fetchone()
-    assert row is not None
-    files = Path(os.environ["KIERROS_TEST_PG_DATA"]) / "base" / str(row[0])
-    yield PostgresDatabase(postgres_admin_url.replace("/postgres?", f"/{name}?"), files)
-    async with await psycopg.AsyncConnection.connect(postgres_admin_url, autocommit=True) as admin:
-        await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+def postgres_database(postgres_server: pg.PostgresServer) -> Iterator[pg.Database]:
+    """A fresh, empty database of its own for one test (dropped after it)."""
+    database = postgres_server.create_database()
+    yield database
+    postgres_server.drop_database(database.name)

@@ -16,7 +16,8 @@ from botsim.server import BotApiSimulator
 from checkins.storage import Store
 from demo import write_demo_config
 from tests.attacks import submitted_round
-from tests.conftest import BotRunner, PostgresDatabase, StorageChoice
+from tests.conftest import BotRunner, StorageChoice
+from tests.postgres_server import Database as PostgresDatabase
 from tests.test_round_e2e import close_and_read_digest, open_round, script
 
 ROOT = Path(__file__).resolve().parent.parent
