@@ -43,11 +43,12 @@ from checkins.config.warnings import config_warnings
 from checkins.config.yamlsource import ConfigError
 from checkins.i18n import LANGUAGES, Translator
 from checkins.schedule.planning import plans_between
+from checkins.storage.leadership import Leadership
 from checkins.storage.lock import DatabaseInUse
 from checkins.terminal import find_flow, read_stdin_line
 from checkins.terminal import run as run_in_terminal
 from handlers import receiving
-from handlers.application import MODE_KEY, build_application, running
+from handlers.application import LEADERSHIP_KEY, MODE_KEY, build_application, running
 
 log = logging.getLogger("kierros")
 
@@ -59,6 +60,8 @@ BASE_URL_ENV = "TELEGRAM_API_BASE_URL"
 CHECK_AHEAD = timedelta(days=366)
 WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
 POLL_TIMEOUT = 10
+# systemd and compose start a process that exits with this again (Restart=always / restart: unless-stopped).
+EXIT_LOST_LEADERSHIP = 3
 
 
 class TokenMask(logging.Filter):
@@ -143,12 +146,16 @@ def refused_at_start(error: InvalidToken, base_url: str | None) -> str:
     )
 
 
-async def serve(application: Application) -> int:  # type: ignore[type-arg]
-    """Poll until SIGTERM or SIGINT, then shut down gracefully."""
+async def serve(application: Application, config: AppConfig) -> int:  # type: ignore[type-arg]
+    """Poll until SIGTERM or SIGINT, then shut down gracefully. With PostgreSQL, first stand by until this process is
+    the active one of those sharing the database."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signal_number, stop.set)
+    if config.storage_url is not None and not await become_active(application, config.storage_url, stop):
+        log.info("Kierros stopped while standing by")
+        return 0
     async with running(application, poll_timeout=POLL_TIMEOUT) as polling:
         stopped = asyncio.create_task(stop.wait())
         await asyncio.wait({polling, stopped}, return_when=asyncio.FIRST_COMPLETED)
@@ -158,6 +165,32 @@ async def serve(application: Application) -> int:  # type: ignore[type-arg]
             return 1
     log.info("Kierros stopped")
     return 0
+
+
+async def become_active(application: Application, url: str, stop: asyncio.Event) -> bool:  # type: ignore[type-arg]
+    """Wait until this process holds the database's leadership (False: told to stop first), and arm the fence."""
+    leadership = Leadership(url)
+    waiting = asyncio.create_task(leadership.wait_until_active())
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({waiting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    if not waiting.done():
+        waiting.cancel()
+        await leadership.release()
+        return False
+    stopped.cancel()
+    application.bot_data[LEADERSHIP_KEY] = leadership
+    asyncio.get_running_loop().create_task(fence(leadership), name="leadership-fence")
+    return True
+
+
+async def fence(leadership: Leadership) -> None:
+    """A process that lost the leadership stops at once, as if it had crashed: a graceful stop would finish the
+    sends in flight, which is just what must not happen while a standby takes over. Crashing loses nothing (every
+    answer is committed before it is acknowledged); the service manager starts it again, as a standby."""
+    await leadership.lost.wait()
+    log.error("lost the database's leadership: stopping at once so that a standby takes over")
+    logging.shutdown()
+    os._exit(EXIT_LOST_LEADERSHIP)
 
 
 def _load_or_exit(path: Path) -> AppConfig:
@@ -224,7 +257,7 @@ def command_run(config_path: Path) -> int:
     application = build_application(config, token, base_url=os.environ.get(BASE_URL_ENV) or None)
     try:
         if config.webhook is None:
-            return asyncio.run(serve(application))
+            return asyncio.run(serve(application, config))
         return run_webhook(application, config)
     except DatabaseInUse as error:
         print(f"Not started: {error}", file=sys.stderr)
@@ -248,6 +281,18 @@ def run_webhook(application: Application, config: AppConfig) -> int:  # type: ig
     if not secret:
         print(f"Webhook mode needs a secret: set {WEBHOOK_SECRET_ENV} (1–256 characters A-Z, a-z, 0-9, _ and -).")
         return 1
+    if config.storage_url is not None:
+        # PTB runs the webhook on the current event loop: stand by on that same loop, so the leadership's watchdog
+        # and the fence keep running beside the bot once it is active.
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        stop = asyncio.Event()
+        for signal_number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signal_number, stop.set)
+        if not loop.run_until_complete(become_active(application, config.storage_url, stop)):
+            return 0
+        for signal_number in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signal_number)
     application.bot_data[MODE_KEY] = f"webhook on {webhook.listen}:{webhook.port}"
     application.bot_data[receiving.WEBHOOK_KEY] = True
     application.run_webhook(

@@ -36,6 +36,7 @@ from checkins.rounds.settings import SettingsService
 from checkins.schedule.reminding import ReminderService
 from checkins.schedule.scheduler import ScheduleService
 from checkins.storage import Store, is_postgresql
+from checkins.storage.leadership import Leadership
 from checkins.storage.lock import DatabaseLock
 from handlers import (
     answering,
@@ -62,6 +63,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SENDER_KEY = "outbox_sender"
 SENDER_TASK_KEY = "outbox_sender_task"
 LOCK_KEY = "database_lock"
+# The `Leadership` of a process that shares a PostgreSQL database with standbys (set by bot.py before start-up).
+LEADERSHIP_KEY = "leadership"
 PURGE_INTERVAL_SECONDS = 3600
 MODE_KEY = "mode"
 
@@ -109,7 +112,15 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         ReminderService(config, store, rounds, translator, outbox, clock),
     )
     await publish_menus(application.bot, config, translator)
-    sender = OutboxSender(application.bot, store, outbox, time.time, membership.mark_unreachable)
+    leadership: Leadership | None = application.bot_data.get(LEADERSHIP_KEY)
+    sender = OutboxSender(
+        application.bot,
+        store,
+        outbox,
+        time.time,
+        membership.mark_unreachable,
+        may_send=(lambda: leadership.is_active) if leadership is not None else (lambda: True),
+    )
     application.bot_data[SENDER_KEY] = sender
     application.bot_data[SENDER_TASK_KEY] = asyncio.create_task(sender.run(), name="outbox-sender")
     assert application.job_queue is not None

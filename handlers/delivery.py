@@ -135,8 +135,11 @@ class OutboxSender:
         on_unreachable: OnUnreachable,
         *,
         concurrency: int = CONCURRENCY,
+        may_send: Callable[[], bool] = lambda: True,
     ) -> None:
         self._bot = bot
+        # False on an instance that is not (or no longer) the active one: it starts no delivery.
+        self._may_send = may_send
         self._store = store
         self._outbox = outbox
         self._clock = clock
@@ -186,6 +189,8 @@ class OutboxSender:
         free = self._concurrency - len(self._in_flight)
         if free <= 0:
             return None
+        if not self._may_send():
+            return FIRST_BACKOFF
         async with self._store.transaction() as store:
             now = self._clock()
             await store.drop_pending_for_unreachable()

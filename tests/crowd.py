@@ -40,7 +40,9 @@ def member_id(group: int, number: int) -> int:
     return MEMBER_BASE + group * 1000 + number
 
 
-def write_crowd_config(folder: Path, groups: int, *, flood_limits: bool, min_responses: int = 2) -> AppConfig:
+def write_crowd_config(
+    folder: Path, groups: int, *, flood_limits: bool, min_responses: int = 2, storage_url: str | None = None
+) -> AppConfig:
     flows = folder / "flows"
     flows.mkdir(parents=True, exist_ok=True)
     (flows / "short.yaml").write_text(SHORT_FLOW, encoding="utf-8")
@@ -52,13 +54,14 @@ def write_crowd_config(folder: Path, groups: int, *, flood_limits: bool, min_res
         f"min_responses: {min_responses}}}\n"
         for g in range(groups)
     )
+    storage = f"{{url: '{storage_url}'}}" if storage_url else "{path: kierros.sqlite3}"
     path = folder / "config.yaml"
     path.write_text(
         textwrap.dedent(
             f"""\
             timezone: Europe/Helsinki
             default_language: en
-            storage: {{path: kierros.sqlite3}}
+            storage: {storage}
             telegram: {{flood_limits: {"true" if flood_limits else "false"}}}
             flows_dir: flows
             """
@@ -71,7 +74,7 @@ def write_crowd_config(folder: Path, groups: int, *, flood_limits: bool, min_res
 
 async def seed_members(config: AppConfig, sim: BotApiSimulator, per_group: int) -> dict[str, list[SimUser]]:
     """Members of every group, in the database and in the simulator (their chats with the bot started)."""
-    store = await Store.open(config.storage_path)
+    store = await Store.open(config.storage_target)
     members: dict[str, list[SimUser]] = {}
     try:
         async with store.transaction():

@@ -1,0 +1,157 @@
+"""Failover: three `python bot.py run` processes on one PostgreSQL database, the active one killed with SIGKILL again
+and again while it fans a round out and while members answer, against the simulator with Telegram's flood limits.
+
+Exactly one process is active at a time (it polls and sends); the others stand by. After each kill a standby is
+active and sending within 10 s, and the killed process comes back as a standby, as systemd's `Restart=always` or
+compose's `restart:` would do it. At the end: no answer lost, no question skipped, no message twice beyond the
+documented in-flight ones (which the new active process reports), exactly one digest — the crash test's invariants,
+across processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from html import escape
+from pathlib import Path
+
+import pytest
+
+from botsim import BotApiSimulator, RateLimits
+from tests.crowd import PatientDriver, seed_members, supervisor_id, write_crowd_config
+from tests.postgres_server import Database
+from tests.test_crash_e2e import RESENT, BotProcess, count
+from tests.test_round_e2e import file_text, is_html_report
+
+pytestmark = pytest.mark.postgresql
+MEMBERS = 120
+ANSWERING = 20
+KILLS_DURING_FANOUT = 5
+KILLS_DURING_ANSWERING = 6
+INSTANCES = 3
+ACTIVE = "leadership: this instance is active"
+SENDS = ("sendMessage", "editMessageText", "sendDocument", "sendPhoto")
+
+
+class Instance(BotProcess):
+    """One of several processes sharing the database; `active` once its log since its last start says so."""
+
+    def __init__(self, sim: BotApiSimulator, config: Path, log: Path) -> None:
+        super().__init__(sim, config, log)
+        self.started_at = 0
+
+    async def launch(self) -> None:
+        self.started_at = self.log.stat().st_size if self.log.exists() else 0
+        self.process = await self.spawn()
+
+    @property
+    def active(self) -> bool:
+        alive = self.process is not None and self.process.returncode is None
+        return alive and ACTIVE in self.log.read_text()[self.started_at :]
+
+
+def sends(sim: BotApiSimulator) -> int:
+    return sum(sim.stats.per_method[method] for method in SENDS)
+
+
+async def wait_for_active(instances: list[Instance], timeout: float = 20) -> Instance:  # noqa: ASYNC109
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        active = [instance for instance in instances if instance.active]
+        if active:
+            assert len(active) == 1, "two instances active at once"
+            return active[0]
+        await asyncio.sleep(0.02)
+    raise AssertionError("no instance became active")
+
+
+async def fail_over(sim: BotApiSimulator, instances: list[Instance], takeovers: list[float]) -> None:
+    """Kill the active instance; wait until another is active and has sent something; restart the killed one."""
+    victim = await wait_for_active(instances)
+    before = sends(sim)
+    await victim.kill()
+    killed = time.monotonic()
+    await wait_for_active([instance for instance in instances if instance is not victim])
+    await asyncio.wait_for(sim.changes.wait_until(lambda: True if sends(sim) > before else None), 20)
+    takeovers.append(time.monotonic() - killed)
+    await victim.launch()
+
+
+async def test_sigkill_of_the_active_instance_hands_over_and_loses_nothing(
+    tmp_path: Path, postgres_database: Database
+) -> None:
+    rng = random.Random(18)
+    takeovers: list[float] = []
+    async with BotApiSimulator(rate_limits=RateLimits()) as sim:
+        config = write_crowd_config(tmp_path, 1, flood_limits=True, storage_url=postgres_database.url)
+        members = (await seed_members(config, sim, MEMBERS))["g0"]
+        supervisor = sim.users[supervisor_id(0)]
+        instances = [Instance(sim, config.source, tmp_path / f"bot{n}.log") for n in range(INSTANCES)]
+        for instance in instances:
+            await instance.launch()
+        await wait_for_active(instances)
+        await asyncio.sleep(2)  # the standbys have started and are waiting for the lock
+        assert sum(instance.active for instance in instances) == 1
+
+        # Fan-out: 240 messages at Telegram's pace take about eight seconds; fail over again and again meanwhile.
+        await supervisor.send_command("open", "g0")
+        await members[0].wait_for_message(lambda m: "Three quick questions" in m.content, timeout=30)
+        killed_mid_fanout = 0
+        for _ in range(KILLS_DURING_FANOUT):
+            await asyncio.sleep(rng.uniform(0.05, 0.4))
+            killed_mid_fanout += sum(1 for user in members if not count(user, "Question 1 ·")) > 0
+            await fail_over(sim, instances, takeovers)
+        for user in members:
+            await user.wait_for_message(lambda m: "Question 1 ·" in m.content, timeout=60, after=0)
+
+        drivers = [PatientDriver(user) for user in members[:ANSWERING]]
+        scores = {driver.user.user_id: 1 + index % 5 for index, driver in enumerate(drivers)}
+
+        def tag(driver: PatientDriver) -> str:
+            return f"failover answer m{drivers.index(driver):02d}"
+
+        async def answer(driver: PatientDriver) -> None:
+            await driver.answer(["v3", "b", f"v{scores[driver.user.user_id]}", f"text:{tag(driver)}", "v1"])
+            await driver.submit()
+
+        answering = asyncio.gather(*(answer(driver) for driver in drivers))
+        killed_mid_answering = 0
+        for _ in range(KILLS_DURING_ANSWERING):
+            await asyncio.sleep(rng.uniform(0.2, 0.8))
+            killed_mid_answering += not answering.done()
+            await fail_over(sim, instances, takeovers)
+        await answering
+
+        await supervisor.send_command("close", "g0")
+        await supervisor.wait_for_message(lambda m: "answered" in m.content, timeout=60)
+        await supervisor.wait_for_message(is_html_report, timeout=60)
+        await sim.wait_idle(timeout=30)
+        for instance in instances:
+            assert await instance.terminate() == 0
+        logs = "".join(instance.log.read_text() for instance in instances)
+
+    assert len(takeovers) == KILLS_DURING_FANOUT + KILLS_DURING_ANSWERING >= 10
+    assert killed_mid_fanout >= 3 and killed_mid_answering >= 4, (killed_mid_fanout, killed_mid_answering)
+    assert max(takeovers) < 10, takeovers
+    digests = [m.content for m in supervisor.messages if "answered" in m.content]
+    assert len(digests) == 1
+    assert f"{ANSWERING} of {MEMBERS} answered" in digests[0]
+    reports = [file_text(sim, m) for m in supervisor.messages if is_html_report(m)]
+    assert len(reports) == 1
+    for driver in drivers:
+        assert reports[0].count(f"<li>{escape(tag(driver))}</li>") == 1
+    assert f"Mean {sum(scores.values()) / len(scores):.1f}" in reports[0]
+    repeats = 0
+    for user in members:
+        texts = ("Three quick questions",) if user in members[:ANSWERING] else ("Three quick questions", "Question 1 ·")
+        for text in texts:
+            assert count(user, text) >= 1, f"{user.user_id} never got {text!r}"
+            repeats += count(user, text) - 1
+    for driver in drivers:
+        for text in ("Question 2 ·", "Question 3 ·", "Your answers"):
+            assert count(driver.user, text) >= 1
+    resent = sum(int(number) for number in RESENT.findall(logs))
+    assert repeats <= resent, (repeats, resent)
+    assert "Traceback" not in logs
+    print(f"takeover after kill: {sorted(round(t, 2) for t in takeovers)} s")
