@@ -261,3 +261,8 @@ async def test_a_frozen_leader_is_not_active_on_waking_before_its_watchdog_has_c
     assert not lead.is_active  # the first thing that runs on waking sees it, before sending anything
     await asyncio.sleep(lead.check_interval + 0.5)
     assert lead.is_active  # the session survived the stall: the next check renews it
+
+
+def test_the_server_must_wait_longer_than_the_leader_trusts_its_lock() -> None:
+    with pytest.raises(ValueError, match="must exceed the lease"):
+        Leadership("postgresql://localhost/kierros", check_interval=2, check_timeout=2, server_timeout=5)

@@ -116,6 +116,9 @@ class Leadership:
         self.check_timeout = check_timeout
         # How long `is_active` trusts the last successful check (slack for a busy event loop).
         self.lease = check_interval + check_timeout + 1.0
+        if self.lease >= server_timeout:
+            # The fence: this instance must stop trusting its lock before the server could give it to another.
+            raise ValueError(f"server_timeout ({server_timeout:g} s) must exceed the lease ({self.lease:g} s)")
         self.key = key
         self.lost = asyncio.Event()
         self.backend_pid: int | None = None
