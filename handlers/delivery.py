@@ -45,6 +45,7 @@ from checkins.outbox import Outbox
 from checkins.storage import OutboxItem, Store
 from checkins.storage.outbox import PRIORITY_BULK
 from handlers.common import TroubleLog
+from handlers.metrics import DeliveryMetrics
 from handlers.pacing import Turn, retry_after_seconds
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,7 @@ class OutboxSender:
         on_unreachable: OnUnreachable,
         *,
         concurrency: int = CONCURRENCY,
+        metrics: DeliveryMetrics | None = None,
     ) -> None:
         self._bot = bot
         self._store = store
@@ -143,6 +145,7 @@ class OutboxSender:
         self._clock = clock
         self._on_unreachable = on_unreachable
         self._concurrency = concurrency
+        self._metrics = metrics or DeliveryMetrics()
         self._trouble = TroubleLog("outbox delivery", clock, log)
         self._busy = TroubleLog("outbox bookkeeping (database busy)", clock, log)
         # PTB refuses rate-limiter arguments when no rate limiter is installed (flood limits off).
@@ -177,6 +180,10 @@ class OutboxSender:
                     await asyncio.wait_for(self._outbox.wakeup.wait(), timeout)
         finally:
             await self._finish_in_flight()
+
+    def failing_for(self) -> float:
+        """How long deliveries have been failing without a success in between (0: they work), for /healthz."""
+        return self._trouble.failing_for()
 
     async def stop(self) -> None:
         self._stopping = True
@@ -231,6 +238,8 @@ class OutboxSender:
         except RetryAfter as error:
             seconds = retry_after_seconds(error)
             self._trouble.failed(f"Telegram asked to wait {seconds:.0f} s")
+            self._metrics.rate_limited()
+            self._metrics.retried("rate_limited")
             record = functools.partial(self._retry, item, seconds)
         except Forbidden as error:
             if NOT_STARTED_403 in error.message.lower():
@@ -241,6 +250,7 @@ class OutboxSender:
             record = functools.partial(self._refused, item, error)
         except NetworkError as error:
             self._trouble.failed(type(error).__name__)
+            self._metrics.retried("network")
             record = functools.partial(self._retry, item, self._backoff(item))
         except TelegramError as error:
             self._trouble.failed(type(error).__name__)
@@ -248,9 +258,12 @@ class OutboxSender:
                 log.error("outbox item %s (%s) given up after %d attempts", item.id, item.kind, item.attempts + 1)
                 record = functools.partial(self._fail, item)
             else:
+                self._metrics.retried("error")
                 record = functools.partial(self._retry, item, self._backoff(item))
         else:
             self._trouble.succeeded()
+            if message_id is not None:  # None: an edit of a message never delivered, so no request went out
+                self._metrics.sent(item.kind)
             # Every moment between Telegram's reply and this commit is a moment a crash would cause a duplicate.
             record = functools.partial(self._sent.write, (item.id, message_id))
         await self._until_recorded(record)

@@ -10,7 +10,7 @@ from checkins.storage.digests import DigestQueries
 from checkins.storage.edits import WrittenAnswerQueries
 from checkins.storage.groups import GroupQueries
 from checkins.storage.members import MemberQueries, MemberRow
-from checkins.storage.outbox import OutboxItem, OutboxQueries
+from checkins.storage.outbox import OutboxDepth, OutboxItem, OutboxQueries
 from checkins.storage.reminders import ReminderQueries
 from checkins.storage.replies import PendingText, ReplyQueries, ReplyThread
 from checkins.storage.rounds import ParticipantRow, RoundQueries, RoundRow
@@ -41,6 +41,7 @@ __all__ = [
     "HeldMessageRow",
     "MemberRow",
     "MemberSettings",
+    "OutboxDepth",
     "OutboxItem",
     "ParticipantRow",
     "PendingDigestFiles",
