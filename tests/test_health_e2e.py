@@ -59,7 +59,7 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 async def outbox_drained(port: int) -> dict[str, Any]:
     """The health report once nothing waits in the outbox (deliveries are recorded after Telegram's reply)."""
-    for _ in range(100):
+    for _ in range(300):
         status, _, body = await get(port, "/healthz")
         report = json.loads(body)
         if status == 200 and report["outbox"]["pending"] == 0:
@@ -144,6 +144,39 @@ async def test_a_round_in_progress_is_counted_and_no_one_is_named(
     for body in (json.dumps(report), metrics_text, open_metrics, live):
         assert_names_no_one(body, answers)
     assert (await get(port, "/nothing-here"))[0] == 404
+
+
+async def test_a_backlog_while_telegram_fails_shows_its_depth_and_age(
+    sim: BotApiSimulator, make_runner: RunnerFactory
+) -> None:
+    port = free_port()
+    await make_runner(extra=f"health: {{listen: 127.0.0.1, port: {port}}}\n")
+    supervisor, members = await setup_group(sim, count=3)
+    await open_round(supervisor, members)
+    await outbox_drained(port)
+    sim.faults = FaultPlan(error_500_rate=1.0, methods=("sendMessage", "editMessageText"))
+    for member in members:
+        screen = member.current_screen()
+        await member.user.press(next(b.data for b in screen.flat_buttons if b.data.endswith(":v4")), screen.message_id)
+    for _ in range(100):
+        report = json.loads((await get(port, "/healthz"))[2])
+        if report["outbox"]["pending"] >= 3 and report["outbox"]["oldest_pending_age_seconds"] >= 1.5:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"no backlog in the report: {report}")
+    # Telegram failing for seconds is the outbox's business (it retries); only minutes of it make the bot unready.
+    assert report["ready"] and report["checks"]["telegram"]["failing_seconds"] > 0
+    figures = samples((await get(port, "/metrics"))[2])
+    assert figures[("kierros_outbox_pending", ())] >= 3
+    assert figures[("kierros_outbox_oldest_pending_age_seconds", ())] >= 1.5
+    assert figures[("kierros_outbox_retries_total", (("reason", "network"),))] >= 3
+
+    sim.faults = FaultPlan()
+    report = await outbox_drained(port)
+    assert report["checks"]["telegram"]["failing_seconds"] == 0
+    for member in members:
+        await member.screen()
 
 
 @contextlib.asynccontextmanager
