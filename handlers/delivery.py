@@ -17,7 +17,8 @@ recorded (deliveries committed in groups, to keep the time between Telegram's re
 - unreachable: any other 403 (blocked) or "chat not found" → the member is marked unreachable, their pending
   messages are dropped and the supervisor is told how many members cannot be reached (see `MembershipService`).
 
-Trouble is logged when it starts and when it ends, not once per failed request. `stop()` lets the requests in
+Trouble is logged when it starts and when it ends, not once per failed request; sends, 429s and retries are
+counted for /metrics (`handlers/metrics.py`: by Bot API method, never by chat). `stop()` lets the requests in
 flight finish. An item is sent at most once — unless Telegram executed a request but its reply never arrived (a
 dropped connection, or the process killed between Telegram's reply and the database commit): such an item is still
 pending and is sent again, the one duplicate this design allows. Items that were in flight when the previous
