@@ -49,6 +49,7 @@ from checkins.terminal import find_flow, read_stdin_line
 from checkins.terminal import run as run_in_terminal
 from handlers import receiving
 from handlers.application import LEADERSHIP_KEY, MODE_KEY, build_application, running
+from handlers.health import ListenError
 
 log = logging.getLogger("kierros")
 
@@ -259,7 +260,7 @@ def command_run(config_path: Path) -> int:
         if config.webhook is None:
             return asyncio.run(serve(application, config))
         return run_webhook(application, config)
-    except DatabaseInUse as error:
+    except (DatabaseInUse, ListenError) as error:
         print(f"Not started: {error}", file=sys.stderr)
         return 1
     except InvalidToken as error:

@@ -2,7 +2,8 @@
 
 `build_application` is what `bot.py run`, the demo, the tests and the benchmarks all start: at initialisation it
 takes the database lock, opens storage, builds the domain services, publishes the command menus, starts the outbox
-sender and arms the schedule timer and the retention purge; at shut-down it stops them in reverse. `running` runs an
+sender and the health endpoint (if configured) and arms the schedule timer and the retention purge; at shut-down
+it stops them in reverse. `running` runs an
 application with polling inside an existing event loop (the demo, the tests and `bot.py run`'s polling mode).
 """
 
@@ -53,7 +54,9 @@ from handlers import (
 )
 from handlers.context import SERVICES_KEY, KierrosContext, Services
 from handlers.delivery import OutboxSender
+from handlers.health import HealthServer, Probes
 from handlers.menus import publish_menus
+from handlers.metrics import Metrics
 from handlers.pacing import FloodPacer
 from handlers.receiving import Poller
 
@@ -67,6 +70,9 @@ LOCK_KEY = "database_lock"
 LEADERSHIP_KEY = "leadership"
 PURGE_INTERVAL_SECONDS = 3600
 MODE_KEY = "mode"
+METRICS_KEY = "metrics"
+HEALTH_KEY = "health_server"
+ACTIVE_KEY = "is_active"
 
 
 def version() -> str:
@@ -112,17 +118,25 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         ReminderService(config, store, rounds, translator, outbox, clock),
     )
     await publish_menus(application.bot, config, translator)
+    metrics = application.bot_data[METRICS_KEY] = Metrics()
     leadership: Leadership | None = application.bot_data.get(LEADERSHIP_KEY)
+    if leadership is not None:
+        application.bot_data[ACTIVE_KEY] = lambda: leadership.is_active
     sender = OutboxSender(
         application.bot,
         store,
         outbox,
         time.time,
         membership.mark_unreachable,
-        may_send=(lambda: leadership.is_active) if leadership is not None else (lambda: True),
+        metrics=metrics,
+        may_send=application.bot_data[ACTIVE_KEY],
     )
     application.bot_data[SENDER_KEY] = sender
     application.bot_data[SENDER_TASK_KEY] = asyncio.create_task(sender.run(), name="outbox-sender")
+    if config.health is not None:
+        health = HealthServer(config.health, _probes(application, store), metrics)
+        await health.start()
+        application.bot_data[HEALTH_KEY] = health
     assert application.job_queue is not None
     application.job_queue.run_repeating(
         _purge,
@@ -136,6 +150,21 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     # Digest files a crash left undrawn after a close are drawn now, in the background.
     digests.draw_soon()
     log.info("%s", await startup_summary(application))
+
+
+def _probes(application: Application, store: Store) -> Probes:  # type: ignore[type-arg]
+    """What /healthz reads from this application; the sender's task is looked up each time (a standby has none)."""
+    bot_data = application.bot_data
+
+    def sender_running() -> bool:
+        task: asyncio.Task[None] | None = bot_data.get(SENDER_TASK_KEY)
+        return task is None or not task.done()
+
+    def telegram_failing_for() -> float:
+        sender: OutboxSender | None = bot_data.get(SENDER_KEY)
+        return 0.0 if sender is None else sender.failing_for()
+
+    return Probes(store, bot_data[ACTIVE_KEY], lambda: application.running, sender_running, telegram_failing_for)
 
 
 async def startup_summary(application: Application) -> str:  # type: ignore[type-arg]
@@ -167,6 +196,9 @@ async def _purge(context: KierrosContext) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    health: HealthServer | None = application.bot_data.pop(HEALTH_KEY, None)
+    if health is not None:
+        await health.stop()
     sender: OutboxSender | None = application.bot_data.pop(SENDER_KEY, None)
     task: asyncio.Task[None] | None = application.bot_data.pop(SENDER_TASK_KEY, None)
     if sender is not None and task is not None:
@@ -189,10 +221,12 @@ def build_application(
     base_url: str | None = None,
     storage_path: Path | None = None,
     clock: Callable[[], float] = time.time,
+    is_active: Callable[[], bool] = lambda: True,
 ) -> Application:  # type: ignore[type-arg]
     """The PTB application with every handler registered; storage opens when it initialises.
 
-    `clock` is what the domain and the schedule take as "now" (tests pass a controllable one).
+    `clock` is what the domain and the schedule take as "now" (tests pass a controllable one). `is_active` says
+    whether this instance is the one that sends (/healthz and /metrics report it); one instance is always active.
     """
     builder = (
         ApplicationBuilder()
@@ -210,6 +244,7 @@ def build_application(
     application = builder.build()
     application.bot_data["config"] = config
     application.bot_data["clock"] = clock
+    application.bot_data[ACTIVE_KEY] = is_active
     if storage_path is not None:
         application.bot_data["storage_path"] = storage_path
 

@@ -69,6 +69,11 @@ class TroubleLog:
         since = self._failing_since
         return since is not None and self._clock() - since >= self.OUTAGE_AFTER
 
+    def failing_for(self) -> float:
+        """Seconds since the first failure with no success after it (0 when the last attempt succeeded)."""
+        since = self._failing_since
+        return 0.0 if since is None else max(0.0, self._clock() - since)
+
     def failed(self, reason: str) -> None:
         self._failures += 1
         if self._failing_since is None:

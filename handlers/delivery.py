@@ -17,7 +17,8 @@ recorded (deliveries committed in groups, to keep the time between Telegram's re
 - unreachable: any other 403 (blocked) or "chat not found" → the member is marked unreachable, their pending
   messages are dropped and the supervisor is told how many members cannot be reached (see `MembershipService`).
 
-Trouble is logged when it starts and when it ends, not once per failed request. `stop()` lets the requests in
+Trouble is logged when it starts and when it ends, not once per failed request; sends, 429s and retries are
+counted for /metrics (`handlers/metrics.py`: by Bot API method, never by chat). `stop()` lets the requests in
 flight finish. An item is sent at most once — unless Telegram executed a request but its reply never arrived (a
 dropped connection, or the process killed between Telegram's reply and the database commit): such an item is still
 pending and is sent again, the one duplicate this design allows. Items that were in flight when the previous
@@ -44,6 +45,7 @@ from checkins.outbox import Outbox
 from checkins.storage import OutboxItem, StorageUnavailable, Store
 from checkins.storage.outbox import PRIORITY_BULK
 from handlers.common import TroubleLog
+from handlers.metrics import DeliveryMetrics
 from handlers.pacing import Turn, retry_after_seconds
 
 log = logging.getLogger(__name__)
@@ -135,6 +137,7 @@ class OutboxSender:
         on_unreachable: OnUnreachable,
         *,
         concurrency: int = CONCURRENCY,
+        metrics: DeliveryMetrics | None = None,
         may_send: Callable[[], bool] = lambda: True,
     ) -> None:
         self._bot = bot
@@ -145,6 +148,7 @@ class OutboxSender:
         self._clock = clock
         self._on_unreachable = on_unreachable
         self._concurrency = concurrency
+        self._metrics = metrics or DeliveryMetrics()
         self._trouble = TroubleLog("outbox delivery", clock, log)
         self._busy = TroubleLog("outbox bookkeeping (database busy)", clock, log)
         # PTB refuses rate-limiter arguments when no rate limiter is installed (flood limits off).
@@ -179,6 +183,10 @@ class OutboxSender:
                     await asyncio.wait_for(self._outbox.wakeup.wait(), timeout)
         finally:
             await self._finish_in_flight()
+
+    def failing_for(self) -> float:
+        """How long deliveries have been failing without a success in between (0: they work), for /healthz."""
+        return self._trouble.failing_for()
 
     async def stop(self) -> None:
         self._stopping = True
@@ -235,6 +243,8 @@ class OutboxSender:
         except RetryAfter as error:
             seconds = retry_after_seconds(error)
             self._trouble.failed(f"Telegram asked to wait {seconds:.0f} s")
+            self._metrics.rate_limited()
+            self._metrics.retried("rate_limited")
             record = functools.partial(self._retry, item, seconds)
         except Forbidden as error:
             if NOT_STARTED_403 in error.message.lower():
@@ -245,6 +255,7 @@ class OutboxSender:
             record = functools.partial(self._refused, item, error)
         except NetworkError as error:
             self._trouble.failed(type(error).__name__)
+            self._metrics.retried("network")
             record = functools.partial(self._retry, item, self._backoff(item))
         except TelegramError as error:
             self._trouble.failed(type(error).__name__)
@@ -252,9 +263,12 @@ class OutboxSender:
                 log.error("outbox item %s (%s) given up after %d attempts", item.id, item.kind, item.attempts + 1)
                 record = functools.partial(self._fail, item)
             else:
+                self._metrics.retried("error")
                 record = functools.partial(self._retry, item, self._backoff(item))
         else:
             self._trouble.succeeded()
+            if message_id is not None:  # None: an edit of a message never delivered, so no request went out
+                self._metrics.sent(item.kind)
             # Every moment between Telegram's reply and this commit is a moment a crash would cause a duplicate.
             record = functools.partial(self._sent.write, (item.id, message_id))
         await self._until_recorded(record)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from checkins.config.app import GroupConfig, load_config
+from checkins.config.app import GroupConfig, HealthConfig, load_config
 from checkins.config.yamlsource import ConfigError, load_yaml
 
 REPO = Path(__file__).resolve().parent.parent
@@ -73,6 +73,7 @@ def test_shipped_config_loads() -> None:
     )
     assert (group.min_responses, group.text_min_responses, group.redact_names) == (3, 3, ())
     assert config.supervisor_groups(supervisor.user_id) == (group,)
+    assert config.health is None
 
 
 # --- model ---
@@ -92,6 +93,13 @@ def test_full_config_is_read_into_typed_values(tmp_path: Path) -> None:
     assert config.invite_expiry_days == 7
     assert config.supervisor_groups(1001) == (ward5, ward6)
     assert config.supervisor_groups(999) == ()
+
+
+def test_health_endpoint_is_off_unless_configured(tmp_path: Path) -> None:
+    assert load_config(write_setup(tmp_path, BASE_CONFIG)).health is None
+    assert load_config(write_setup(tmp_path, BASE_CONFIG + "health: {}\n")).health == HealthConfig("127.0.0.1", 9464)
+    configured = load_config(write_setup(tmp_path, BASE_CONFIG + "health: {listen: 0.0.0.0, port: 9100}\n"))
+    assert configured.health == HealthConfig("0.0.0.0", 9100)
 
 
 def test_supervisor_language_defaults_to_the_config_language(tmp_path: Path) -> None:
@@ -250,6 +258,21 @@ ERROR_CASES = [
         id="invite-expiry-out-of-range",
     ),
     pytest.param(
+        ("storage:", "health:\n  port: 70000\nstorage:"),
+        "config.yaml:4: health.port: must be between 1 and 65535 (got 70000)",
+        id="health-port-out-of-range",
+    ),
+    pytest.param(
+        ("storage:", "health: {listen: 127.0.0.1, path: /health}\nstorage:"),
+        "config.yaml:3: health.path: unknown key 'path' (expected one of: listen, port)",
+        id="health-unknown-key",
+    ),
+    pytest.param(
+        ("storage:", "health: 9464\nstorage:"),
+        "config.yaml:3: health: must be a mapping (key: value lines) (got 9464)",
+        id="health-not-a-section",
+    ),
+    pytest.param(
         ("storage:", "flows_dir: nowhere\nstorage:"),
         "config.yaml:3: flows_dir: flows folder not found: nowhere",
         id="missing-flows-folder",
@@ -276,7 +299,8 @@ ERROR_CASES = [
     pytest.param(
         ("groups:", "groups: {}\nold:"),
         "config.yaml:9: old: unknown key 'old' (expected one of: timezone, default_language, storage,"
-        " telegram, flows_dir, invites, privacy, quiet_hours, reminder_gap, remind_later, supervisors, groups)",
+        " telegram, flows_dir, invites, privacy, quiet_hours, reminder_gap, remind_later, health, supervisors,"
+        " groups)",
         id="unknown-key-without-suggestion",
     ),
     pytest.param(

@@ -110,4 +110,8 @@ def test_the_compose_file_parses_into_a_locked_down_service() -> None:
     assert bot["env_file"] == "kierros.env" and "environment" not in bot  # the token never sits in the file
     assert "data:/data" in bot["volumes"] and "data" in compose["volumes"]
     assert bot["restart"].startswith("on-failure")
+    # The healthcheck asks /healthz on the port config.yaml's `health:` example uses; urlopen fails on a 503.
+    probe = bot["healthcheck"]["test"]
+    assert probe[:2] == ["CMD", "python"] and "http://127.0.0.1:9464/healthz" in probe[-1]
+    assert "9464" in (ROOT / "config.yaml").read_text(encoding="utf-8")
     assert (DEPLOY / "kierros.env.example").read_text(encoding="utf-8").count("TELEGRAM_BOT_TOKEN=\n") == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from checkins.messages import Screen
 from checkins.outbox import Outbox
-from checkins.storage import Store
+from checkins.storage import OutboxDepth, Store
 from handlers.delivery import BatchedWrites
 
 
@@ -75,3 +76,33 @@ async def test_a_failed_batch_fails_every_write_in_it(store: Store) -> None:
     writes = BatchedWrites(store, refuse)
     results = await asyncio.gather(*(writes.write(n) for n in range(4)), return_exceptions=True)
     assert all(isinstance(result, RuntimeError) for result in results)
+
+
+async def test_depth_counts_what_waits_and_how_long_the_oldest_has_waited(store: Store) -> None:
+    outbox = Outbox(store)
+    before = time.time()
+    async with store.transaction() as queries:
+        assert await queries.outbox_depth() == OutboxDepth(0, 0, None)
+        first = await outbox.send(1, Screen("question 1"))
+        await outbox.send(2, Screen("question 1"))
+        await outbox.send(3, Screen("question 1"))
+        await queries.hold_chat(3, before + 3600, keep=50)  # chat 3 has not started the bot
+    async with store.transaction() as queries:
+        depth = await queries.outbox_depth()
+        assert (depth.pending, depth.held) == (2, 1)
+        assert depth.oldest_queued_at is not None and before <= depth.oldest_queued_at <= time.time()
+        assert first is not None
+        await queries.mark_sent(first, 100)
+        after_sent = await queries.outbox_depth()
+        assert (after_sent.pending, after_sent.held) == (1, 1)
+        assert after_sent.oldest_queued_at is not None and after_sent.oldest_queued_at >= depth.oldest_queued_at
+        await queries.mark_retry(first + 1, before + 60)  # a retry does not make a message younger
+        assert await queries.outbox_depth() == after_sent
+    await asyncio.sleep(0.01)
+    released_at = time.time()
+    await outbox.release_held(3, released_at)  # a released message counts from its release, not its first queuing
+    async with store.transaction() as queries:
+        await queries.mark_sent(first + 1, 101)
+        released = await queries.outbox_depth()
+    assert (released.pending, released.held) == (1, 0)
+    assert released.oldest_queued_at is not None and released.oldest_queued_at >= released_at

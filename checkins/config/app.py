@@ -1,9 +1,10 @@
 """The deployment's configuration: typed, frozen settings loaded once from config.yaml, validated at the edge.
 
 `load_config` reads config.yaml (time zone, storage, Bot API, invites, quiet hours, supervisors, groups with their
-session calendars and round timelines), loads the flows from `flows_dir` and cross-checks references between them.
-Each section has its own small reader function so new sections can be added without touching the others. The bot
-token is deliberately not part of this model: it comes only from the TELEGRAM_BOT_TOKEN environment variable.
+session calendars and round timelines, the optional health endpoint), loads the flows from `flows_dir` and
+cross-checks references between them. Each section has its own small reader function so new sections can be added
+without touching the others. The bot token is deliberately not part of this model: it comes only from the
+TELEGRAM_BOT_TOKEN environment variable.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ _TOP_LEVEL_KEYS = (
     "quiet_hours",
     "reminder_gap",
     "remind_later",
+    "health",
     "supervisors",
     "groups",
 )
@@ -141,6 +143,14 @@ class WebhookConfig:
 
 
 @dataclass(frozen=True)
+class HealthConfig:
+    """Serve /healthz and /metrics over HTTP for the orchestrator and Prometheus (see README, "Health and metrics")."""
+
+    listen: str = "127.0.0.1"
+    port: int = 9464
+
+
+@dataclass(frozen=True)
 class AppConfig:
     source: Path
     timezone: ZoneInfo
@@ -160,6 +170,8 @@ class AppConfig:
     webhook: WebhookConfig | None = None
     # "Remind me later" under a reminder: one more reminder this long after the press (then out of quiet hours).
     remind_later: timedelta = DEFAULT_REMIND_LATER
+    # None: no health or metrics endpoint (the default).
+    health: HealthConfig | None = None
     # A PostgreSQL database instead of the SQLite file at `storage_path` (its password comes from the environment).
     storage_url: str | None = None
 
@@ -216,6 +228,7 @@ def load_config(path: Path) -> AppConfig:
         flood_limits=root.section("telegram").get("flood_limits", bool, True),
         webhook=_webhook(root),
         remind_later=_remind_later(root),
+        health=_health(root),
     )
 
 
@@ -317,6 +330,18 @@ def _webhook(root: Node) -> WebhookConfig | None:
         listen=webhook.get("listen", str, "127.0.0.1"),
         port=webhook.get("port", int, 8443, minimum=1, maximum=65535),
         path=webhook.get("path", str, "telegram").strip("/"),
+    )
+
+
+def _health(root: Node) -> HealthConfig | None:
+    if root.optional("health") is None:
+        return None
+    health = root.section("health")
+    health.reject_unknown_keys(("listen", "port"))
+    defaults = HealthConfig()
+    return HealthConfig(
+        listen=health.get("listen", str, defaults.listen),
+        port=health.get("port", int, defaults.port, minimum=1, maximum=65535),
     )
 
 

@@ -11,7 +11,7 @@ from checkins.storage.digests import DigestQueries
 from checkins.storage.edits import WrittenAnswerQueries
 from checkins.storage.groups import GroupQueries
 from checkins.storage.members import MemberQueries, MemberRow
-from checkins.storage.outbox import OutboxItem, OutboxQueries
+from checkins.storage.outbox import OutboxDepth, OutboxItem, OutboxQueries
 from checkins.storage.reminders import ReminderQueries
 from checkins.storage.replies import PendingText, ReplyQueries, ReplyThread
 from checkins.storage.rounds import ParticipantRow, RoundQueries, RoundRow
@@ -42,6 +42,7 @@ __all__ = [
     "HeldMessageRow",
     "MemberRow",
     "MemberSettings",
+    "OutboxDepth",
     "OutboxItem",
     "ParticipantRow",
     "PendingDigestFiles",

@@ -1,10 +1,12 @@
 """Queries for the durable outbox: queue, take what is due (oldest first per chat; a member's own replies before
 tidying edits, those before bulk fan-outs), mark what is in flight, record the outcome, coalesce notices by topic,
-and hold a chat's messages until a person who has not started the bot does (`held_until`)."""
+hold a chat's messages until a person who has not started the bot does (`held_until`), and say how much waits and
+for how long (`outbox_depth`, for /healthz and /metrics)."""
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +42,16 @@ class OutboxItem:
     priority: int = PRIORITY_INTERACTIVE
 
 
+@dataclass(frozen=True)
+class OutboxDepth:
+    """Pending messages: those going out as soon as Telegram and the pacing allow, those held for a person who has
+    not started the bot, and when the oldest of the former was queued (wall-clock seconds; None: nothing waits)."""
+
+    pending: int
+    held: int
+    oldest_queued_at: float | None
+
+
 class OutboxQueries(Queries):
     # --- outbox ------------------------------------------------------------------------------------------------
 
@@ -53,20 +65,20 @@ class OutboxQueries(Queries):
     ) -> int | None:
         """Queue a message; returns its id, or None when a message with the same dedupe key already exists."""
         row = await self._insert(
-            "INSERT INTO outbox (chat_id, kind, payload, dedupe_key, priority) VALUES (?, ?, ?, ?, ?) "
+            "INSERT INTO outbox (chat_id, kind, payload, dedupe_key, priority, queued_at) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT DO NOTHING RETURNING id",
-            (chat_id, kind, json.dumps(payload, ensure_ascii=False), dedupe_key, priority),
+            (chat_id, kind, json.dumps(payload, ensure_ascii=False), dedupe_key, priority, time.time()),
         )
         return int(row[0]) if row else None
 
     async def enqueue_topic(self, chat_id: int, topic: str, payload: dict[str, Any], not_before: float) -> None:
         """Queue a message about `topic`, or update the text of one still waiting (a notice that coalesces)."""
         await self._run(
-            "INSERT INTO outbox (chat_id, kind, payload, topic, not_before, priority) "
-            "VALUES (?, 'message', ?, ?, ?, ?) "
+            "INSERT INTO outbox (chat_id, kind, payload, topic, not_before, priority, queued_at) "
+            "VALUES (?, 'message', ?, ?, ?, ?, ?) "
             "ON CONFLICT (chat_id, topic) WHERE state = 'pending' AND topic IS NOT NULL "
             "DO UPDATE SET payload = excluded.payload",
-            (chat_id, json.dumps(payload, ensure_ascii=False), topic, not_before, PRIORITY_INTERACTIVE),
+            (chat_id, json.dumps(payload, ensure_ascii=False), topic, not_before, PRIORITY_INTERACTIVE, time.time()),
         )
 
     async def due_outbox(self, now: float, limit: int, busy_chats: frozenset[int] = frozenset()) -> list[OutboxItem]:
@@ -173,9 +185,9 @@ class OutboxQueries(Queries):
     async def release_held(self, chat_id: int, now: float) -> int:
         """The person started the bot: what waited for them is due now, in its order."""
         return await self._run(
-            "UPDATE outbox SET held_until = NULL, not_before = ? WHERE chat_id = ? AND state = 'pending' "
-            "AND held_until IS NOT NULL",
-            (now, chat_id),
+            "UPDATE outbox SET held_until = NULL, not_before = ?, queued_at = ? WHERE chat_id = ? "
+            "AND state = 'pending' AND held_until IS NOT NULL",
+            (now, time.time(), chat_id),
         )
 
     async def expire_held(self, now: float) -> int:
@@ -191,6 +203,17 @@ class OutboxQueries(Queries):
             "SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND state = 'pending' AND held_until IS NOT NULL", (chat_id,)
         )
         return int(row[0]) if row else 0
+
+    async def outbox_depth(self) -> OutboxDepth:
+        """What waits to go out, for /healthz and /metrics: counts only, nothing about whom it is for."""
+        row = await self._one(
+            "SELECT COUNT(*), SUM(CASE WHEN held_until IS NULL THEN 0 ELSE 1 END), "
+            "MIN(CASE WHEN held_until IS NULL THEN queued_at END) FROM outbox WHERE state = 'pending'"
+        )
+        if row is None:
+            return OutboxDepth(0, 0, None)
+        held = int(row[1] or 0)
+        return OutboxDepth(int(row[0]) - held, held, None if row[2] is None else float(row[2]))
 
     async def outbox_counts(self) -> dict[str, int]:
         rows = await self._all("SELECT state, COUNT(*) FROM outbox GROUP BY state")

@@ -110,6 +110,10 @@ class RoundQueries(Queries):
         row = await self._one(f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE group_id = ? AND state = 'open'", (group_id,))
         return _round(row) if row else None
 
+    async def open_round_count(self) -> int:
+        row = await self._one("SELECT COUNT(*) FROM rounds WHERE state = 'open'")
+        return int(row[0]) if row else 0
+
     async def add_participant(self, round_id: str, member_id: int) -> None:
         await self._run(
             "INSERT INTO participants (round_id, member_id, status) VALUES (?, ?, 'answering') ON CONFLICT DO NOTHING",
