@@ -1,0 +1,89 @@
+"""The two storage engines describe one database: the same migrations, tables and columns, and the shared dialect
+spelled for PostgreSQL without changing what a statement means."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checkins.storage import Store
+from checkins.storage.postgres import POSTGRESQL_MIGRATIONS, adapt
+from checkins.storage.sqlite import SQLITE_MIGRATIONS
+from tests.postgres_server import Database
+
+# PostgreSQL starts at SQLite's version 20 in one file; every later version has a file in both folders.
+POSTGRESQL_BASELINE = 20
+
+
+def versions(folder: Path) -> dict[int, str]:
+    return {int(path.name[:4]): path.name for path in folder.glob("[0-9][0-9][0-9][0-9]_*.sql")}
+
+
+def test_every_version_after_the_baseline_is_written_for_both_engines() -> None:
+    sqlite = {n: name for n, name in versions(SQLITE_MIGRATIONS).items() if n > POSTGRESQL_BASELINE}
+    postgresql = versions(POSTGRESQL_MIGRATIONS)
+    assert min(postgresql) == POSTGRESQL_BASELINE
+    assert {n: name for n, name in postgresql.items() if n > POSTGRESQL_BASELINE} == sqlite
+
+
+def test_the_dialect_is_spelled_for_psycopg() -> None:
+    assert adapt("SELECT a FROM t WHERE b = ? AND c LIKE 'x%?'") == "SELECT a FROM t WHERE b = %s AND c LIKE 'x%%?'"
+    assert adapt("SELECT 'it''s ?' , ?") == "SELECT 'it''s ?' , %s"
+    assert adapt("SELECT json_extract(edit.payload, '$.edit_of') FROM outbox AS edit") == (
+        "SELECT CAST(CAST(edit.payload AS json) ->> 'edit_of' AS BIGINT) FROM outbox AS edit"
+    )
+    assert adapt("SELECT instr(a, b) FROM t LIMIT -1 OFFSET ?") == "SELECT strpos(a, b) FROM t LIMIT ALL OFFSET %s"
+
+
+@pytest.mark.postgresql
+async def test_both_engines_build_the_same_tables_and_columns(tmp_path: Path, postgres_database: Database) -> None:
+    sqlite = await Store.open(tmp_path / "k.sqlite3")
+    postgresql = await Store.open(postgres_database.url)
+    try:
+        assert await sqlite.schema_version() == await postgresql.schema_version()
+        tables = await sqlite.table_names()
+        assert sorted(tables) == sorted(await postgresql.table_names())
+        for table in tables:
+            assert await sqlite._engine.column_names(table) == await postgresql._engine.column_names(table), table
+    finally:
+        await sqlite.close()
+        await postgresql.close()
+
+
+@pytest.mark.postgresql
+async def test_two_instances_starting_together_migrate_once(postgres_database: Database) -> None:
+    import asyncio
+
+    stores = await asyncio.gather(*(Store.open(postgres_database.url) for _ in range(4)))
+    try:
+        assert {await store.schema_version() for store in stores} == {max(versions(POSTGRESQL_MIGRATIONS))}
+    finally:
+        for store in stores:
+            await store.close()
+
+
+@pytest.mark.postgresql
+async def test_a_lost_connection_is_opened_again_and_nothing_half_done_is_kept(postgres_database: Database) -> None:
+    import psycopg
+
+    from checkins.storage import StorageUnavailable
+
+    store = await Store.open(postgres_database.url)
+    try:
+        async with store.transaction():
+            await store.upsert_member(1, language="fi", first_name="Aino", last_name=None, username=None)
+        with psycopg.connect(postgres_database.url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid != pg_backend_pid()"
+            )
+        with pytest.raises(StorageUnavailable):
+            async with store.transaction():
+                await store.upsert_member(2, language="fi", first_name="Eero", last_name=None, username=None)
+        async with store.transaction():
+            await store.upsert_member(3, language="sv", first_name="Åsa", last_name=None, username=None)
+        names = sorted(row[3] for row in (await store.dump_tables())["members"])
+        assert names == ["Aino", "Åsa"]
+    finally:
+        await store.close()
