@@ -48,7 +48,7 @@ from checkins.storage.lock import DatabaseInUse
 from checkins.terminal import find_flow, read_stdin_line
 from checkins.terminal import run as run_in_terminal
 from handlers import receiving
-from handlers.application import LEADERSHIP_KEY, MODE_KEY, build_application, running
+from handlers.application import LEADERSHIP_KEY, MODE_KEY, build_application, running, standby_health
 from handlers.health import ListenError
 
 log = logging.getLogger("kierros")
@@ -173,7 +173,8 @@ async def become_active(application: Application, url: str, stop: asyncio.Event)
     leadership = Leadership(url)
     waiting = asyncio.create_task(leadership.wait_until_active())
     stopped = asyncio.create_task(stop.wait())
-    await asyncio.wait({waiting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    async with standby_health(application.bot_data["config"]):
+        await asyncio.wait({waiting, stopped}, return_when=asyncio.FIRST_COMPLETED)
     if not waiting.done():
         waiting.cancel()
         await leadership.release()

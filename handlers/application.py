@@ -167,6 +167,25 @@ def _probes(application: Application, store: Store) -> Probes:  # type: ignore[t
     return Probes(store, bot_data[ACTIVE_KEY], lambda: application.running, sender_running, telegram_failing_for)
 
 
+@contextlib.asynccontextmanager
+async def standby_health(config: AppConfig) -> AsyncIterator[None]:
+    """/healthz and /metrics while this instance stands by (200, `active: false`): an orchestrator must not take a
+    healthy standby for a dead one. The active instance's own endpoint replaces it once this one takes over."""
+    if config.health is None:
+        yield
+        return
+    store = await Store.open(config.storage_target)
+    server = HealthServer(
+        config.health, Probes(store, lambda: False, lambda: True, lambda: True, lambda: 0.0), Metrics()
+    )
+    try:
+        await server.start()
+        yield
+    finally:
+        await server.stop()
+        await store.close()
+
+
 async def startup_summary(application: Application) -> str:  # type: ignore[type-arg]
     """One line: version, mode, groups, open rounds and when the outbox next has something to do."""
     services: Services = application.bot_data[SERVICES_KEY]

@@ -11,8 +11,13 @@ across processes.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+import socket
 import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
@@ -49,6 +54,12 @@ class Instance(BotProcess):
     def active(self) -> bool:
         alive = self.process is not None and self.process.returncode is None
         return alive and ACTIVE in self.log.read_text()[self.started_at :]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def sends(sim: BotApiSimulator) -> int:
@@ -155,3 +166,55 @@ async def test_sigkill_of_the_active_instance_hands_over_and_loses_nothing(
     assert repeats <= resent, (repeats, resent)
     assert "Traceback" not in logs
     print(f"takeover after kill: {sorted(round(t, 2) for t in takeovers)} s")
+
+
+async def health(port: int) -> tuple[int, dict[str, object]]:
+    def fetch() -> tuple[int, dict[str, object]]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+        except urllib.error.URLError:
+            return 0, {}  # not listening (yet, or any more)
+
+    return await asyncio.to_thread(fetch)
+
+
+async def health_when(port: int, wanted: Callable[[int, dict[str, object]], bool]) -> dict[str, object]:
+    """The report once `wanted(status, report)` holds (polled for up to 30 s)."""
+    for _ in range(150):
+        status, report = await health(port)
+        if wanted(status, report):
+            return report
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"/healthz on {port} never came right: {status} {report}")
+
+
+async def test_a_standby_is_healthy_and_not_active_until_it_takes_over(
+    tmp_path: Path, postgres_database: Database
+) -> None:
+    async with BotApiSimulator() as sim:
+        instances: list[Instance] = []
+        ports: dict[int, int] = {}
+        for number in range(2):
+            folder = tmp_path / f"i{number}"
+            config = write_crowd_config(folder, 1, flood_limits=False, storage_url=postgres_database.url)
+            port = free_port()
+            with config.source.open("a", encoding="utf-8") as file:
+                file.write(f"health: {{listen: 127.0.0.1, port: {port}}}\n")
+            instances.append(Instance(sim, config.source, folder / "bot.log"))
+            ports[id(instances[-1])] = port
+        await seed_members(config, sim, 2)
+        for instance in instances:
+            await instance.launch()
+        first = await wait_for_active(instances)
+        standby = instances[1 - instances.index(first)]
+        report = await health_when(ports[id(standby)], lambda status, _: status == 200)
+        assert report["active"] is False
+        assert (await health_when(ports[id(first)], lambda status, _: status == 200))["active"] is True
+
+        await first.kill()
+        assert await wait_for_active([standby]) is standby
+        await health_when(ports[id(standby)], lambda status, report: status == 200 and report["active"] is True)
+        assert await standby.terminate() == 0
