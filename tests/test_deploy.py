@@ -115,3 +115,16 @@ def test_the_compose_file_parses_into_a_locked_down_service() -> None:
     assert probe[:2] == ["CMD", "python"] and "http://127.0.0.1:9464/healthz" in probe[-1]
     assert "9464" in (ROOT / "config.yaml").read_text(encoding="utf-8")
     assert (DEPLOY / "kierros.env.example").read_text(encoding="utf-8").count("TELEGRAM_BOT_TOKEN=\n") == 1
+
+
+def test_the_postgresql_overlay_adds_a_database_and_restarts_standbys() -> None:
+    overlay = yaml.safe_load((DEPLOY / "compose.postgres.yaml").read_text(encoding="utf-8"))
+    db, bot = overlay["services"]["db"], overlay["services"]["bot"]
+    assert db["image"].startswith("postgres:") and "pgdata" in overlay["volumes"]
+    assert db["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
+    # No password in the file: the database and the bot both take it from kierros.env.
+    assert not any("PASSWORD" in key for key in db.get("environment", {}))
+    assert db["env_file"] == "kierros.env"
+    # An instance that lost the leadership exits (code 3) to come back as a standby: it must always be restarted.
+    assert bot["restart"] == "unless-stopped"
+    assert bot["depends_on"]["db"]["condition"] == "service_healthy"
