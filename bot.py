@@ -207,7 +207,7 @@ def command_check(config_path: Path) -> int:
     config = _load_or_exit(config_path)
     print(f"{config.source}: OK")
     print(f"  time zone {config.timezone.key}, default language {config.default_language}")
-    print(f"  storage {config.storage_path}")
+    print(f"  storage {config.storage_target}")
     for flow in config.flows.values():
         print(f"  flow {flow.id}: {len(flow.questions)} questions ({flow.source.name})")
     for group in config.groups.values():

@@ -445,3 +445,27 @@ def test_domain_package_does_not_import_telegram() -> None:
         imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
         imported += [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
         assert not [name for name in imported if name.split(".")[0] == "telegram"], module.name
+
+
+def test_a_postgresql_url_replaces_the_sqlite_path(tmp_path: Path) -> None:
+    text = BASE_CONFIG.replace("storage: {path: data/k.sqlite3}", "storage: {url: 'postgresql://kierros@db/kierros'}")
+    config = load_config(write_setup(tmp_path, text))
+    assert config.storage_url == "postgresql://kierros@db/kierros"
+    assert config.storage_target == "postgresql://kierros@db/kierros"
+
+
+@pytest.mark.parametrize(
+    ("section", "problem"),
+    [
+        ("{url: 'postgresql://kierros:secret@db/kierros'}", "no password here: put it in the PGPASSWORD"),
+        ("{url: 'postgresql://kierros@db/kierros?password=secret'}", "no password here"),
+        ("{url: 'mysql://kierros@db/kierros'}", "must start with postgresql://"),
+        ("{path: k.sqlite3, url: 'postgresql://kierros@db/kierros'}", "give either path (SQLite) or url"),
+    ],
+)
+def test_a_wrong_storage_url_is_one_line(tmp_path: Path, section: str, problem: str) -> None:
+    text = BASE_CONFIG.replace("storage: {path: data/k.sqlite3}", f"storage: {section}")
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_setup(tmp_path, text))
+    message = str(caught.value)
+    assert problem in message and "config.yaml:" in message and "secret" not in message
