@@ -36,6 +36,10 @@ class StorageChoice:
     async def open(self, config: AppConfig) -> Store:
         return await Store.open(self.apply(config).storage_target)
 
+    def target(self, sqlite_file: Path) -> Path | str:
+        """What `Store.open` opens: this test's PostgreSQL database, or the SQLite file given."""
+        return self.url or sqlite_file
+
 
 SQLITE = StorageChoice("sqlite")
 

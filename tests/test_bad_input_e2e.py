@@ -21,7 +21,7 @@ from botsim.server import BotApiSimulator
 from botsim.users import SimGroupChat, SimUser
 from checkins.config.app import AppConfig, load_config
 from demo import GROUP_ID, INVITE_LINK, SUPERVISOR_ID, MemberDriver, write_demo_config
-from tests.conftest import BotRunner, RunnerFactory
+from tests.conftest import BotRunner, RunnerFactory, StorageChoice
 from tests.test_round_e2e import close_and_read_digest
 
 GROUP_NAME = "Kotihoidon tiimi"
@@ -82,8 +82,8 @@ def write_two_group_config(folder: Path) -> AppConfig:
 
 
 @pytest.fixture
-async def two_groups(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[BotRunner]:
-    runner = BotRunner(sim, write_two_group_config(tmp_path))
+async def two_groups(sim: BotApiSimulator, tmp_path: Path, storage: StorageChoice) -> AsyncIterator[BotRunner]:
+    runner = BotRunner(sim, write_two_group_config(tmp_path), storage=storage)
     await runner.start()
     yield runner
     await runner.stop()

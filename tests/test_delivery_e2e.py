@@ -17,15 +17,22 @@ from botsim.users import SimUser
 from checkins.rounds import membership
 from demo import MemberDriver
 from handlers.application import build_application, running
+from tests.conftest import StorageChoice
 from tests.crowd import PatientDriver, database_held, seed_members, supervisor_id, write_crowd_config
 from tests.test_round_e2e import file_text, is_html_report
 
 
 @contextlib.asynccontextmanager
 async def bot_for(
-    config_folder: Path, sim: BotApiSimulator, groups: int, per_group: int, *, flood_limits: bool
+    config_folder: Path,
+    sim: BotApiSimulator,
+    groups: int,
+    per_group: int,
+    *,
+    flood_limits: bool,
+    storage: StorageChoice,
 ) -> AsyncIterator[dict[str, list[SimUser]]]:
-    config = write_crowd_config(config_folder, groups, flood_limits=flood_limits)
+    config = write_crowd_config(config_folder, groups, flood_limits=flood_limits, storage_url=storage.url)
     members = await seed_members(config, sim, per_group)
     async with running(build_application(config, sim.token, base_url=sim.base_url)):
         yield members
@@ -41,9 +48,9 @@ async def open_all(sim: BotApiSimulator, groups: int) -> list[SimUser]:
     return supervisors
 
 
-async def test_opening_many_rounds_at_once_stays_under_telegrams_limits(tmp_path: Path) -> None:
+async def test_opening_many_rounds_at_once_stays_under_telegrams_limits(tmp_path: Path, storage: StorageChoice) -> None:
     async with BotApiSimulator(rate_limits=RateLimits()) as sim:
-        async with bot_for(tmp_path, sim, groups=8, per_group=8, flood_limits=True) as members:
+        async with bot_for(tmp_path, sim, groups=8, per_group=8, flood_limits=True, storage=storage) as members:
             await open_all(sim, 8)
             everyone = [user for users in members.values() for user in users]
             # A member answering during the fan-out gets the next question before the fan-out is over.
@@ -61,9 +68,11 @@ async def test_opening_many_rounds_at_once_stays_under_telegrams_limits(tmp_path
             assert len([m for m in user.messages if "Question 1 ·" in m.content]) == 1
 
 
-async def test_every_prompt_arrives_once_despite_thirty_percent_failures(tmp_path: Path) -> None:
+async def test_every_prompt_arrives_once_despite_thirty_percent_failures(
+    tmp_path: Path, storage: StorageChoice
+) -> None:
     async with BotApiSimulator() as sim:
-        async with bot_for(tmp_path, sim, groups=2, per_group=12, flood_limits=False) as members:
+        async with bot_for(tmp_path, sim, groups=2, per_group=12, flood_limits=False, storage=storage) as members:
             sim.faults = FaultPlan(
                 seed=7,
                 error_500_rate=0.08,
@@ -105,10 +114,13 @@ async def test_every_prompt_arrives_once_despite_thirty_percent_failures(tmp_pat
 
 
 async def test_blocked_members_are_counted_for_the_supervisor_and_come_back_with_start(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, storage: StorageChoice
 ) -> None:
     monkeypatch.setattr(membership, "UNREACHABLE_NOTICE_DELAY", 0.5)
-    async with BotApiSimulator() as sim, bot_for(tmp_path, sim, groups=1, per_group=4, flood_limits=False) as members:
+    async with (
+        BotApiSimulator() as sim,
+        bot_for(tmp_path, sim, groups=1, per_group=4, flood_limits=False, storage=storage) as members,
+    ):
         first, second, *_ = members["g0"]
         first.block()  # Telegram tells the bot (my_chat_member)
         second.blocked = True  # the bot only learns from the 403 when it sends
@@ -126,11 +138,14 @@ async def test_blocked_members_are_counted_for_the_supervisor_and_come_back_with
         await MemberDriver(second).screen()
 
 
-async def test_a_delivery_recorded_while_the_database_is_busy_is_not_sent_again(tmp_path: Path) -> None:
+@pytest.mark.sqlite_only  # holds SQLite's write lock; a lost PostgreSQL connection: test_storage_engines
+async def test_a_delivery_recorded_while_the_database_is_busy_is_not_sent_again(
+    tmp_path: Path, storage: StorageChoice
+) -> None:
     # Telegram takes a second to answer; the database is locked by someone else in the meantime, for longer than
     # the bot waits for a lock: the sender must keep trying to record the delivery, not send it again.
     async with BotApiSimulator(faults=FaultPlan(latency=1.0, methods={"sendMessage"})) as sim:
-        async with bot_for(tmp_path, sim, groups=1, per_group=1, flood_limits=False) as members:
+        async with bot_for(tmp_path, sim, groups=1, per_group=1, flood_limits=False, storage=storage) as members:
             (user,) = members["g0"]
             await sim.users[supervisor_id(0)].send_command("open", "g0")
             database = sqlite3.connect(tmp_path / "kierros.sqlite3")

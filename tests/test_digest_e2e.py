@@ -14,7 +14,7 @@ from botsim.users import SimUser
 from checkins.config.app import load_config
 from checkins.digest.chart import WIDTH_PX
 from demo import GROUP_ID, SUPERVISOR_ID
-from tests.conftest import BotRunner
+from tests.conftest import BotRunner, StorageChoice
 from tests.test_digest_renderers import pdf_pages
 from tests.test_goals import EVALUATION_FLOW
 from tests.test_round_e2e import file_text, open_round, script, setup_group
@@ -178,11 +178,13 @@ groups:
 """
 
 
-async def test_goals_are_asked_one_by_one_and_followed_over_evaluations(sim: BotApiSimulator, tmp_path: Path) -> None:
+async def test_goals_are_asked_one_by_one_and_followed_over_evaluations(
+    sim: BotApiSimulator, tmp_path: Path, storage: StorageChoice
+) -> None:
     (tmp_path / "flows").mkdir()
     (tmp_path / "flows" / "evaluation.yaml").write_text(EVALUATION_FLOW, encoding="utf-8")
     (tmp_path / "config.yaml").write_text(EVALUATION_CONFIG, encoding="utf-8")
-    runner = BotRunner(sim, load_config(tmp_path / "config.yaml"))
+    runner = BotRunner(sim, load_config(tmp_path / "config.yaml"), storage=storage)
     await runner.start()
     try:
         supervisor, members = await setup_group(sim, count=3)
@@ -219,14 +221,16 @@ questions:
 """
 
 
-async def test_a_dollar_sign_in_texts_never_blocks_the_close(sim: BotApiSimulator, tmp_path: Path) -> None:
+async def test_a_dollar_sign_in_texts_never_blocks_the_close(
+    sim: BotApiSimulator, tmp_path: Path, storage: StorageChoice
+) -> None:
     (tmp_path / "flows").mkdir()
     (tmp_path / "flows" / "dollars.yaml").write_text(DOLLAR_FLOW, encoding="utf-8")
     config = EVALUATION_CONFIG.replace("flow: evaluation", "flow: dollars").replace(
         "text: Clearer roles}", "text: Save $5 of $x^$}"
     )
     (tmp_path / "config.yaml").write_text(config, encoding="utf-8")
-    runner = BotRunner(sim, load_config(tmp_path / "config.yaml"))
+    runner = BotRunner(sim, load_config(tmp_path / "config.yaml"), storage=storage)
     await runner.start()
     try:
         supervisor, members = await setup_group(sim, count=3)

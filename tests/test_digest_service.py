@@ -13,6 +13,7 @@ from checkins.outbox import Outbox
 from checkins.storage import Store
 from checkins.storage.sqlite import SQLITE_MIGRATIONS
 from demo import GROUP_ID, write_demo_config
+from tests.conftest import StorageChoice
 
 ANSWERS = [
     {"energy": 2, "went_well": "A calm week", "topic_area": ["wellbeing"], "urgency": "important"},
@@ -40,9 +41,9 @@ async def closed_round(store: Store, service: DigestService, answers: list[dict[
     return round_row.id
 
 
-async def test_statistics_outlive_deleted_answers(tmp_path: Path) -> None:
+async def test_statistics_outlive_deleted_answers(tmp_path: Path, storage: StorageChoice) -> None:
     config = write_demo_config(tmp_path, language="en")
-    store = await Store.open(tmp_path / "k.sqlite3")
+    store = await Store.open(storage.target(tmp_path / "k.sqlite3"))
     outbox = Outbox(store)
     service = DigestService(config, store, Translator.load(), outbox)
     try:
@@ -79,9 +80,9 @@ async def test_statistics_outlive_deleted_answers(tmp_path: Path) -> None:
         await store.close()
 
 
-async def test_queue_digest_outcomes(tmp_path: Path) -> None:
+async def test_queue_digest_outcomes(tmp_path: Path, storage: StorageChoice) -> None:
     config = write_demo_config(tmp_path, language="en")
-    store = await Store.open(tmp_path / "k.sqlite3")
+    store = await Store.open(storage.target(tmp_path / "k.sqlite3"))
     service = DigestService(config, store, Translator.load(), Outbox(store))
     group = config.groups[GROUP_ID]
     try:
@@ -100,9 +101,9 @@ async def test_queue_digest_outcomes(tmp_path: Path) -> None:
         await store.close()
 
 
-async def test_rounds_are_numbered_per_flow_and_listed_with_their_flow(tmp_path: Path) -> None:
+async def test_rounds_are_numbered_per_flow_and_listed_with_their_flow(tmp_path: Path, storage: StorageChoice) -> None:
     config = write_demo_config(tmp_path, language="en")
-    store = await Store.open(tmp_path / "k.sqlite3")
+    store = await Store.open(storage.target(tmp_path / "k.sqlite3"))
     service = DigestService(config, store, Translator.load(), Outbox(store))
     try:
         async with store.transaction():
@@ -120,9 +121,11 @@ async def test_rounds_are_numbered_per_flow_and_listed_with_their_flow(tmp_path:
         await store.close()
 
 
-async def test_files_left_undrawn_by_a_crash_are_drawn_at_the_next_start(tmp_path: Path) -> None:
+async def test_files_left_undrawn_by_a_crash_are_drawn_at_the_next_start(
+    tmp_path: Path, storage: StorageChoice
+) -> None:
     config = write_demo_config(tmp_path, language="en")
-    store = await Store.open(tmp_path / "k.sqlite3")
+    store = await Store.open(storage.target(tmp_path / "k.sqlite3"))
     try:
         await closed_round(store, DigestService(config, store, Translator.load(), Outbox(store)), ANSWERS)
         # What a crash between the close's commit and the drawing leaves behind: the note that files are due.

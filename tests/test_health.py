@@ -14,11 +14,12 @@ from checkins.config.app import HealthConfig
 from checkins.storage import Store
 from handlers.health import TELEGRAM_FAILING_LIMIT, HealthServer, LoopWatch, Probes
 from handlers.metrics import Metrics
+from tests.conftest import StorageChoice
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "health.sqlite3")
+async def store(tmp_path: Path, storage: StorageChoice) -> AsyncIterator[Store]:
+    opened = await Store.open(storage.target(tmp_path / "health.sqlite3"))
     try:
         yield opened
     finally:

@@ -186,6 +186,7 @@ async def standby(config: AppConfig, sim: BotApiSimulator) -> AsyncIterator[None
         yield
 
 
+@pytest.mark.sqlite_only  # holds SQLite's write lock; a lost PostgreSQL connection: test_storage_engines
 async def test_a_standby_is_healthy_and_readiness_follows_the_database(
     sim: BotApiSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

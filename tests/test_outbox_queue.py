@@ -13,11 +13,12 @@ from checkins.messages import Screen
 from checkins.outbox import Outbox
 from checkins.storage import OutboxDepth, Store
 from handlers.delivery import BatchedWrites
+from tests.conftest import StorageChoice
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "queue.sqlite3")
+async def store(tmp_path: Path, storage: StorageChoice) -> AsyncIterator[Store]:
+    opened = await Store.open(storage.target(tmp_path / "queue.sqlite3"))
     try:
         yield opened
     finally:

@@ -13,7 +13,7 @@ from botsim.server import BotApiSimulator
 from botsim.users import SimUser
 from checkins.config.app import load_config
 from demo import FLOWS_DIR, MemberDriver
-from tests.conftest import BotRunner
+from tests.conftest import BotRunner, StorageChoice
 from tests.test_round_e2e import FULL, script
 
 SANNA, OLLI = 1001, 1002
@@ -36,9 +36,9 @@ groups:
 
 
 @pytest.fixture
-async def runner(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[BotRunner]:
+async def runner(sim: BotApiSimulator, tmp_path: Path, storage: StorageChoice) -> AsyncIterator[BotRunner]:
     (tmp_path / "config.yaml").write_text(textwrap.dedent(CONFIG), encoding="utf-8")
-    bot = BotRunner(sim, load_config(tmp_path / "config.yaml"))
+    bot = BotRunner(sim, load_config(tmp_path / "config.yaml"), storage=storage)
     await bot.start()
     yield bot
     await bot.stop()

@@ -16,13 +16,16 @@ from botsim.users import SimUser
 from checkins.messages import Screen
 from handlers.application import build_application, running
 from handlers.context import SERVICES_KEY, Services
+from tests.conftest import StorageChoice
 from tests.crowd import PatientDriver, database_held, seed_members, supervisor_id, write_crowd_config
 from tests.test_round_e2e import latest_report
 
 
 @contextlib.asynccontextmanager
-async def one_group(tmp_path: Path, sim: BotApiSimulator, members: int = 3) -> AsyncIterator[tuple[Services, list]]:
-    config = write_crowd_config(tmp_path, 1, flood_limits=False)
+async def one_group(
+    tmp_path: Path, sim: BotApiSimulator, storage: StorageChoice, members: int = 3
+) -> AsyncIterator[tuple[Services, list]]:
+    config = write_crowd_config(tmp_path, 1, flood_limits=False, storage_url=storage.url)
     users = (await seed_members(config, sim, members))["g0"]
     application = build_application(config, sim.token, base_url=sim.base_url)
     async with running(application):
@@ -47,8 +50,10 @@ def replies(user: SimUser, text: str) -> int:
     return len([m for m in user.messages if text in m.content])
 
 
-async def test_an_update_delivered_again_changes_nothing(sim: BotApiSimulator, tmp_path: Path) -> None:
-    async with one_group(tmp_path, sim) as (_, (member, *_)):
+async def test_an_update_delivered_again_changes_nothing(
+    sim: BotApiSimulator, tmp_path: Path, storage: StorageChoice
+) -> None:
+    async with one_group(tmp_path, sim, storage) as (_, (member, *_)):
         press = await member.user.press(member.current_screen().flat_buttons[2].data)  # 3 on the scale
         await member.screen()
         sim.updates.redeliver(press)
@@ -67,10 +72,11 @@ async def test_an_update_delivered_again_changes_nothing(sim: BotApiSimulator, t
         assert member.user.messages[-1].content.count("first thoughts") == 1
 
 
+@pytest.mark.sqlite_only  # holds SQLite's write lock; a lost PostgreSQL connection: test_storage_engines
 async def test_a_press_that_meets_a_busy_database_is_handled_once_it_frees(
-    sim: BotApiSimulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    sim: BotApiSimulator, tmp_path: Path, caplog: pytest.LogCaptureFixture, storage: StorageChoice
 ) -> None:
-    async with one_group(tmp_path, sim, members=1) as (services, (member,)):
+    async with one_group(tmp_path, sim, storage, members=1) as (services, (member,)):
         question = member.current_screen()
         await sim.wait_idle()
         async with database_held(tmp_path / "kierros.sqlite3"):
@@ -88,8 +94,10 @@ async def test_a_press_that_meets_a_busy_database_is_handled_once_it_frees(
         assert drafts == {"energy": 4}
 
 
-async def test_a_button_pressed_twice_quickly_counts_once(sim: BotApiSimulator, tmp_path: Path) -> None:
-    async with one_group(tmp_path, sim) as (_, (member, *_)):
+async def test_a_button_pressed_twice_quickly_counts_once(
+    sim: BotApiSimulator, tmp_path: Path, storage: StorageChoice
+) -> None:
+    async with one_group(tmp_path, sim, storage) as (_, (member, *_)):
         screen = member.current_screen()
         await member.user.press(screen.flat_buttons[3].data, message_id=screen.message_id)
         await member.user.press(screen.flat_buttons[3].data, message_id=screen.message_id)
@@ -101,8 +109,10 @@ async def test_a_button_pressed_twice_quickly_counts_once(sim: BotApiSimulator, 
         assert len(answers) == 2 and "no longer active" in (answers[1].text or "")
 
 
-async def test_an_edited_answer_counts_until_submitted(sim: BotApiSimulator, tmp_path: Path) -> None:
-    async with one_group(tmp_path, sim) as (_, drivers):
+async def test_an_edited_answer_counts_until_submitted(
+    sim: BotApiSimulator, tmp_path: Path, storage: StorageChoice
+) -> None:
+    async with one_group(tmp_path, sim, storage) as (_, drivers):
         member = drivers[0]
         await member.act("v4")
         written = await member.user.send_text("first version")
@@ -125,11 +135,13 @@ async def test_an_edited_answer_counts_until_submitted(sim: BotApiSimulator, tmp
         await member.user.wait_for_message(lambda m: "not an answer to an open check-in" in m.content)
 
 
-async def test_network_loss_is_survived_and_logged_once(sim: BotApiSimulator, tmp_path: Path) -> None:
+async def test_network_loss_is_survived_and_logged_once(
+    sim: BotApiSimulator, tmp_path: Path, storage: StorageChoice
+) -> None:
     watch = LogWatch()
     logging.getLogger("handlers").addHandler(watch)
     try:
-        async with one_group(tmp_path, sim) as (services, (member, *_)):
+        async with one_group(tmp_path, sim, storage) as (services, (member, *_)):
             sim.faults.network_down = True
             await member.user.press(member.current_screen().flat_buttons[1].data)
             async with services.store.transaction():
@@ -171,9 +183,9 @@ HOSTILE_ANSWER = "<b>&amp; </b> <script> \u200b\u200f\u202e עברית 🙂👩�
 
 
 async def test_odd_and_hostile_input_gets_friendly_answers_and_reaches_the_digest_intact(
-    sim: BotApiSimulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    sim: BotApiSimulator, tmp_path: Path, caplog: pytest.LogCaptureFixture, storage: StorageChoice
 ) -> None:
-    async with one_group(tmp_path, sim) as (_, drivers):
+    async with one_group(tmp_path, sim, storage) as (_, drivers):
         member = drivers[0]
         await member.act("v2")
         user = member.user

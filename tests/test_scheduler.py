@@ -21,6 +21,7 @@ from checkins.rounds.settings import SettingsService
 from checkins.schedule.planning import ScheduleState, due_actions
 from checkins.schedule.scheduler import ScheduleService, SkipOutcome
 from checkins.storage import Store
+from tests.conftest import StorageChoice
 from tests.test_schedule import helsinki, scheduled_config
 
 SESSION = helsinki(2026, 3, 24, 14)  # a Tuesday
@@ -91,9 +92,9 @@ class Harness:
 
 
 @pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+async def harness(tmp_path: Path, storage: StorageChoice) -> AsyncIterator[Harness]:
     config = scheduled_config(tmp_path, TIMELINE)
-    store = await Store.open(tmp_path / "k.sqlite3")
+    store = await Store.open(storage.target(tmp_path / "k.sqlite3"))
     yield Harness(config, store, Clock(helsinki(2026, 3, 20)))
     await store.close()
 
@@ -148,7 +149,9 @@ async def test_a_job_firing_twice_at_once_sends_everything_once(harness: Harness
     assert len(await harness.dedupe_keys("remind:")) == 8
 
 
-async def test_killed_in_the_middle_of_a_fan_out_then_restarted(harness: Harness, tmp_path: Path) -> None:
+async def test_killed_in_the_middle_of_a_fan_out_then_restarted(
+    harness: Harness, tmp_path: Path, storage: StorageChoice
+) -> None:
     await harness.add_members(5)
     harness.clock.set(helsinki(2026, 3, 22))
     real_send = harness.outbox.send
@@ -168,7 +171,7 @@ async def test_killed_in_the_middle_of_a_fan_out_then_restarted(harness: Harness
     await harness.store.close()
 
     # The restarted process opens the round again, from scratch: every member is asked exactly once.
-    restarted = Harness(harness.config, await Store.open(tmp_path / "k.sqlite3"), harness.clock)
+    restarted = Harness(harness.config, await Store.open(storage.target(tmp_path / "k.sqlite3")), harness.clock)
     harness.store = restarted.store
     assert len(await restarted.schedule.run_due()) == 1
     assert await restarted.schedule.run_due() == []
@@ -363,7 +366,7 @@ async def round_id(harness: Harness) -> str:
     return stored.round_id
 
 
-async def test_schedule_says_when_a_reminder_is_left_out(tmp_path: Path) -> None:
+async def test_schedule_says_when_a_reminder_is_left_out(tmp_path: Path, storage: StorageChoice) -> None:
     config = scheduled_config(
         tmp_path,
         """\
@@ -373,7 +376,7 @@ async def test_schedule_says_when_a_reminder_is_left_out(tmp_path: Path) -> None
           - {flow: pre_session, opens: 3h before, reminders: [30m], closes: 1h before}
         """,
     )
-    store = await Store.open(tmp_path / "k.sqlite3")
+    store = await Store.open(storage.target(tmp_path / "k.sqlite3"))
     try:
         harness = Harness(config, store, Clock(helsinki(2026, 3, 20)))
         overview = await harness.schedule.overview(config.groups["g"], "en")
