@@ -43,6 +43,7 @@ from checkins.config.warnings import config_warnings
 from checkins.config.yamlsource import ConfigError
 from checkins.i18n import LANGUAGES, Translator
 from checkins.schedule.planning import plans_between
+from checkins.storage import StorageRefused, StorageUnavailable
 from checkins.storage.leadership import Leadership
 from checkins.storage.lock import DatabaseInUse
 from checkins.terminal import find_flow, read_stdin_line
@@ -261,8 +262,11 @@ def command_run(config_path: Path) -> int:
         if config.webhook is None:
             return asyncio.run(serve(application, config))
         return run_webhook(application, config)
-    except (DatabaseInUse, ListenError) as error:
+    except (DatabaseInUse, ListenError, StorageRefused) as error:
         print(f"Not started: {error}", file=sys.stderr)
+        return 1
+    except StorageUnavailable as error:
+        print(f"Not started: cannot use the database now ({error}); is it running?", file=sys.stderr)
         return 1
     except InvalidToken as error:
         print(mask(refused_at_start(error, base_url), token), file=sys.stderr)

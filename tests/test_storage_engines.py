@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from checkins.storage import Store
 from checkins.storage.postgres import POSTGRESQL_MIGRATIONS, adapt
 from checkins.storage.sqlite import SQLITE_MIGRATIONS
-from tests.postgres_server import Database
+from tests.postgres_server import Database, PostgresServer
 
 # PostgreSQL starts at SQLite's version 20 in one file; every later version has a file in both folders.
 POSTGRESQL_BASELINE = 20
@@ -65,8 +66,6 @@ async def test_two_instances_starting_together_migrate_once(postgres_database: D
 
 @pytest.mark.postgresql
 async def test_a_lost_connection_is_opened_again_and_nothing_half_done_is_kept(postgres_database: Database) -> None:
-    import psycopg
-
     from checkins.storage import StorageUnavailable
 
     store = await Store.open(postgres_database.url)
@@ -87,3 +86,26 @@ async def test_a_lost_connection_is_opened_again_and_nothing_half_done_is_kept(p
         assert names == ["Aino", "Åsa"]
     finally:
         await store.close()
+
+
+@pytest.mark.postgresql
+async def test_a_role_that_could_not_erase_deleted_answers_is_refused(
+    postgres_server: PostgresServer, postgres_database: Database
+) -> None:
+    """VACUUM FULL skips, with a mere warning, tables the role does not own: Kierros must not run as such a role."""
+    from checkins.storage import StorageRefused
+
+    owner = await Store.open(postgres_database.url)
+    await owner.close()
+    role = f"reader_{postgres_database.name}"
+    postgres_server.execute(f'CREATE ROLE "{role}" LOGIN')
+    with psycopg.connect(postgres_database.url, autocommit=True) as admin:
+        admin.execute(f'GRANT ALL ON ALL TABLES IN SCHEMA public TO "{role}"')
+        admin.execute(f'GRANT ALL ON SCHEMA public TO "{role}"')
+    try:
+        with pytest.raises(StorageRefused, match="belong to another database role"):
+            await Store.open(postgres_database.url.replace("kierros@", f"{role}@"))
+    finally:
+        with psycopg.connect(postgres_database.url, autocommit=True) as admin:
+            admin.execute(f'DROP OWNED BY "{role}"')
+        postgres_server.execute(f'DROP ROLE "{role}"')

@@ -5,7 +5,14 @@ versions live in `migrations/sqlite/` and `migrations/postgresql/`, applied in o
 
 from __future__ import annotations
 
-from checkins.storage.base import AlreadyHandled, Database, StorageUnavailable, handling_update, is_postgresql
+from checkins.storage.base import (
+    AlreadyHandled,
+    Database,
+    StorageRefused,
+    StorageUnavailable,
+    handling_update,
+    is_postgresql,
+)
 from checkins.storage.digest_files import DigestFileQueries, PendingDigestFiles
 from checkins.storage.digests import DigestQueries
 from checkins.storage.edits import WrittenAnswerQueries
@@ -50,6 +57,7 @@ __all__ = [
     "ReplyThread",
     "RoundRow",
     "ScheduledRoundRow",
+    "StorageRefused",
     "StorageUnavailable",
     "Store",
     "handling_update",

@@ -40,6 +40,10 @@ class StorageUnavailable(Exception):
     committed, so the caller may try the same thing again shortly."""
 
 
+class StorageRefused(Exception):
+    """The database cannot be used as Kierros needs it (e.g. it could not erase deleted rows there)."""
+
+
 class Engine(Protocol):
     """One database connection in the shared dialect; an engine raises `StorageUnavailable` for passing trouble."""
 

@@ -23,7 +23,7 @@ from typing import Any, Self
 import psycopg
 from psycopg import errors
 
-from checkins.storage.base import MIGRATIONS_DIR, Row, StorageUnavailable
+from checkins.storage.base import MIGRATIONS_DIR, Row, StorageRefused, StorageUnavailable
 
 log = logging.getLogger(__name__)
 POSTGRESQL_MIGRATIONS = MIGRATIONS_DIR / "postgresql"
@@ -150,6 +150,23 @@ class PostgresEngine:
             await self.rollback()
             raise
         await self.commit()
+        await self._check_ownership()
+
+    async def _check_ownership(self) -> None:
+        """VACUUM FULL cleans only tables this role may vacuum (their owner's, the database owner's or a superuser's;
+        others it skips with a mere warning): refuse to run where deleted answers would stay in the files."""
+        rows = await self.all(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+            "AND NOT pg_has_role(tableowner, 'USAGE') "
+            "AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) "
+            "AND NOT (SELECT pg_has_role(datdba, 'USAGE') FROM pg_database WHERE datname = current_database())",
+            (),
+        )
+        if rows:
+            raise StorageRefused(
+                f"the tables {', '.join(sorted(row[0] for row in rows))} belong to another database role, so Kierros "
+                "could not erase deleted answers from them; connect as their owner (ALTER TABLE … OWNER TO …)"
+            )
 
     async def schema_version(self) -> int:
         exists = await self.one("SELECT to_regclass(?)", (VERSION_TABLE,))
