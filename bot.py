@@ -179,8 +179,10 @@ async def become_active(
     leadership = Leadership(url)
     waiting = asyncio.create_task(leadership.wait_until_active())
     stopped = asyncio.create_task(stop.wait())
-    config = application.bot_data["config"]
-    async with standby_health(config), inbound.standing_by(config, webhook_secret):
+    async with (
+        standby_health(application.bot_data["config"]),
+        inbound.standing_by(application, webhook_secret, until=waiting),
+    ):
         await asyncio.wait({waiting, stopped}, return_when=asyncio.FIRST_COMPLETED)
     if not waiting.done():
         waiting.cancel()

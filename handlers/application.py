@@ -154,6 +154,8 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     # Digest files a crash left undrawn after a close are drawn now, in the background.
     digests.draw_soon()
     log.info("%s", await startup_summary(application))
+    # Last: the webhook server PTB starts next listens where this instance's standby receiver did.
+    await inbound.hand_over(application)
 
 
 def _probes(application: Application, store: Store) -> Probes:  # type: ignore[type-arg]
@@ -224,6 +226,7 @@ async def _post_stop(application: Application) -> None:  # type: ignore[type-arg
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    await inbound.hand_over(application)  # if the start-up failed before it
     health: HealthServer | None = application.bot_data.pop(HEALTH_KEY, None)
     if health is not None:
         await health.stop()

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 DISPATCHER_KEY = "inbound_dispatcher"
+# A standby's receiver, from the moment this instance became active until its application has started up.
+STANDBY_KEY = "standby_receiver"
 # How often the active instance looks for updates a standby stored: a member waits at most this much longer.
 DRAIN_INTERVAL = 0.25
 BATCH = 500
@@ -121,31 +123,50 @@ class StandbyReceiver:
     def _address(self) -> tuple[str, int]:
         return self._webhook.listen, self._webhook.port
 
-    async def stop(self) -> None:
-        """Stop listening (the port is free once this returns); updates being stored are stored first."""
-        if self._server is None:
-            return
-        self._server.stop()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), FINISH_SECONDS)
-        await self._server.close_all_connections()
-        self._server = None
+    async def close(self) -> None:
+        """Stop listening (the port is free once this returns), after storing the updates being stored."""
+        if self._server is not None:
+            self._server.stop()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), FINISH_SECONDS)
+            await self._server.close_all_connections()
+            self._server = None
+        await self._store.close()
 
 
 @contextlib.asynccontextmanager
-async def standing_by(config: AppConfig, secret: str | None) -> AsyncIterator[None]:
-    """While this instance stands by in webhook mode: receive Telegram's calls and store them for the active one."""
+async def standing_by(
+    application: Application,  # type: ignore[type-arg]
+    secret: str | None,
+    until: asyncio.Future[None],
+) -> AsyncIterator[None]:
+    """While this instance stands by in webhook mode: receive Telegram's calls and store them for the active one.
+
+    When `until` (the wait for the leadership) succeeded, the receiver outlives the block: it keeps the port until
+    the application has started up (`hand_over`), just before PTB's own webhook server listens there, so Telegram
+    meets a closed port for milliseconds rather than for the whole start-up."""
+    config: AppConfig = application.bot_data["config"]
     if config.webhook is None or not secret:
         yield
         return
-    store = await Store.open(config.storage_target)
-    receiver = StandbyReceiver(config.webhook, secret, store)
+    receiver = StandbyReceiver(config.webhook, secret, await Store.open(config.storage_target))
     try:
         receiver.start()
         yield
-    finally:
-        await receiver.stop()
-        await store.close()
+    except BaseException:
+        await receiver.close()
+        raise
+    if until.done() and not until.cancelled() and until.exception() is None:
+        application.bot_data[STANDBY_KEY] = receiver
+    else:
+        await receiver.close()
+
+
+async def hand_over(application: Application) -> None:  # type: ignore[type-arg]
+    """The application has started up: stop storing, free the port for PTB's webhook server."""
+    receiver: StandbyReceiver | None = application.bot_data.pop(STANDBY_KEY, None)
+    if receiver is not None:
+        await receiver.close()
 
 
 class Dispatcher:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from pathlib import Path
 
 import aiohttp
@@ -17,12 +18,14 @@ from botsim import BotApiSimulator
 from checkins.storage import Store
 from tests.crowd import PatientDriver, seed_members, supervisor_id, write_crowd_config
 from tests.postgres_server import Database
+from tests.test_crash_e2e import count
 from tests.test_failover_e2e import Instance, free_port, wait_for_active
 from tests.test_round_e2e import file_text, is_html_report
 
 pytestmark = pytest.mark.postgresql
 SECRET = "kierros-webhook-secret_2"
 STANDING_BY = "webhook: standing by"
+HELP = "I ask a few short questions"
 
 
 class WebhookInstance(Instance):
@@ -136,11 +139,33 @@ async def test_updates_waiting_when_the_active_instance_dies_are_handled_by_the_
                 assert response.status == 403
         assert await waiting_updates(postgres_database.url) == waiting
 
+        assert sim.webhook is not None
+        refused = sim.webhook.refused
         active.process.send_signal(signal.SIGKILL)
         await active.process.wait()
+        killed = time.monotonic()
+
+        asked = 0
+
+        async def keep_asking() -> None:
+            """Updates arriving all through the takeover (the standby stores them until its own server listens)."""
+            nonlocal asked
+            while True:
+                await supervisor.send_command("help")
+                asked += 1
+                await asyncio.sleep(0.05)
+
+        asking = asyncio.create_task(keep_asking())
         assert await wait_for_active([standby]) is standby
         for driver in drivers:
             await driver.screen()  # the second question: the stored answer was handled
+        handled_after = time.monotonic() - killed
+        assert handled_after < 10
+        await asyncio.sleep(1)
+        asking.cancel()
+        async with asyncio.timeout(30):  # every one of them answered
+            await sim.changes.wait_until(lambda: True if count(supervisor, HELP) >= asked else None)
+        assert count(supervisor, HELP) == asked
         for driver in drivers:
             await driver.answer([f"text:kept in transit {driver.user.user_id}", "v1"])
             assert "submitted" in (await driver.submit()).content.lower()
@@ -150,5 +175,10 @@ async def test_updates_waiting_when_the_active_instance_dies_are_handled_by_the_
         assert "2 of 2 answered" in digest.content
         report = file_text(sim, await supervisor.wait_for_message(is_html_report, timeout=30))
         assert "Mean 3.5" in report  # the two scale answers stored while the active instance was frozen
+        refused = sim.webhook.refused - refused
         assert await standby.terminate() == 0
     assert "Traceback" not in standby.log.read_text()
+    print(
+        f"stored updates handled {handled_after:.2f} s after the kill; {asked} /help during the takeover, all "
+        f"answered; {refused} webhook call(s) refused meanwhile (the port changing hands)"
+    )
