@@ -2,7 +2,8 @@
 database, each with its own webhook port, and the simulator's webhook calls all sent to the standby's port (as a
 load balancer might). The standby stores each update and answers 200; the active instance handles it and sends. A
 call without the right secret is refused with nothing stored; updates stored while the active instance is gone are
-handled by the standby once it takes over, none lost."""
+handled by the standby once it takes over, none lost. Behind a round-robin balancer, where a member's messages
+alternate between the instances, each member's updates are still handled in Telegram's order."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from botsim import BotApiSimulator
 from checkins.storage import Store
@@ -25,6 +27,7 @@ from tests.test_round_e2e import file_text, is_html_report
 pytestmark = pytest.mark.postgresql
 SECRET = "kierros-webhook-secret_2"
 STANDING_BY = "webhook: standing by"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HELP = "I ask a few short questions"
 
 
@@ -182,3 +185,87 @@ async def test_updates_waiting_when_the_active_instance_dies_are_handled_by_the_
         f"stored updates handled {handled_after:.2f} s after the kill; {asked} /help during the takeover, all "
         f"answered; {refused} webhook call(s) refused meanwhile (the port changing hands)"
     )
+
+
+class RoundRobin:
+    """A load balancer: each webhook call goes to the next instance in turn, headers and body as they came."""
+
+    def __init__(self, backends: list[str]) -> None:
+        self.backends = backends
+        self.port = free_port()
+        self.calls = [0] * len(backends)
+        self._turn = 0
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    async def __aenter__(self) -> RoundRobin:
+        self._session = aiohttp.ClientSession()
+        app = web.Application()
+        app.router.add_post("/hook", self._forward)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._runner is not None and self._session is not None
+        await self._runner.cleanup()
+        await self._session.close()
+
+    async def _forward(self, request: web.Request) -> web.Response:
+        assert self._session is not None
+        index = self._turn % len(self.backends)
+        self._turn += 1
+        self.calls[index] += 1
+        headers = {name: request.headers[name] for name in ("Content-Type", SECRET_HEADER) if name in request.headers}
+        try:
+            async with self._session.post(self.backends[index], data=await request.read(), headers=headers) as answer:
+                return web.Response(status=answer.status)
+        except aiohttp.ClientError:
+            return web.Response(status=502)
+
+
+async def test_behind_a_round_robin_balancer_each_members_updates_are_handled_in_order(
+    tmp_path: Path, postgres_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", SECRET)
+    async with BotApiSimulator() as sim:
+        config = write_crowd_config(tmp_path, 1, flood_limits=False, storage_url=postgres_database.url)
+        members = (await seed_members(config, sim, 3))["g0"]
+        active = WebhookInstance(sim, tmp_path / "a", postgres_database.url)
+        standby = WebhookInstance(sim, tmp_path / "b", postgres_database.url)
+        async with RoundRobin([active.hook, standby.hook]) as balancer:
+            sim.webhook_forward_to = balancer.url
+            await active.launch()
+            assert await wait_for_active([active]) is active
+            await standby.launch()
+            await standby.standing_by()
+            supervisor = sim.user(supervisor_id(0))
+            await supervisor.send_command("open", "g0")
+            drivers = [PatientDriver(user) for user in members]
+
+            async def answer(driver: PatientDriver) -> None:
+                await driver.screen()
+                await driver.act("v3")
+                echo = await driver.type("part one")
+                # Two more messages and Next at once: each lands on either instance; handled in order, all three
+                # parts make the answer before Next moves on.
+                await driver.user.send_text("part two")
+                await driver.user.send_text("part three")
+                await driver.user.press(next(b.data for b in echo.flat_buttons if b.data.endswith(":n")))
+                await driver.user.wait_for_message(lambda m: "Again next time?" in m.content, timeout=30)
+                review = await driver.act("v1")
+                assert "part one" in review.content and "part three" in review.content, review.content
+
+            await asyncio.gather(*(answer(driver) for driver in drivers))
+            await sim.wait_idle()
+            for driver in drivers:
+                contents = "\n".join(m.content for m in driver.user.messages)
+                assert "I did not save your message" not in contents
+            assert min(balancer.calls) >= 8, balancer.calls
+            assert await standby.terminate() == 0
+            assert await active.terminate() == 0
