@@ -4,11 +4,15 @@ Behind a load balancer, Telegram's webhook calls reach any instance. A standby (
 address, port and path as the active one would, refuses a call without the right `X-Telegram-Bot-Api-Secret-Token`
 (403, as PTB does) and stores each update's JSON in the database, committed before it answers 200; it never calls
 Telegram (not even to answer a button press: the active instance does that when it handles the update). The active
-instance's `Dispatcher` reads that table every `DRAIN_INTERVAL` and hands every update, its own webhook's included,
-to one set of lanes: each person's updates are handled one at a time in `update_id` order, different people's at
-the same time. An update from the table is deleted only once handled, so a crash in between loses nothing (handling
-it again changes nothing: see `receiving`). The stored JSON holds answer text and names: it is never logged, and
-lives only for the moment in transit (PRIVACY.md).
+instance's `Dispatcher` reads that table every `DRAIN_INTERVAL` and puts every update into one set of lanes: each
+person's updates are handled one at a time in `update_id` order, different people's at the same time. Its own
+webhook's updates join the same lanes, after a fresh look at the table: a person's earlier update that reached a
+standby (which Telegram had delivered, and so stored, before sending the next) is handled first. An update from the
+table is deleted only once handled, so a crash in between loses nothing (handling it again changes nothing: see
+`receiving`), and one stored before this instance started is handled at start-up. When a standby becomes active it
+keeps storing until its application has started up, then frees the port for PTB's webhook server (`hand_over`).
+The stored JSON holds answer text and names: it is never logged, and lives only for the moment in transit
+(PRIVACY.md).
 """
 
 from __future__ import annotations
@@ -69,7 +73,7 @@ class _Receive(RequestHandler):
         try:
             payload = self.request.body.decode()
             update_id = json.loads(payload)["update_id"]
-            if not isinstance(update_id, int):
+            if isinstance(update_id, bool) or not isinstance(update_id, int) or not 0 <= update_id < 2**63:
                 raise TypeError
         except (UnicodeDecodeError, ValueError, TypeError, KeyError):
             raise HTTPError(HTTPStatus.BAD_REQUEST, reason="Update could not be processed") from None
@@ -239,22 +243,28 @@ class Dispatcher:
             self._workers[key] = asyncio.create_task(self._work(key), name="inbound-lane")
 
     async def _work(self, key: int) -> None:
+        """Handle one person's updates in `update_id` order, including those added meanwhile."""
         _dispatched.set(True)
         lane = self._lanes[key]
         try:
             while lane:
                 update_id, stored, update = heapq.heappop(lane)
-                handled = await receiving.handle(self._application, update)
-                handling_update(None)
-                if not handled and stored:
-                    log.warning("update %s waits for the next try: the database stays busy", update_id)
-                elif not handled:
-                    log.error("update %s dropped: the database stayed busy", update_id)
-                elif stored:
-                    await self._forget(update_id)
-                self._in_hand.discard(update_id)
+                try:
+                    handled = await receiving.handle(self._application, update)
+                    handling_update(None)
+                    if not handled and stored:
+                        log.warning("update %s waits for the next try: the database stays busy", update_id)
+                    elif not handled:
+                        log.error("update %s dropped: the database stayed busy", update_id)
+                    elif stored:
+                        await self._forget(update_id)
+                finally:
+                    # A stored update no longer in hand is read again while its row is there.
+                    self._in_hand.discard(update_id)
         finally:
-            # No await from the last look at the lane to here: `_add` cannot slip an update in between.
+            # No await from the last look at the lane to here: `_add` cannot slip an update in between. (If this
+            # task failed, the updates left in its lane are let go: stored ones are read again.)
+            self._in_hand.difference_update(update_id for update_id, _, _ in lane)
             del self._workers[key]
             del self._lanes[key]
 
