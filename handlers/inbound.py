@@ -121,11 +121,11 @@ class StandbyReceiver:
                 f"the webhook cannot listen on {self._webhook.listen}:{self._webhook.port} ({error.strerror})"
             ) from None
         self._server = server
-        log.info("webhook: standing by on %s:%d, keeping updates for the active instance", *self._address)
-
-    @property
-    def _address(self) -> tuple[str, int]:
-        return self._webhook.listen, self._webhook.port
+        log.info(
+            "webhook: standing by on %s:%d, keeping updates for the active instance",
+            self._webhook.listen,
+            self._webhook.port,
+        )
 
     async def close(self) -> None:
         """Stop listening (the port is free once this returns), after storing the updates being stored."""
