@@ -48,7 +48,7 @@ from checkins.storage.leadership import Leadership
 from checkins.storage.lock import DatabaseInUse
 from checkins.terminal import find_flow, read_stdin_line
 from checkins.terminal import run as run_in_terminal
-from handlers import receiving
+from handlers import inbound, receiving
 from handlers.application import LEADERSHIP_KEY, MODE_KEY, build_application, running, standby_health
 from handlers.health import ListenError
 
@@ -169,12 +169,21 @@ async def serve(application: Application, config: AppConfig) -> int:  # type: ig
     return 0
 
 
-async def become_active(application: Application, url: str, stop: asyncio.Event) -> bool:  # type: ignore[type-arg]
-    """Wait until this process holds the database's leadership (False: told to stop first), and arm the fence."""
+async def become_active(
+    application: Application,  # type: ignore[type-arg]
+    url: str,
+    stop: asyncio.Event,
+    webhook_secret: str | None = None,
+) -> bool:
+    """Wait until this process holds the database's leadership (False: told to stop first), and arm the fence.
+    Meanwhile, in webhook mode, updates sent here are stored for the active instance (handlers/inbound.py)."""
     leadership = Leadership(url)
     waiting = asyncio.create_task(leadership.wait_until_active())
     stopped = asyncio.create_task(stop.wait())
-    async with standby_health(application.bot_data["config"]):
+    async with (
+        standby_health(application.bot_data["config"]),
+        inbound.standing_by(application, webhook_secret, until=waiting),
+    ):
         await asyncio.wait({waiting, stopped}, return_when=asyncio.FIRST_COMPLETED)
     if not waiting.done():
         waiting.cancel()
@@ -295,7 +304,7 @@ def run_webhook(application: Application, config: AppConfig) -> int:  # type: ig
         stop = asyncio.Event()
         for signal_number in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signal_number, stop.set)
-        if not loop.run_until_complete(become_active(application, config.storage_url, stop)):
+        if not loop.run_until_complete(become_active(application, config.storage_url, stop, secret)):
             return 0
         for signal_number in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signal_number)

@@ -42,6 +42,7 @@ from checkins.storage.lock import DatabaseLock
 from handlers import (
     answering,
     errors,
+    inbound,
     joining,
     personal_data,
     processes,
@@ -122,6 +123,9 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     leadership: Leadership | None = application.bot_data.get(LEADERSHIP_KEY)
     if leadership is not None:
         application.bot_data[ACTIVE_KEY] = lambda: leadership.is_active
+        if application.bot_data.get(receiving.WEBHOOK_KEY):
+            # Updates the standbys received (and, in order with them, this instance's own webhook's).
+            inbound.start_dispatcher(application, store)
     sender = OutboxSender(
         application.bot,
         store,
@@ -150,6 +154,8 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     # Digest files a crash left undrawn after a close are drawn now, in the background.
     digests.draw_soon()
     log.info("%s", await startup_summary(application))
+    # Last: the webhook server PTB starts next listens where this instance's standby receiver did.
+    await inbound.hand_over(application)
 
 
 def _probes(application: Application, store: Store) -> Probes:  # type: ignore[type-arg]
@@ -214,7 +220,13 @@ async def _purge(context: KierrosContext) -> None:
         log.info("retention: %d rounds unlinked, %d answers deleted", report.rounds_unlinked, report.answers_deleted)
 
 
+async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
+    """Finish the updates taken from other instances while the bot can still answer them."""
+    await inbound.stop_dispatcher(application)
+
+
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    await inbound.hand_over(application)  # if the start-up failed before it
     health: HealthServer | None = application.bot_data.pop(HEALTH_KEY, None)
     if health is not None:
         await health.stop()
@@ -252,6 +264,7 @@ def build_application(
         .token(token)
         .context_types(ContextTypes(context=KierrosContext))
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     if config.flood_limits:

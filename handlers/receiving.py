@@ -34,6 +34,9 @@ from handlers.pacing import retry_after_seconds
 log = logging.getLogger(__name__)
 
 RETRY_KEY = "updates_to_retry"
+# Updates being handled by `handle`, which tries a busy one again itself (the poller's, and in webhook mode those
+# another instance received: handlers/inbound.py).
+IN_HAND_KEY = "updates_in_hand"
 # Set in webhook mode, where no poller hands updates back: a busy update goes back on PTB's update queue instead.
 WEBHOOK_KEY = "webhook_mode"
 WEBHOOK_RETRIES_KEY = "webhook_busy_attempts"
@@ -51,7 +54,7 @@ def mark_for_retry(application: Application, update: object) -> None:  # type: i
     """The error handler's way to say: this update failed only because the database was busy."""
     if not isinstance(update, Update):
         return
-    if not application.bot_data.get(WEBHOOK_KEY):
+    if not application.bot_data.get(WEBHOOK_KEY) or update.update_id in application.bot_data.get(IN_HAND_KEY, ()):
         application.bot_data.setdefault(RETRY_KEY, set()).add(update.update_id)
         return
     # Telegram already has its 200 for a webhook update: handling it again is up to us.
@@ -67,7 +70,7 @@ def mark_for_retry(application: Application, update: object) -> None:  # type: i
     asyncio.get_running_loop().call_later(FIRST_BACKOFF * 2**attempt, application.update_queue.put_nowait, update)
 
 
-def _lane(update: Update) -> int:
+def lane(update: Update) -> int:
     """Updates from one person (or chat) are handled in order; others may run at the same time."""
     if update.effective_user is not None:
         return update.effective_user.id
@@ -159,22 +162,31 @@ class Poller:
     async def _handle_batch(self, updates: tuple[Update, ...]) -> None:
         lanes: dict[int, list[Update]] = {}
         for update in updates:
-            lanes.setdefault(_lane(update), []).append(update)
+            lanes.setdefault(lane(update), []).append(update)
         await asyncio.gather(*(self._handle_lane(lane) for lane in lanes.values()))
 
-    async def _handle_lane(self, lane: list[Update]) -> None:
-        for update in lane:
-            await self._handle(update)
+    async def _handle_lane(self, updates: list[Update]) -> None:
+        for update in updates:
+            if not await handle(self._application, update):
+                log.error("update %s dropped: the database stayed busy", update.update_id)
 
-    async def _handle(self, update: Update) -> None:
-        retry: set[int] = self._application.bot_data.setdefault(RETRY_KEY, set())
+
+async def handle(application: Application, update: Update) -> bool:  # type: ignore[type-arg]
+    """Handle one update, again after a pause while it fails only because the database is busy; False if it still
+    did after `BUSY_RETRIES` attempts."""
+    retry: set[int] = application.bot_data.setdefault(RETRY_KEY, set())
+    in_hand: set[int] = application.bot_data.setdefault(IN_HAND_KEY, set())
+    in_hand.add(update.update_id)
+    try:
         for attempt in range(BUSY_RETRIES):
-            await self._application.process_update(update)
+            await application.process_update(update)
             if update.update_id not in retry:
-                return
+                return True
             retry.discard(update.update_id)
             await asyncio.sleep(FIRST_BACKOFF * 2**attempt)
-        log.error("update %s dropped: the database stayed busy", update.update_id)
+        return False
+    finally:
+        in_hand.discard(update.update_id)
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

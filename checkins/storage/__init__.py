@@ -1,7 +1,8 @@
 """Storage, the one place with SQL: SQLite by default, PostgreSQL for organisations. `Store` combines a database
 (`base.Database` over `sqlite.SqliteEngine` or `postgres.PostgresEngine`) with one query mixin per concern (members,
-rounds, outbox, written answers, replies, groups, schedule, settings, reminders, digests, digest files); schema
-versions live in `migrations/sqlite/` and `migrations/postgresql/`, applied in order at start."""
+rounds, outbox, written answers, replies, groups, schedule, settings, reminders, digests, digest files, updates in
+transit between instances); schema versions live in `migrations/sqlite/` and `migrations/postgresql/`, applied in
+order at start."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from checkins.storage.digest_files import DigestFileQueries, PendingDigestFiles
 from checkins.storage.digests import DigestQueries
 from checkins.storage.edits import WrittenAnswerQueries
 from checkins.storage.groups import GroupQueries
+from checkins.storage.inbound import InboundQueries
 from checkins.storage.members import MemberQueries, MemberRow
 from checkins.storage.outbox import OutboxDepth, OutboxItem, OutboxQueries
 from checkins.storage.reminders import ReminderQueries
@@ -38,6 +40,7 @@ class Store(
     ReminderQueries,
     DigestQueries,
     DigestFileQueries,
+    InboundQueries,
     Database,
 ):
     """The repository the domain uses: every query, on one connection."""
