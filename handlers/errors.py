@@ -14,6 +14,7 @@ from html import escape
 
 from telegram import Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import Application, MessageHandler, filters
 
 from checkins.storage import AlreadyHandled, StorageUnavailable
@@ -33,6 +34,11 @@ async def on_error(update: object, context: KierrosContext) -> None:
     if isinstance(error, StorageUnavailable):
         log.warning("update %s: the database is busy; it is handled again shortly", update_id)
         mark_for_retry(context.application, update)
+        return
+    if isinstance(error, BadRequest) and "query is too old" in error.message.lower():
+        # The press was handled (its change is committed); only its acknowledgement came too late for Telegram,
+        # e.g. a press delivered again after a restart, or one that waited behind a long burst.
+        log.info("update %s: the button press was handled too late to acknowledge it", update_id)
         return
     log.error(
         "update %s failed: %s",

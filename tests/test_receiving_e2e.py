@@ -72,6 +72,22 @@ async def test_an_update_delivered_again_changes_nothing(
         assert member.user.messages[-1].content.count("first thoughts") == 1
 
 
+async def test_a_press_acknowledged_too_late_still_counts_and_is_no_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, storage: StorageChoice
+) -> None:
+    """Telegram refuses to acknowledge a press after 15 s (a press redelivered after a restart, or one behind a long
+    burst): the press still counts, and the log says so in one line, without an error or a traceback."""
+    async with (
+        BotApiSimulator(callback_timeout=0.0) as sim,
+        one_group(tmp_path, sim, storage, members=1) as (_, (member,)),
+    ):
+        with caplog.at_level(logging.INFO, logger="handlers"):
+            assert "Question 2 ·" in (await member.act("v3")).content
+            await sim.wait_idle()
+    assert "the button press was handled too late to acknowledge it" in caplog.text
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR] == []
+
+
 @pytest.mark.sqlite_only  # holds SQLite's write lock; a lost PostgreSQL connection: test_storage_engines
 async def test_a_press_that_meets_a_busy_database_is_handled_once_it_frees(
     sim: BotApiSimulator, tmp_path: Path, caplog: pytest.LogCaptureFixture, storage: StorageChoice
