@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.storage import fresh_storage_url
 from botsim.server import BotApiSimulator
 from checkins.config.app import AppConfig, load_config
 from checkins.storage import Store
@@ -69,22 +70,24 @@ def write_config(
     folder: Path,
     groups: int,
     *,
-    storage: str = "kierros.sqlite3",
+    storage_url: str | None = None,
     flood_limits: bool = True,
     flows_dir: Path = FLOWS_DIR,
     flow_id: str = FLOW_ID,
 ) -> AppConfig:
     """A config with `groups` groups on one flow (the bundled pre_session by default), written to `folder/config.yaml`.
 
-    `flood_limits=False` turns the bot's own pacing off, for a bot run as its own process (`bot.py run`).
+    `flood_limits=False` turns the bot's own pacing off, for a bot run as its own process (`bot.py run`). Without
+    `storage_url` the database is the SQLite file `kierros.sqlite3` next to the config.
     """
+    storage = f"{{url: '{storage_url}'}}" if storage_url else "{path: kierros.sqlite3}"
     supervisors = (groups + GROUPS_PER_SUPERVISOR - 1) // GROUPS_PER_SUPERVISOR
     lines = [
         textwrap.dedent(
             f"""\
             timezone: Europe/Helsinki
             default_language: fi
-            storage: {{path: {storage}}}
+            storage: {storage}
             flows_dir: {flows_dir}
             telegram: {{flood_limits: {str(flood_limits).lower()}}}
             supervisors:"""
@@ -128,11 +131,20 @@ class Deployment:
         flows_dir: Path = FLOWS_DIR,
         flow_id: str = FLOW_ID,
     ) -> Deployment:
-        """Write the config, insert the members (each in one group) and, given a simulator, register them there."""
-        config = write_config(folder, groups, flood_limits=flood_limits, flows_dir=flows_dir, flow_id=flow_id)
+        """Write the config, insert the members (each in one group) and, given a simulator, register them there.
+
+        The database is a new one on the storage the scenario runs on (`benchmarks.storage.using`)."""
+        config = write_config(
+            folder,
+            groups,
+            storage_url=fresh_storage_url(),
+            flood_limits=flood_limits,
+            flows_dir=flows_dir,
+            flow_id=flow_id,
+        )
         population = people(groups * members_per_group)
         members: dict[str, list[int]] = {}
-        store = await Store.open(config.storage_path)
+        store = await Store.open(config.storage_target)
         try:
             async with store.transaction():
                 for index in range(groups):
