@@ -104,11 +104,13 @@ class PostgresServer:
     """A private PostgreSQL cluster in a temporary directory; `start()`, `create_database()`, `stop()`.
 
     `host` is the one TCP address it listens on (127.0.0.1 unless a test needs another interface, whose subnet it then
-    trusts too)."""
+    trusts too). `durable` keeps PostgreSQL's own settings (fsync, synchronous commit, full pages), as in production,
+    for figures that compare it with SQLite; tests turn them off to run faster."""
 
-    def __init__(self, bindir: Path, host: str = "127.0.0.1") -> None:
+    def __init__(self, bindir: Path, host: str = "127.0.0.1", *, durable: bool = False) -> None:
         self.bindir = bindir
         self.host = host
+        self.durable = durable
         self.account = server_account()
         self.root = Path(tempfile.mkdtemp(prefix="kierros-pg-"))
         self.data = self.root / "data"
@@ -165,13 +167,12 @@ class PostgresServer:
             "listen_addresses": self.host,
             "port": str(self.port),
             "unix_socket_directories": str(self.root),
-            # Speed over durability, for a test cluster only: a crash of this machine loses the throwaway data, which
-            # is fine here and never in production (where all three stay on, PostgreSQL's defaults).
-            "fsync": "off",
-            "synchronous_commit": "off",
-            "full_page_writes": "off",
             "max_connections": "200",
         }
+        if not self.durable:
+            # Speed over durability, for a test cluster only: a crash of this machine loses the throwaway data, which
+            # is fine here and never in production (where all three stay on, PostgreSQL's defaults).
+            options |= {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
         settings = [f"--{key}={value}" for key, value in options.items()]
         try:
             self.process = subprocess.Popen(

@@ -5,9 +5,10 @@ backend is a context variable set around a scenario's run (`using`), so the scen
 `Deployment.create` asks `fresh_storage_url()` for a new, empty database and writes its URL into the deployment's
 config, or leaves the SQLite file in the deployment's folder when there is none. PostgreSQL comes from the server at
 `KIERROS_BENCH_PG_URL` (a URL whose user may create databases; each deployment gets a database of its own there,
-dropped at the end) or else from a throwaway server started here the way the tests start theirs
-(`benchmarks/postgres.py`); without either, PostgreSQL rows are reported as skipped. The rows of a PostgreSQL run
-are named "· PostgreSQL" and carry `storage` in their details; the SQLite rows stay as they always were.
+dropped at the end) or else from a throwaway server started here as the tests start theirs (`benchmarks/postgres.py`)
+but with PostgreSQL's own durability settings (fsync and synchronous commit on), as SQLite keeps its production
+settings; without either, PostgreSQL rows are reported as skipped. The rows of a PostgreSQL run are named
+"· PostgreSQL" and carry `storage` in their details; the SQLite rows stay as they always were.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ SKIPPED = "skipped (no PostgreSQL server)"
 _databases: ContextVar[Callable[[], str] | None] = ContextVar("benchmark_databases", default=None)
 
 
+def on_postgresql() -> bool:
+    return _databases.get() is not None
+
+
 def fresh_storage_url() -> str | None:
     """A new, empty database on the backend in use (None: SQLite, a file in the deployment's folder)."""
     make = _databases.get()
@@ -60,7 +65,8 @@ class PostgresDatabases:
             return None
         bindir = find_bindir()
         assert bindir is not None
-        server = PostgresServer(bindir)
+        # PostgreSQL's own durability settings, as in production: SQLite beside it keeps its production settings too.
+        server = PostgresServer(bindir, durable=True)
         server.start()
         return cls(server.url("postgres"), server)
 
