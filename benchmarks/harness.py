@@ -2,10 +2,11 @@
 
 `Deployment.create` writes a config YAML with N groups (one supervisor per `GROUPS_PER_SUPERVISOR` groups, all on the
 bundled `pre_session` flow) into a folder and inserts the members straight through the storage layer (`Store`) —
-joining is not what these scenarios measure, and a thousand invite round-trips would dominate the run. Each member
-also exists in the simulator as a user who has started the bot. `run_bot` runs the real application exactly as the
-tests do (`build_application` + `running` from bot.py); `unpaced=True` removes its own rate limiter, for the
-scenarios that measure what the bot can produce rather than how it paces itself. `wait_until` waits on the
+joining is not what these scenarios measure, and a thousand invite round-trips would dominate the run — into a
+SQLite file in that folder or a new PostgreSQL database, by the backend the scenario runs on (`benchmarks.storage`).
+Each member also exists in the simulator as a user who has started the bot. `run_bot` runs the real application
+exactly as the tests do (`build_application` + `running` from bot.py); `unpaced=True` removes its own rate limiter,
+for the scenarios that measure what the bot can produce rather than how it paces itself. `wait_until` waits on the
 simulator's change signal instead of sleeping.
 """
 
