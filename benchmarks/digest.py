@@ -112,7 +112,7 @@ class Group:
     source: DigestSource
 
 
-def _answer(question: Question, rng: random.Random, names: list[tuple[str, str, str]], drift: int) -> Any:
+def answer_value(question: Question, rng: random.Random, names: list[tuple[str, str, str]], drift: int) -> Any:
     if question.type is QuestionType.SCALE:
         return max(1, min(5, rng.randint(1, 5) + drift))
     if question.type is QuestionType.TEXT:
@@ -135,7 +135,9 @@ def make_group(respondents: int, rounds: int, seed: int = 7) -> Group:
     texts: dict[str, list[str]] = {}
     for number in range(1, rounds + 1):
         drift = (number % 5) // 2 - 1
-        answers = {q.id: [_answer(q, rng, names, drift) for _ in range(respondents)] for q in member_flow.questions}
+        answers = {
+            q.id: [answer_value(q, rng, names, drift) for _ in range(respondents)] for q in member_flow.questions
+        }
         stats = round_statistics(member_flow, answers, respondents, THRESHOLDS)
         closed = FIRST_CLOSE + number * 2 * WEEK
         history.append(RoundRecord(number, closed, respondents, respondents + 1, {s.question_id: s for s in stats}))

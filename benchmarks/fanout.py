@@ -84,7 +84,7 @@ async def produce(groups: int, members_per_group: int) -> float:
     with tempfile.TemporaryDirectory(prefix="kierros-bench-") as folder:
         deployment = await Deployment.create(Path(folder), groups, members_per_group)
         config = deployment.config
-        store = await Store.open(config.storage_path)
+        store = await Store.open(config.storage_target)
         try:
             translator = Translator.load()
             outbox = Outbox(store)

@@ -2,10 +2,11 @@
 
 `Deployment.create` writes a config YAML with N groups (one supervisor per `GROUPS_PER_SUPERVISOR` groups, all on the
 bundled `pre_session` flow) into a folder and inserts the members straight through the storage layer (`Store`) —
-joining is not what these scenarios measure, and a thousand invite round-trips would dominate the run. Each member
-also exists in the simulator as a user who has started the bot. `run_bot` runs the real application exactly as the
-tests do (`build_application` + `running` from bot.py); `unpaced=True` removes its own rate limiter, for the
-scenarios that measure what the bot can produce rather than how it paces itself. `wait_until` waits on the
+joining is not what these scenarios measure, and a thousand invite round-trips would dominate the run — into a
+SQLite file in that folder or a new PostgreSQL database, by the backend the scenario runs on (`benchmarks.storage`).
+Each member also exists in the simulator as a user who has started the bot. `run_bot` runs the real application
+exactly as the tests do (`build_application` + `running` from bot.py); `unpaced=True` removes its own rate limiter,
+for the scenarios that measure what the bot can produce rather than how it paces itself. `wait_until` waits on the
 simulator's change signal instead of sleeping.
 """
 
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.storage import fresh_storage_url
 from botsim.server import BotApiSimulator
 from checkins.config.app import AppConfig, load_config
 from checkins.storage import Store
@@ -69,22 +71,24 @@ def write_config(
     folder: Path,
     groups: int,
     *,
-    storage: str = "kierros.sqlite3",
+    storage_url: str | None = None,
     flood_limits: bool = True,
     flows_dir: Path = FLOWS_DIR,
     flow_id: str = FLOW_ID,
 ) -> AppConfig:
     """A config with `groups` groups on one flow (the bundled pre_session by default), written to `folder/config.yaml`.
 
-    `flood_limits=False` turns the bot's own pacing off, for a bot run as its own process (`bot.py run`).
+    `flood_limits=False` turns the bot's own pacing off, for a bot run as its own process (`bot.py run`). Without
+    `storage_url` the database is the SQLite file `kierros.sqlite3` next to the config.
     """
+    storage = f"{{url: '{storage_url}'}}" if storage_url else "{path: kierros.sqlite3}"
     supervisors = (groups + GROUPS_PER_SUPERVISOR - 1) // GROUPS_PER_SUPERVISOR
     lines = [
         textwrap.dedent(
             f"""\
             timezone: Europe/Helsinki
             default_language: fi
-            storage: {{path: {storage}}}
+            storage: {storage}
             flows_dir: {flows_dir}
             telegram: {{flood_limits: {str(flood_limits).lower()}}}
             supervisors:"""
@@ -128,11 +132,20 @@ class Deployment:
         flows_dir: Path = FLOWS_DIR,
         flow_id: str = FLOW_ID,
     ) -> Deployment:
-        """Write the config, insert the members (each in one group) and, given a simulator, register them there."""
-        config = write_config(folder, groups, flood_limits=flood_limits, flows_dir=flows_dir, flow_id=flow_id)
+        """Write the config, insert the members (each in one group) and, given a simulator, register them there.
+
+        The database is a new one on the storage the scenario runs on (`benchmarks.storage.using`)."""
+        config = write_config(
+            folder,
+            groups,
+            storage_url=fresh_storage_url(),
+            flood_limits=flood_limits,
+            flows_dir=flows_dir,
+            flow_id=flow_id,
+        )
         population = people(groups * members_per_group)
         members: dict[str, list[int]] = {}
-        store = await Store.open(config.storage_path)
+        store = await Store.open(config.storage_target)
         try:
             async with store.transaction():
                 for index in range(groups):

@@ -38,7 +38,7 @@ class Target:
 
     def describe(self, unit: str) -> str:
         sign = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}[self.op]
-        return f"{sign} {self.bound:g}× baseline" if self.of_ratio else f"{sign} {_number(self.bound)}{unit}"
+        return f"{sign} {self.bound:g}× baseline" if self.of_ratio else f"{sign} {format_number(self.bound)}{unit}"
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class Result:
     def reference_text(self) -> str:
         parts = []
         if self.baseline is not None:
-            parts.append(f"baseline {_number(self.baseline)}{self.unit}")
+            parts.append(f"baseline {format_number(self.baseline)}{self.unit}")
         if self.target is not None:
             parts.append(self.target.describe(self.unit))
         return "; ".join(parts) or "–"
@@ -87,7 +87,7 @@ def growth_exponent(points: list[tuple[float, float]]) -> float:
     return max(math.log(c2 / c1) / math.log(s2 / s1) for (s1, c1), (s2, c2) in itertools.pairwise(points))
 
 
-def _number(value: float) -> str:
+def format_number(value: float) -> str:
     if value == 0 or abs(value) >= 100:
         return f"{value:,.0f}"
     if abs(value) >= 1:
@@ -127,7 +127,7 @@ def table(results: list[Result]) -> str:
             (
                 result.scenario,
                 result.figure,
-                f"{_number(result.value)}{result.unit}",
+                f"{format_number(result.value)}{result.unit}",
                 result.reference_text,
                 "–" if ratio is None else f"{ratio:.2f}",
                 verdict,
