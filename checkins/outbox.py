@@ -62,6 +62,14 @@ class Outbox:
         payload = _payload(screen) | {"message_id": message_id, "edit_of": edit_of}
         await self._store.enqueue(chat_id, "edit", payload, priority=PRIORITY_TIDY if tidy else PRIORITY_INTERACTIVE)
 
+    async def remove_buttons(self, chat_id: int, edit_of: int | None) -> None:
+        """Queue taking the buttons off a screen the member has left (sent by the outbox row `edit_of`), its text
+        kept as it is. It waits behind every member's next screen, like a `tidy` edit."""
+        if edit_of is None:
+            return
+        payload = {"keyboard": [], "message_id": None, "edit_of": edit_of, "buttons_only": True}
+        await self._store.enqueue(chat_id, "edit", payload, priority=PRIORITY_TIDY)
+
     async def release_held(self, chat_id: int, now: float) -> int:
         """A person started the bot: the messages held for them go out now."""
         async with self._store.transaction() as store:

@@ -347,6 +347,9 @@ class OutboxSender:
             # The message to edit was never delivered; there is nothing on screen to change.
             return None
         await self._mark_in_flight_unpaced(item)
+        if payload.get("buttons_only"):
+            await self._bot.edit_message_reply_markup(item.chat_id, message_id, reply_markup=None, **turn)
+            return message_id
         await self._bot.edit_message_text(
             payload["text"],
             chat_id=item.chat_id,

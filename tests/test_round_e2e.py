@@ -172,3 +172,25 @@ async def test_answers_to_questions_hidden_by_a_change_are_not_submitted(sim: Bo
         block = digest.split(question, 1)[1].split("\n\n", 1)[0]
         assert "Too few answers to show (fewer than 3)." in block, question
     assert "how to cope" not in digest
+
+
+async def test_a_button_answer_costs_one_request_and_the_chat_still_reads(sim: BotApiSimulator, bot: BotRunner) -> None:
+    """Paced, every request counts against Telegram's limits: a button answer turns the question's message into the
+    next question (one edit), the answer kept on its first line, instead of a new message plus an edit."""
+    supervisor, (member,) = await setup_group(sim, count=1)
+    await open_round(supervisor, [member])
+    question = member.current_screen()
+    await sim.wait_idle()
+    requests = {method: sim.stats.per_method[method] for method in ("sendMessage", "editMessageText")}
+    following = await member.act("v4")
+    await sim.wait_idle()
+    assert sim.stats.per_method["sendMessage"] == requests["sendMessage"]
+    assert sim.stats.per_method["editMessageText"] == requests["editMessageText"] + 1
+    assert following.message_id == question.message_id
+    first_line, blank, marker = following.content.split("\n")[:3]
+    assert first_line == "✓ How is your energy at work right now? → 4/5" and not blank
+    assert marker == "Question 2 · at most 4 to go"
+    # Back: the same message, the question before, no line for an answer.
+    back = await member.act("b")
+    assert back.message_id == question.message_id and back.content.startswith("Question 1 ·")
+    assert [b.text for b in back.flat_buttons][:5] == ["1", "2", "3", "·4·", "5"]

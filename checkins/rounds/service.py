@@ -3,8 +3,10 @@
 `RoundService` is what the Telegram edge calls once it has read an update. Each public method runs in one storage
 transaction, and every message it causes is queued in the outbox inside that same transaction: an answer and the
 next question are committed together or not at all, so a restart loses nothing and sends nothing twice (the outbox
-sender delivers what is queued). Methods return a short `Notice` for the edge to show at once (a callback toast or a
-direct reply) — never anything that must survive a crash.
+sender delivers what is queued). A button answer edits the member's current screen into the next one, the answer
+on its first line: one request per answer, and an edit repeated after a crash changes nothing. Methods return a
+short `Notice` for the edge to show at once (a callback toast or a direct reply) — never anything that must survive
+a crash.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ from checkins.rounds.reminders import Choice
 from checkins.rounds.reminders import keyboard as reminder_keyboard
 from checkins.rounds.screens import (
     ReviewMode,
-    answered_text,
+    after_answer,
+    answered_line,
     composing_screen,
     question_screen,
     rejection_text,
@@ -221,10 +224,8 @@ class RoundService(RoundWriting, RoundClosing):
         flow, progress = loaded
         participant = await self.store.participant(round_row.id, member.id)
         await self._show(round_row, member, flow, progress, self._catalog(member))
-        if participant is not None and participant.prompt_outbox_id is not None:
-            left = Screen(question_screen(flow, round_row.id, progress, self._catalog(member)).text)
-            if progress.status is Status.ANSWERING and not progress.composing:
-                await self.outbox.edit(member.telegram_user_id, left, None, participant.prompt_outbox_id, tidy=True)
+        if participant is not None and progress.status is Status.ANSWERING and not progress.composing:
+            await self.outbox.remove_buttons(member.telegram_user_id, participant.prompt_outbox_id)
         return True
 
     async def answering_in(self, member: MemberRow) -> bool:
@@ -348,31 +349,32 @@ class RoundService(RoundWriting, RoundClosing):
             screen = await self.review.removed(round_row, member, flow, after, action, catalog)
             await self.outbox.edit(chat, screen, message_id, prompt_ref)
             return
-        if before.status is Status.ANSWERING:
+        if before.status is Status.ANSWERING and not isinstance(action, Back):
             question = flow.questions[before.cursor]
-            if isinstance(action, Back):
-                text = answered_text(flow, before, before.answers.get(question.id), catalog)
-            else:
-                text = answered_text(flow, before, after.answers.get(question.id), catalog)
-                await self.store.set_draft(round_row.id, member.id, question.id, after.answers.get(question.id))
-        elif before.status is Status.REVIEW:
-            text = review_summary_text(flow, before, catalog)
-        else:
-            text = catalog.gettext("Your answers are open for changes again.")
+            await self.store.set_draft(round_row.id, member.id, question.id, after.answers.get(question.id))
         if isinstance(action, Submit):
             await self._submit(round_row, member, flow, after)
-            ref = await self.outbox.send(chat, submitted_screen(round_row.id, after, catalog))
-            await self._save(round_row, member, after, ref)
+            thanks = submitted_screen(round_row.id, after, catalog)
+            # The member's own record of what they sent stays in the chat, above the thanks.
+            screen = Screen(f"{review_summary_text(flow, after, catalog)}\n\n{thanks.text}", thanks.keyboard)
         else:
             if isinstance(action, Reopen):
                 for question_id, value in after.answers.items():
                     await self.store.set_draft(
                         round_row.id, member.id, question_id, value, private=question_id in after.private
                     )
-            await self._show(round_row, member, flow, after, catalog)
-        # The screen just left is marked after the next one is queued: a chat's items go out in order, so the member
-        # gets their next question first, and when many answer at once these edits wait behind everyone's.
-        await self.outbox.edit(chat, Screen(text), message_id, prompt_ref, tidy=True)
+            screen = await self._screen(round_row, member, flow, after, catalog)
+            if before.status is Status.ANSWERING and after.status is Status.ANSWERING and not isinstance(action, Back):
+                question = flow.questions[before.cursor]
+                screen = after_answer(answered_line(flow, before, after.answers.get(question.id), catalog), screen)
+        if prompt_ref is None:
+            prompt_ref = await self.outbox.send(chat, screen)
+        else:
+            # The screen the member pressed on becomes the next one: one request per answer, and nothing left
+            # behind with live buttons. The edit goes to the member's current screen (a copy of it further up, from
+            # before a reminder's "Continue", loses its buttons through its own pending edit).
+            await self.outbox.edit(chat, screen, None, prompt_ref)
+        await self._save(round_row, member, after, prompt_ref)
 
     async def _echo(
         self,
@@ -393,9 +395,19 @@ class RoundService(RoundWriting, RoundClosing):
         await self._save(round_row, member, after, ref)
         if before.composing:
             left = composing_screen(flow, round_row.id, before, catalog, live=False)
+            await self.outbox.edit(chat, left, None, prompt_ref, tidy=True)
         else:
-            left = Screen(question_screen(flow, round_row.id, before, catalog).text)
-        await self.outbox.edit(chat, left, None, prompt_ref, tidy=True)
+            await self.outbox.remove_buttons(chat, prompt_ref)
+
+    async def _screen(
+        self, round_row: RoundRow, member: MemberRow, flow: Flow, progress: Progress, catalog: Catalog
+    ) -> Screen:
+        """The screen for where `progress` is: a question, the echo of a text being written, or the review."""
+        if progress.status is Status.ANSWERING and progress.composing:
+            return composing_screen(flow, round_row.id, progress, catalog)
+        if progress.status is Status.ANSWERING:
+            return question_screen(flow, round_row.id, progress, catalog)
+        return await self.review.screen(round_row, member, flow, progress, catalog)
 
     async def _show(
         self,
@@ -407,12 +419,7 @@ class RoundService(RoundWriting, RoundClosing):
         dedupe: str | None = None,
         bulk: bool = False,
     ) -> None:
-        if progress.status is Status.ANSWERING and progress.composing:
-            screen = composing_screen(flow, round_row.id, progress, catalog)
-        elif progress.status is Status.ANSWERING:
-            screen = question_screen(flow, round_row.id, progress, catalog)
-        else:
-            screen = await self.review.screen(round_row, member, flow, progress, catalog)
+        screen = await self._screen(round_row, member, flow, progress, catalog)
         ref = await self.outbox.send(member.telegram_user_id, screen, dedupe=dedupe, bulk=bulk)
         await self._save(round_row, member, progress, ref)
 
