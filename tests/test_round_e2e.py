@@ -10,6 +10,7 @@ from botsim.models import SimMessage
 from botsim.server import BotApiSimulator
 from botsim.users import SimUser
 from demo import GROUP_ID, MEMBERS, SUPERVISOR_ID, MemberDriver, join_via_invite
+from handlers.application import SENDER_KEY
 from tests.conftest import BotRunner, RunnerFactory
 
 # energy (scale) → went_well → difficult → bring (text) → topic_area (multi) → urgency (choice)
@@ -194,3 +195,20 @@ async def test_a_button_answer_costs_one_request_and_the_chat_still_reads(sim: B
     back = await member.act("b")
     assert back.message_id == question.message_id and back.content.startswith("Question 1 ·")
     assert [b.text for b in back.flat_buttons][:5] == ["1", "2", "3", "·4·", "5"]
+
+
+async def test_the_next_screen_goes_out_without_a_pass_over_the_queue(sim: BotApiSimulator, bot: BotRunner) -> None:
+    """The press commits its next screen already in flight and sends it right after the commit: the outbox sender's
+    loop reads nothing for it (reading the queue took a transaction of its own and waited for the loop's turn)."""
+    supervisor, (member,) = await setup_group(sim, count=1)
+    await open_round(supervisor, [member])
+    await sim.wait_idle()
+    sender = bot.application.bot_data[SENDER_KEY]
+    passes = sender.passes
+    await member.act("v4")
+    await member.act("b")
+    await member.act("v5")
+    await sim.wait_idle()
+    assert sender.passes == passes
+    async with bot.services.store.transaction() as store:
+        assert "pending" not in await store.outbox_counts()  # delivered and recorded, nothing left waiting

@@ -63,7 +63,7 @@ from checkins.rounds.screens import (
 )
 from checkins.rounds.timing import held_prompts
 from checkins.rounds.writing import RoundWriting
-from checkins.storage import MemberRow, RoundRow, Store
+from checkins.storage import MemberRow, ParticipantRow, RoundRow, Store
 
 
 class OpenOutcome(StrEnum):
@@ -243,16 +243,21 @@ class RoundService(RoundWriting, RoundClosing):
         round_id, _, rest = data.partition(":")
         step, _, code = rest.partition(":")
         action = decode_action(code)
+        with self.outbox.at_once():
+            return await self._press(telegram_user_id, round_id, step, action, message_id)
+
+    async def _press(
+        self, telegram_user_id: int, round_id: str, step: str, action: Any, message_id: int | None
+    ) -> str | None:
         async with self.store.transaction() as store:
-            member = await store.member_by_telegram_id(telegram_user_id)
-            round_row = await store.round_by_id(round_id) if round_id else None
+            member, round_row, participant = await store.presser(telegram_user_id, round_id)
             catalog = self.translator.for_language(member.language if member else self.config.default_language)
             if member is None or round_row is None or action is None:
                 return catalog.gettext("This button is not valid.")
             if not round_row.is_open:
                 return catalog.gettext("This check-in has closed; answers can no longer be changed.")
-            loaded = await self._load(round_row, member)
-            if loaded is None:
+            loaded = await self._progress(round_row, participant)
+            if loaded is None or participant is None:
                 return catalog.gettext("This button is not valid.")
             flow, progress = loaded
             if step != step_token(progress):
@@ -262,8 +267,9 @@ class RoundService(RoundWriting, RoundClosing):
             result = apply(flow, progress, action)
             if isinstance(result, Rejection):
                 return rejection_text(result, flow, progress, catalog)
-            await self._after(round_row, member, flow, progress, result, action, catalog, message_id)
-        self.outbox.wake()
+            await self._after(
+                round_row, member, flow, progress, result, action, catalog, message_id, participant.prompt_outbox_id
+            )
         return None
 
     async def _focus_round(self, member: MemberRow) -> RoundRow | None:
@@ -274,11 +280,14 @@ class RoundService(RoundWriting, RoundClosing):
         return rounds[-1] if rounds else None
 
     async def _load(self, round_row: RoundRow, member: MemberRow) -> tuple[Flow, Progress] | None:
-        participant = await self.store.participant(round_row.id, member.id)
+        return await self._progress(round_row, await self.store.participant(round_row.id, member.id))
+
+    async def _progress(self, round_row: RoundRow, participant: ParticipantRow | None) -> tuple[Flow, Progress] | None:
+        """A participant's flow and progress (their drafts read with it)."""
         flow = self.config.member_flow(round_row.group_id, round_row.flow_id)
         if participant is None or flow is None:
             return None
-        drafts, private, reply_ok = await self.store.drafts_with_choices(round_row.id, member.id)
+        drafts, private, reply_ok = await self.store.drafts_with_choices(round_row.id, participant.member_id)
         progress = Progress(
             Status(participant.status),
             participant.cursor,
@@ -315,11 +324,13 @@ class RoundService(RoundWriting, RoundClosing):
         action: Any,
         catalog: Catalog,
         message_id: int | None,
+        prompt_ref: int | None,
     ) -> None:
-        """Persist the new progress and queue what the member sees next."""
+        """Persist the new progress and queue what the member sees next; `prompt_ref` is the outbox row of the
+        screen they have in front of them."""
         chat = member.telegram_user_id
-        await self.store.set_focus_round(member.id, round_row.id)
-        prompt_ref = await self.store.prompt_ref(round_row.id, member.id)
+        if member.focus_round_id != round_row.id:
+            await self.store.set_focus_round(member.id, round_row.id)
         if isinstance(action, WriteText):
             await self._echo(round_row, member, flow, before, after, catalog, prompt_ref)
             return
@@ -367,13 +378,10 @@ class RoundService(RoundWriting, RoundClosing):
             if before.status is Status.ANSWERING and after.status is Status.ANSWERING and not isinstance(action, Back):
                 question = flow.questions[before.cursor]
                 screen = after_answer(answered_line(flow, before, after.answers.get(question.id), catalog), screen)
-        if prompt_ref is None:
-            prompt_ref = await self.outbox.send(chat, screen)
-        else:
-            # The screen the member pressed on becomes the next one: one request per answer, and nothing left
-            # behind with live buttons. The edit goes to the member's current screen (a copy of it further up, from
-            # before a reminder's "Continue", loses its buttons through its own pending edit).
-            await self.outbox.edit(chat, screen, None, prompt_ref)
+        # The screen the member pressed on becomes the next one: one request per answer, and nothing left behind
+        # with live buttons. The edit goes to the member's current screen (a copy of it further up, from before a
+        # reminder's "Continue", loses its buttons through its own pending edit).
+        prompt_ref = await self.outbox.replace(chat, screen, prompt_ref)
         await self._save(round_row, member, after, prompt_ref)
 
     async def _echo(

@@ -81,7 +81,8 @@ class RoundWriting:
                 await store.forget_written(round_row.id, member.id, question_id)
             if message_id is not None:
                 await store.remember_written(round_row.id, member.id, message_id, question_id, text)
-            await self._after(round_row, member, flow, progress, result, action, catalog, None)
+            prompt_ref = await store.prompt_ref(round_row.id, member.id)
+            await self._after(round_row, member, flow, progress, result, action, catalog, None, prompt_ref)
         self.outbox.wake()
         return None
 

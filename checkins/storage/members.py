@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
-
-import aiosqlite
+from typing import Any
 
 from checkins.storage.base import Queries
 
@@ -28,7 +28,7 @@ class MemberRow:
 _MEMBER_COLUMNS = "id, telegram_user_id, language, first_name, last_name, username, reachable, focus_round_id"
 
 
-def _member(row: aiosqlite.Row) -> MemberRow:
+def _member(row: Sequence[Any]) -> MemberRow:
     return MemberRow(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7])
 
 

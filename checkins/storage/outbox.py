@@ -1,6 +1,7 @@
 """Queries for the durable outbox: queue, take what is due (oldest first per chat; a member's own replies before
-tidying edits, those before bulk fan-outs), mark what is in flight, record the outcome, coalesce notices by topic,
-and hold a chat's messages until a person who has not started the bot does (`held_until`)."""
+tidying edits, those before bulk fan-outs), queue an item already in flight for its caller to send at once, mark
+what is in flight, record the outcome, coalesce notices by topic, and hold a chat's messages until a person who has
+not started the bot does (`held_until`)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,16 @@ class OutboxItem:
     priority: int = PRIORITY_INTERACTIVE
 
 
+@dataclass(frozen=True)
+class ScreenTarget:
+    """A message the member has on screen, as sent by an outbox row, and its chat's queue."""
+
+    pending: bool  # the row has not gone out yet: an edit of it waits for it
+    message_id: int | None  # Telegram's id of the message, once sent
+    gone: bool  # the row went nowhere (refused, given up, dropped): there is nothing on screen to edit
+    chat_idle: bool  # nothing of this chat is waiting: a new item may go out at once, in order
+
+
 class OutboxQueries(Queries):
     # --- outbox ------------------------------------------------------------------------------------------------
 
@@ -58,6 +69,28 @@ class OutboxQueries(Queries):
         ) as cursor:
             return cursor.lastrowid if cursor.rowcount else None
 
+    async def enqueue_in_flight(self, chat_id: int, kind: str, payload: dict[str, Any], priority: int) -> int:
+        """Queue an item that its caller sends itself as soon as this transaction commits: it is in flight from the
+        start, so the sender's queue leaves it alone, and a crash before it was sent has it sent at the next start."""
+        row = await self._one(
+            "INSERT INTO outbox (chat_id, kind, payload, priority, in_flight) VALUES (?, ?, ?, ?, 1) RETURNING id",
+            (chat_id, kind, json.dumps(payload, ensure_ascii=False), priority),
+        )
+        assert row is not None
+        return int(row[0])
+
+    async def screen_target(self, chat_id: int, outbox_id: int | None) -> ScreenTarget:
+        """What an edit of the message sent by `outbox_id` needs to know, in one query (every press asks)."""
+        row = await self._one(
+            "SELECT (SELECT state FROM outbox WHERE id = ?), (SELECT message_id FROM outbox WHERE id = ?), "
+            "EXISTS (SELECT 1 FROM outbox WHERE chat_id = ? AND state = 'pending')",
+            (outbox_id, outbox_id, chat_id),
+        )
+        assert row is not None
+        state, message_id, busy = row
+        gone = state != "pending" and message_id is None
+        return ScreenTarget(state == "pending", message_id, gone, not busy)
+
     async def enqueue_topic(self, chat_id: int, topic: str, payload: dict[str, Any], not_before: float) -> None:
         """Queue a message about `topic`, or update the text of one still waiting (a notice that coalesces)."""
         await self._run(
@@ -73,7 +106,8 @@ class OutboxQueries(Queries):
         rows = await self._all(
             # An item waits while an earlier item of its chat is pending, so a chat's messages stay in order.
             "SELECT id, chat_id, kind, payload, attempts, priority FROM outbox AS item "
-            "WHERE state = 'pending' AND held_until IS NULL AND not_before <= ? "
+            # An item in flight (sent directly after its press, see `enqueue_in_flight`) is someone else's.
+            "WHERE state = 'pending' AND held_until IS NULL AND in_flight = 0 AND not_before <= ? "
             "AND NOT EXISTS (SELECT 1 FROM outbox AS earlier "
             "WHERE earlier.chat_id = item.chat_id AND earlier.state = 'pending' AND earlier.id < item.id) "
             "ORDER BY priority DESC, id LIMIT ?",
@@ -83,9 +117,11 @@ class OutboxQueries(Queries):
         return [item for item in items if item.chat_id not in busy_chats][:limit]
 
     async def next_outbox_time(self) -> float | None:
-        """When the next item that heads its chat's queue is due (an item behind another waits for that one)."""
+        """When the next item that heads its chat's queue is due (an item behind another waits for that one). An
+        item in flight is not counted: whoever sends it wakes the sender when it is done or must be tried again."""
         row = await self._one(
-            "SELECT MIN(not_before) FROM outbox AS item WHERE state = 'pending' AND held_until IS NULL "
+            "SELECT MIN(not_before) FROM outbox AS item "
+            "WHERE state = 'pending' AND held_until IS NULL AND in_flight = 0 "
             "AND NOT EXISTS (SELECT 1 FROM outbox AS earlier "
             "WHERE earlier.chat_id = item.chat_id AND earlier.state = 'pending' AND earlier.id < item.id)"
         )
