@@ -114,9 +114,15 @@ class BatchedWrites(Generic[T]):
         await committed
 
 
-async def _mark_sent(store: Store, batch: list[tuple[int, int | None]]) -> None:
-    for outbox_id, message_id in batch:
-        await store.mark_sent(outbox_id, message_id)
+async def _mark_sent(store: Store, batch: list[tuple[int, int | None, int | None]]) -> None:
+    for outbox_id, message_id, edit_of in batch:
+        await store.mark_sent(outbox_id, message_id, edit_of)
+
+
+def _edit_of(item: OutboxItem) -> int | None:
+    """The outbox row whose message an edit changes (None for anything else)."""
+    edit_of = item.payload.get("edit_of") if item.kind == "edit" else None
+    return int(edit_of) if edit_of is not None else None
 
 
 async def _mark_in_flight(store: Store, batch: list[int]) -> None:
@@ -291,7 +297,7 @@ class OutboxSender:
         else:
             self._trouble.succeeded()
             # Every moment between Telegram's reply and this commit is a moment a crash would cause a duplicate.
-            record = functools.partial(self._sent.write, (item.id, message_id))
+            record = functools.partial(self._sent.write, (item.id, message_id, _edit_of(item)))
             sent = True
         await self._until_recorded(record)
         return sent
@@ -352,7 +358,7 @@ class OutboxSender:
             return
         self._trouble.succeeded()
         if item.kind == "edit" and any(phrase in reason for phrase in EDIT_NOT_NEEDED):
-            await self._sent.write((item.id, None))
+            await self._sent.write((item.id, None, _edit_of(item)))
             return
         log.error("outbox item %s (%s) refused by Telegram: %s", item.id, item.kind, _category(error))
         await self._fail(item)

@@ -130,3 +130,17 @@ async def test_a_screen_that_never_reached_the_chat_is_shown_as_a_new_message(st
         due = await queries.due_outbox(1e12, 10)
     assert showing is not None
     assert [(item.kind, item.payload["text"]) for item in due] == [("message", "question 2")]
+
+
+async def test_a_delivered_edit_leaves_no_row_and_takes_the_screen_it_tidied_along(store: Store) -> None:
+    outbox = Outbox(store)
+    async with store.transaction():
+        shown = await outbox.send(1, Screen("question"))
+        await outbox.remove_buttons(1, shown)
+        assert shown is not None
+    async with store.transaction() as queries:
+        await queries.mark_sent(shown, 10)
+        assert await queries.outbox_counts() == {"sent": 1, "pending": 1}, "kept: a pending edit needs its message id"
+        (edit,) = await queries.due_outbox(1e12, 10)
+        await queries.mark_sent(edit.id, 10, edit_of=shown)
+        assert await queries.outbox_counts() == {}

@@ -18,17 +18,18 @@ PRIORITY_TIDY = 1
 PRIORITY_BULK = 0
 
 
-# A delivered (or failed) row is spent unless something still refers to it: a member's current screen (its edits
-# need the Telegram message id), a pending edit of it, or its dedupe key while the round the key names is open (so a
-# member resuming mid-round does not get the intro twice). Keys of closed rounds are never used again.
-_SPENT = (
-    "state != 'pending' "
-    "AND NOT EXISTS (SELECT 1 FROM participants WHERE prompt_outbox_id = outbox.id) "
+# A row is unused unless something still refers to it: a member's current screen (its edits need the Telegram
+# message id), a pending edit of it, or its dedupe key while the round the key names is open (so a member resuming
+# mid-round does not get the intro twice). Keys of closed rounds are never used again. Delivered (or failed) and
+# unused, it is spent.
+_UNUSED = (
+    "NOT EXISTS (SELECT 1 FROM participants WHERE prompt_outbox_id = outbox.id) "
     "AND NOT EXISTS (SELECT 1 FROM outbox AS edit WHERE edit.chat_id = outbox.chat_id AND edit.state = 'pending' "
     "AND edit.kind = 'edit' AND json_extract(edit.payload, '$.edit_of') = outbox.id) "
     "AND (dedupe_key IS NULL OR NOT EXISTS (SELECT 1 FROM rounds WHERE state = 'open' "
     "AND instr(outbox.dedupe_key, ':' || rounds.id || ':') > 0))"
 )
+_SPENT = f"state != 'pending' AND {_UNUSED}"
 
 
 @dataclass(frozen=True)
@@ -144,19 +145,19 @@ class OutboxQueries(Queries):
         """At start-up: how many pending items were in flight when the last process stopped (they are sent again)."""
         return await self._run("UPDATE outbox SET in_flight = 0 WHERE in_flight = 1 AND state = 'pending'")
 
-    async def mark_sent(self, outbox_id: int, message_id: int | None) -> None:
-        # The text is no longer needed once Telegram has it: keep only what later edits refer to, and only as long.
+    async def mark_sent(self, outbox_id: int, message_id: int | None, edit_of: int | None = None) -> None:
+        """Telegram has the item (`message_id`: the message it sent or edited); `edit_of`: the row whose message an
+        edit changed, which the caller knows from the item."""
+        # The text is no longer needed once Telegram has it: keep only what later edits refer to, and only as long
+        # (most rows are needed no longer, so the row goes at once rather than being marked first).
+        if not await self._run(f"DELETE FROM outbox WHERE id = ? AND {_UNUSED}", (outbox_id,)):
+            await self._run(
+                "UPDATE outbox SET state = 'sent', payload = NULL, in_flight = 0, message_id = ? WHERE id = ?",
+                (message_id, outbox_id),
+            )
         # An edit that went out may have been the last thing its message was kept for (a screen the member left).
-        edited = await self._one(
-            "SELECT json_extract(payload, '$.edit_of') FROM outbox WHERE id = ? AND kind = 'edit'", (outbox_id,)
-        )
-        await self._run(
-            "UPDATE outbox SET state = 'sent', payload = NULL, in_flight = 0, message_id = ? WHERE id = ?",
-            (message_id, outbox_id),
-        )
-        for spent in (outbox_id, edited[0] if edited else None):
-            if spent is not None:
-                await self._run(f"DELETE FROM outbox WHERE id = ? AND {_SPENT}", (spent,))
+        if edit_of is not None:
+            await self._run(f"DELETE FROM outbox WHERE id = ? AND {_SPENT}", (edit_of,))
 
     async def delete_spent_outbox(self) -> int:
         """Delete every delivered or failed row nothing needs any more: kept, they would be a diary of each member
