@@ -48,6 +48,15 @@ def _payload(screen: Screen) -> dict[str, Any]:
     }
 
 
+def _edit_payload(screen: Screen, message_id: int | None, edit_of: int | None, buttons_only: bool) -> dict[str, Any]:
+    payload = _payload(screen) | {"message_id": message_id, "edit_of": edit_of}
+    if buttons_only:
+        # editMessageReplyMarkup: the text stays as it is on screen.
+        del payload["text"]
+        payload["buttons_only"] = True
+    return payload
+
+
 def _file_payload(content: bytes, filename: str, caption_html: str) -> dict[str, Any]:
     return {"data": base64.b64encode(content).decode("ascii"), "filename": filename, "caption": caption_html}
 
@@ -121,20 +130,30 @@ class Outbox:
         await self._store.enqueue_topic(chat_id, topic, _payload(screen), not_before)
 
     async def edit(
-        self, chat_id: int, screen: Screen, message_id: int | None, edit_of: int | None, *, tidy: bool = False
+        self,
+        chat_id: int,
+        screen: Screen,
+        message_id: int | None,
+        edit_of: int | None,
+        *,
+        tidy: bool = False,
+        buttons_only: bool = False,
     ) -> None:
         """Queue an edit of a message known by its Telegram id or by the outbox row that sent it. A `tidy` edit
-        (a screen the member has left) waits behind every member's next screen, not behind fan-outs."""
+        (a screen the member has left) waits behind every member's next screen, not behind fan-outs. With
+        `buttons_only` only the keyboard changes: the text on screen (whatever line stands above it) stays."""
         if message_id is None and edit_of is None:
             return
+        if buttons_only:
+            screen = Screen("", screen.keyboard)
         if not tidy and _at_once.get() is not None:
             target = await self._store.screen_target(chat_id, edit_of)
             message_id = message_id if message_id is not None else target.message_id
             if message_id is not None:
-                payload = _payload(screen) | {"message_id": message_id, "edit_of": edit_of}
+                payload = _edit_payload(screen, message_id, edit_of, buttons_only)
                 if await self._at_once_if_idle(chat_id, "edit", payload, target.chat_idle) is not None:
                     return
-        payload = _payload(screen) | {"message_id": message_id, "edit_of": edit_of}
+        payload = _edit_payload(screen, message_id, edit_of, buttons_only)
         await self._enqueue(chat_id, "edit", payload, priority=PRIORITY_TIDY if tidy else PRIORITY_INTERACTIVE)
 
     async def replace(self, chat_id: int, screen: Screen, shown_by: int | None) -> int | None:
@@ -153,8 +172,7 @@ class Outbox:
         kept as it is. It waits behind every member's next screen, like a `tidy` edit."""
         if edit_of is None:
             return
-        payload = {"keyboard": [], "message_id": None, "edit_of": edit_of, "buttons_only": True}
-        await self._enqueue(chat_id, "edit", payload, priority=PRIORITY_TIDY)
+        await self._enqueue(chat_id, "edit", _edit_payload(Screen(""), None, edit_of, True), priority=PRIORITY_TIDY)
 
     async def release_held(self, chat_id: int, now: float) -> int:
         """A person started the bot: the messages held for them go out now."""

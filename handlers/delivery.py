@@ -397,7 +397,7 @@ class OutboxSender:
             return None
         await self._mark_in_flight_unpaced(item, marked)
         if payload.get("buttons_only"):
-            await self._bot.edit_message_reply_markup(item.chat_id, message_id, reply_markup=None, **turn)
+            await self._bot.edit_message_reply_markup(item.chat_id, message_id, reply_markup=markup, **turn)
             return message_id
         await self._bot.edit_message_text(
             payload["text"],

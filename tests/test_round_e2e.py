@@ -212,3 +212,16 @@ async def test_the_next_screen_goes_out_without_a_pass_over_the_queue(sim: BotAp
     assert sender.passes == passes
     async with bot.services.store.transaction() as store:
         assert "pending" not in await store.outbox_counts()  # delivered and recorded, nothing left waiting
+
+
+async def test_a_toggle_changes_only_the_buttons_and_the_answered_line_stays(
+    sim: BotApiSimulator, bot: BotRunner
+) -> None:
+    supervisor, (member,) = await setup_group(sim, count=1)
+    await open_round(supervisor, [member])
+    question = await member.answer(script(0)[:4])  # the multi-choice question, after the last text answer's Next
+    assert question.content.startswith("✓ What would you like to bring") and "☑" not in "".join(question.button_texts)
+    edits = sim.stats.per_method["editMessageText"]
+    toggled = await member.act("t1")
+    assert toggled.content == question.content and "☑" in "".join(toggled.button_texts)
+    assert sim.stats.per_method["editMessageText"] == edits  # editMessageReplyMarkup: the text is not sent again

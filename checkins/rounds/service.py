@@ -335,9 +335,10 @@ class RoundService(RoundWriting, RoundClosing):
             await self._echo(round_row, member, flow, before, after, catalog, prompt_ref)
             return
         if before.status is Status.ANSWERING and after.status is Status.ANSWERING and after.cursor == before.cursor:
-            # A toggle on a multi-choice question: redraw the same message.
+            # A toggle on a multi-choice question: only its buttons change (☐/☑), the text above them stays.
             await self._save(round_row, member, after, prompt_ref)
-            await self.outbox.edit(chat, question_screen(flow, round_row.id, after, catalog), message_id, prompt_ref)
+            screen = question_screen(flow, round_row.id, after, catalog)
+            await self.outbox.edit(chat, screen, message_id, prompt_ref, buttons_only=True)
             return
         if isinstance(action, REVIEW_VARIANTS):
             if isinstance(action, TogglePrivate):
