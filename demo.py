@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import tempfile
 import textwrap
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from botsim.models import SimMessage
@@ -79,9 +79,22 @@ def _has_code(message: SimMessage, code: str) -> bool:
 
 def is_screen(message: SimMessage) -> bool:
     """A message that waits for the member: a question or the review (it has Skip, Back, Submit or answers) — not a
-    round's intro or a reminder, whose buttons say whether to answer at all."""
+    round's intro or a reminder, whose buttons say whether to answer at all. A button answer turns the message it
+    was pressed on into the next screen, so a screen may be an edit."""
     buttons = message.flat_buttons
-    return bool(buttons) and not message.edited and not all(b.data.startswith(REMINDER_PREFIX) for b in buttons)
+    return bool(buttons) and not all(b.data.startswith(REMINDER_PREFIX) for b in buttons)
+
+
+def step_of(message: SimMessage) -> str:
+    """The step token the screen's buttons carry (`<round>:<step>:<action>`): which question or review it is."""
+    data = next(b.data for b in message.flat_buttons if not b.data.startswith(REMINDER_PREFIX))
+    return data.split(":")[1]
+
+
+def replaces(left: SimMessage) -> Callable[[SimMessage], bool]:
+    """A screen after `left`: a new message, or `left` edited into another step (a button answer)."""
+    step = step_of(left)
+    return lambda m: is_screen(m) and (m.message_id != left.message_id or step_of(m) != step)
 
 
 class MemberDriver:
@@ -92,9 +105,10 @@ class MemberDriver:
     def __init__(self, user: SimUser) -> None:
         self.user = user
 
-    async def screen(self, timeout: float = 10.0) -> SimMessage:  # noqa: ASYNC109
-        """The next question or review screen the bot sends."""
-        return await self.user.wait_for_message(is_screen, timeout=timeout)
+    async def screen(self, timeout: float = 10.0, left: SimMessage | None = None) -> SimMessage:  # noqa: ASYNC109
+        """The next question or review screen the bot sends — after `left`, a new message or `left` turned into
+        the next screen."""
+        return await self.user.wait_for_message(is_screen if left is None else replaces(left), timeout=timeout)
 
     async def act(self, code: str) -> SimMessage:
         """Press the button with this action code on the current screen, then wait for the next screen."""
@@ -104,7 +118,7 @@ class MemberDriver:
         if code[0] in "tpEPVaA":
             # Toggles, the review's lists (edit, only for me, allow a reply) and Back to review redraw the same message.
             return await self.user.wait_for_message(lambda m: m.message_id == current.message_id and m.edited)
-        return await self._moved_on(current, self.screen())
+        return await self._moved_on(current, self.screen(left=current))
 
     async def write(self, text: str) -> SimMessage:
         """Answer the current text question with one message, then press Next."""
@@ -115,13 +129,14 @@ class MemberDriver:
         """Send one message (of perhaps several) on a text question; returns the echo with Next under it."""
         current = self.current_screen()
         await self.user.send_text(text)
-        return await self._moved_on(current, self.screen())
+        return await self._moved_on(current, self.screen(left=current))
 
     async def _moved_on(self, left: SimMessage, arrival: Awaitable[SimMessage]) -> SimMessage:
-        """The next screen, once the screen left behind was also marked as answered (the bot sends the next
-        question first and tidies the old one after it)."""
+        """The next screen; when it is a new message, once the screen left behind was also marked (its buttons
+        taken away: the bot sends the next screen first and tidies the old one after it)."""
         arrived = await arrival
-        await self.user.wait_for_message(lambda m: m.message_id == left.message_id and m.edited, self.patience)
+        if arrived.message_id != left.message_id:
+            await self.user.wait_for_message(lambda m: m.message_id == left.message_id and m.edited, self.patience)
         return arrived
 
     def current_screen(self) -> SimMessage:

@@ -3,7 +3,8 @@
 Kierros: every member of a fresh deployment has the first question of an open round on screen (energy, a 1–5
 scale; the rounds are opened by an unpaced run of the bot that is then stopped, so the setup does not wait on
 pacing). The measured bot starts on that database, every member presses "3" within a few milliseconds, and each
-press counts as answered when the simulator stores the member's next question. The baseline bot
+press counts as answered when the member's next question is on their screen (Kierros turns the pressed message into
+it). The baseline bot
 (`benchmarks.baseline_bot`) gets the same presses on its own question and counts when it has stored its reply.
 Latency is press → that message, on the simulator's clock; throughput is presses over first press → last reply.
 
@@ -11,9 +12,9 @@ A press also counts as unacknowledged when its callback query was not answered w
 answer (the simulator, like Telegram, refuses it after 15 s): the button then shows no response.
 
 Both are measured twice: without pacing (what the bot itself can do) and with the pacing each has against
-Telegram's limits — Kierros as configured in bot.py, the baseline with PTB's `AIORateLimiter`. Kierros sends two
-rate-limited messages per press (the answered question is edited, the next one is sent) where the baseline sends
-one, so under the same 30 messages a second it answers at most half as many.
+Telegram's limits — Kierros as configured in bot.py, the baseline with PTB's `AIORateLimiter`. Each sends one
+rate-limited request per press: Kierros turns the answered question's message into the next screen (an edit), the
+baseline sends a new message.
 """
 
 from __future__ import annotations
@@ -60,23 +61,30 @@ class Press:
 
 
 async def press_all(sim: BotApiSimulator, presses: list[Press], timeout: float) -> Presses:  # noqa: ASYNC109
-    """Press every button at once; wait until each presser has received one new message; time it."""
-    expected = sim.stats.bot_messages + len(presses)
+    """Press every button at once; wait until each presser has their next screen; time it. The next screen is the
+    bot's first message or edit in the presser's chat after the press (Kierros turns the pressed message into it;
+    the baseline sends a new one)."""
     marks: list[tuple[SimUser, int, float]] = []
     acknowledged = {press.user.user_id: len(press.user.callback_answers) for press in presses}
     for press in presses:
         marks.append((press.user, len(press.user.chat.events), sim.clock()))
         await press.user.press_data(press.message_id, press.data)
-    await wait_until(sim, lambda: sim.stats.bot_messages >= expected, timeout)
+    waiting = marks[::-1]  # the first pressed last: replies come roughly in the order of the presses
+
+    def everyone_answered() -> bool:
+        while waiting and len(waiting[-1][0].chat.events) > waiting[-1][1]:
+            waiting.pop()
+        return not waiting
+
+    await wait_until(sim, everyone_answered, timeout)
     # Answers to callback queries may still be on their way: wait for the bot to settle before counting them.
     await sim.wait_idle(timeout=timeout)
     unacknowledged = sum(len(press.user.callback_answers) == acknowledged[press.user.user_id] for press in presses)
     latencies, replies = [], []
     for user, seen, pressed in marks:
-        new = [index for index in range(seen, len(user.chat.events)) if user.chat.events[index][0] == "new"]
-        if len(new) != 1:
-            raise RuntimeError(f"user {user.user_id} received {len(new)} new messages after one press")
-        replies.append(user.chat.event_times[new[0]])
+        if len([kind for kind, _ in user.chat.events[seen:] if kind == "new"]) > 1:
+            raise RuntimeError(f"user {user.user_id} received more than one new message after one press")
+        replies.append(user.chat.event_times[seen])
         latencies.append(replies[-1] - pressed)
     return Presses(len(presses), max(replies) - marks[0][2], latencies, unacknowledged)
 

@@ -123,10 +123,8 @@ async def press_one_at_a_time(sim: BotApiSimulator, presses: list[Press], timeou
         await user.press_data(press.message_id, press.data)
 
         def arrived(user=user, seen=seen) -> float | None:  # type: ignore[no-untyped-def]
-            for index in range(seen, len(user.chat.events)):
-                if user.chat.events[index][0] == "new":
-                    return user.chat.event_times[index]
-            return None
+            # The next screen: Kierros's edit of the pressed message, the baseline's new message.
+            return user.chat.event_times[seen] if len(user.chat.events) > seen else None
 
         async with asyncio.timeout(timeout):
             finished = await sim.changes.wait_until(arrived)

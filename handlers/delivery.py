@@ -2,7 +2,9 @@
 survives faults.
 
 One long-running task keeps up to `concurrency` deliveries going, at most one per chat, so a chat's messages keep
-their order while other chats proceed (the pacer in `handlers/pacing.py` spaces them under Telegram's limits). Each
+their order while other chats proceed (the pacer in `handlers/pacing.py` spaces them under Telegram's limits). The
+screen that answers a press is not left for that task's next pass: the press commits it already in flight when
+nothing else of the chat waits, and `deliver_now` sends it the moment the commit is done (paced all the same). Each
 item is marked in flight the moment its request goes out (after any wait for the pacer), then its outcome is
 recorded (deliveries committed in groups, to keep the time between Telegram's reply and the commit short):
 
@@ -113,9 +115,15 @@ class BatchedWrites(Generic[T]):
         await committed
 
 
-async def _mark_sent(store: Store, batch: list[tuple[int, int | None]]) -> None:
-    for outbox_id, message_id in batch:
-        await store.mark_sent(outbox_id, message_id)
+async def _mark_sent(store: Store, batch: list[tuple[int, int | None, int | None]]) -> None:
+    for outbox_id, message_id, edit_of in batch:
+        await store.mark_sent(outbox_id, message_id, edit_of)
+
+
+def _edit_of(item: OutboxItem) -> int | None:
+    """The outbox row whose message an edit changes (None for anything else)."""
+    edit_of = item.payload.get("edit_of") if item.kind == "edit" else None
+    return int(edit_of) if edit_of is not None else None
 
 
 async def _mark_in_flight(store: Store, batch: list[int]) -> None:
@@ -125,6 +133,13 @@ async def _mark_in_flight(store: Store, batch: list[int]) -> None:
 def _category(error: TelegramError) -> str:
     """Telegram's error without details that might quote the message ("Can't parse entities", not the offset)."""
     return error.message.split(":", 1)[0][:80]
+
+
+def bot_method(item: OutboxItem) -> str:
+    """The Bot API method that delivers an outbox item (for /metrics)."""
+    if item.kind == "edit":
+        return "editMessageReplyMarkup" if item.payload.get("buttons_only") else "editMessageText"
+    return {"message": "sendMessage", "photo": "sendPhoto", "document": "sendDocument"}[item.kind]
 
 
 class OutboxSender:
@@ -155,7 +170,11 @@ class OutboxSender:
         self._paced = getattr(bot, "rate_limiter", None) is not None
         self._sent = BatchedWrites(store, _mark_sent)
         self._in_flight_marks = BatchedWrites(store, _mark_in_flight)
-        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._in_flight: dict[int, asyncio.Task[bool]] = {}
+        # Items a press committed in flight, sent at once (see `deliver_now`), as many at a time as the queue's.
+        self._direct: set[asyncio.Task[None]] = set()
+        self._direct_slots = asyncio.Semaphore(concurrency)
+        self._passes = 0
         self._stopping = False
 
     async def run(self) -> None:
@@ -168,6 +187,8 @@ class OutboxSender:
                 "(a duplicate if Telegram had already received them)",
                 resent,
             )
+        # Only now: an item sent directly before the in-flight marks above were cleared would be sent twice.
+        self._outbox.deliver_with(self.deliver_now)
         try:
             while not self._stopping:
                 self._outbox.wakeup.clear()
@@ -188,9 +209,40 @@ class OutboxSender:
         """How long deliveries have been failing without a success in between (0: they work), for /healthz."""
         return self._trouble.failing_for()
 
+    @property
+    def passes(self) -> int:
+        """How many times the loop has read the queue so far (what a press's next screen no longer waits for)."""
+        return self._passes
+
     async def stop(self) -> None:
         self._stopping = True
+        self._outbox.deliver_with(None)
         self._outbox.wake()
+
+    def deliver_now(self, items: list[OutboxItem]) -> None:
+        """Send items a press has just committed in flight (`Outbox.at_once`), without waiting for a pass over the
+        queue; their rows are the safety net: a crash before the outcome is recorded sends them at the next start."""
+        if not self._may_send():
+            # No longer the active instance (it is about to exit): the rows stay in flight, and the instance that
+            # takes over sends them at its start, as after a crash.
+            return
+        passes = self._passes
+        for item in items:
+            task = asyncio.create_task(self._deliver_direct(item, passes), name=f"outbox-{item.id}")
+            self._direct.add(task)
+            task.add_done_callback(self._direct.discard)
+
+    async def _deliver_direct(self, item: OutboxItem, passes: int) -> None:
+        async with self._direct_slots:
+            try:
+                sent = await self._deliver(item, marked=True)
+            except Exception:
+                log.exception("outbox item %s: delivery failed unexpectedly; it is tried again shortly", item.id)
+                await self._until_recorded(functools.partial(self._retry, item, FIRST_BACKOFF))
+                sent = False
+        # Anything of the chat queued meanwhile waited behind this item, and an item to retry is the queue's now.
+        if not sent or self._passes != passes:
+            self._outbox.wake()
 
     async def _start_due(self) -> float | None:
         """Start delivering what is due; returns how long to wait for more (None: until woken)."""
@@ -199,6 +251,7 @@ class OutboxSender:
             return None
         if not self._may_send():
             return FIRST_BACKOFF
+        self._passes += 1
         async with self._store.transaction() as store:
             now = self._clock()
             await store.drop_pending_for_unreachable()
@@ -224,7 +277,7 @@ class OutboxSender:
             self._outbox.wake()
 
     async def _finish_in_flight(self) -> None:
-        tasks = list(self._in_flight.values())
+        tasks = [*self._in_flight.values(), *self._direct]
         if not tasks:
             return
         _, pending = await asyncio.wait(tasks, timeout=STOP_GRACE)
@@ -232,14 +285,17 @@ class OutboxSender:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _deliver(self, item: OutboxItem) -> None:
+    async def _deliver(self, item: OutboxItem, *, marked: bool = False) -> bool:
+        """Send one item and record the outcome; True when it was recorded as sent. `marked`: the item is in flight
+        already (committed so by its press)."""
         record: Callable[[], Awaitable[None]]
+        sent = False
         try:
-            message_id = await self._send(item)
+            message_id = await self._send(item, marked)
         except StorageUnavailable as error:
             # Busy before the request went out (marking it in flight): nothing was sent, the next pass takes it.
             self._busy.failed(type(error).__name__)
-            return
+            return False
         except RetryAfter as error:
             seconds = retry_after_seconds(error)
             self._trouble.failed(f"Telegram asked to wait {seconds:.0f} s")
@@ -268,10 +324,12 @@ class OutboxSender:
         else:
             self._trouble.succeeded()
             if message_id is not None:  # None: an edit of a message never delivered, so no request went out
-                self._metrics.sent(item.kind)
+                self._metrics.sent(bot_method(item))
             # Every moment between Telegram's reply and this commit is a moment a crash would cause a duplicate.
-            record = functools.partial(self._sent.write, (item.id, message_id))
+            record = functools.partial(self._sent.write, (item.id, message_id, _edit_of(item)))
+            sent = True
         await self._until_recorded(record)
+        return sent
 
     async def _until_recorded(self, record: Callable[[], Awaitable[None]]) -> None:
         """Record an outcome, waiting out a busy database: a sent message left unrecorded would be sent again.
@@ -286,11 +344,13 @@ class OutboxSender:
                 self._busy.succeeded()
                 return
 
-    def _turn(self, item: OutboxItem) -> dict[str, Turn]:
+    def _turn(self, item: OutboxItem, marked: bool) -> dict[str, Turn]:
+        if marked:
+            return {"rate_limit_args": Turn(item.priority == PRIORITY_BULK)}
         return {"rate_limit_args": Turn(item.priority == PRIORITY_BULK, lambda: self._in_flight_marks.write(item.id))}
 
-    async def _mark_in_flight_unpaced(self, item: OutboxItem) -> None:
-        if not self._paced:
+    async def _mark_in_flight_unpaced(self, item: OutboxItem, marked: bool) -> None:
+        if not self._paced and not marked:
             await self._in_flight_marks.write(item.id)
 
     def _backoff(self, item: OutboxItem) -> float:
@@ -327,7 +387,7 @@ class OutboxSender:
             return
         self._trouble.succeeded()
         if item.kind == "edit" and any(phrase in reason for phrase in EDIT_NOT_NEEDED):
-            await self._sent.write((item.id, None))
+            await self._sent.write((item.id, None, _edit_of(item)))
             return
         log.error("outbox item %s (%s) refused by Telegram: %s", item.id, item.kind, _category(error))
         await self._fail(item)
@@ -340,14 +400,14 @@ class OutboxSender:
         sent = await send(item.chat_id, upload, caption=payload["caption"], parse_mode=ParseMode.HTML)
         return sent.message_id
 
-    async def _send(self, item: OutboxItem) -> int | None:
+    async def _send(self, item: OutboxItem, marked: bool = False) -> int | None:
         if item.kind in ("photo", "document"):
             return await self._send_file(item)
         payload = item.payload
         markup = _markup(payload.get("keyboard", []))
-        turn = self._turn(item) if self._paced else {}
+        turn = self._turn(item, marked) if self._paced else {}
         if item.kind == "message":
-            await self._mark_in_flight_unpaced(item)
+            await self._mark_in_flight_unpaced(item, marked)
             sent = await self._bot.send_message(
                 item.chat_id,
                 payload["text"],
@@ -364,7 +424,10 @@ class OutboxSender:
         if message_id is None:
             # The message to edit was never delivered; there is nothing on screen to change.
             return None
-        await self._mark_in_flight_unpaced(item)
+        await self._mark_in_flight_unpaced(item, marked)
+        if payload.get("buttons_only"):
+            await self._bot.edit_message_reply_markup(item.chat_id, message_id, reply_markup=markup, **turn)
+            return message_id
         await self._bot.edit_message_text(
             payload["text"],
             chat_id=item.chat_id,

@@ -15,16 +15,16 @@ from prometheus_client.exposition import choose_encoder
 
 from checkins.storage import OutboxDepth
 
-# The outbox's row kinds and the Bot API method that delivers each.
-METHODS = {"message": "sendMessage", "edit": "editMessageText", "photo": "sendPhoto", "document": "sendDocument"}
+# The Bot API methods the outbox delivers with (an edit of the buttons alone is editMessageReplyMarkup).
+METHODS = ("sendMessage", "editMessageText", "editMessageReplyMarkup", "sendPhoto", "sendDocument")
 RETRY_REASONS = ("rate_limited", "network", "error")
 
 
 class DeliveryMetrics:
     """What the outbox sender reports; a sender without metrics gets this no-op base."""
 
-    def sent(self, kind: str) -> None:
-        """A request Telegram accepted for an outbox item of this kind."""
+    def sent(self, method: str) -> None:
+        """A request (by Bot API method) Telegram accepted for an outbox item."""
 
     def rate_limited(self) -> None:
         """Telegram answered 429 Too Many Requests."""
@@ -52,7 +52,7 @@ class Metrics(DeliveryMetrics):
             ["reason"],
             registry=registry,
         )
-        for method in METHODS.values():
+        for method in METHODS:
             self._sent.labels(method)
         for reason in RETRY_REASONS:
             self._retries.labels(reason)
@@ -75,8 +75,8 @@ class Metrics(DeliveryMetrics):
             "kierros_event_loop_lag_seconds", "How late the event loop's last heartbeat ran", registry=registry
         )
 
-    def sent(self, kind: str) -> None:
-        self._sent.labels(METHODS.get(kind, "other")).inc()
+    def sent(self, method: str) -> None:
+        self._sent.labels(method).inc()
 
     def rate_limited(self) -> None:
         self._rate_limited.inc()

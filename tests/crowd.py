@@ -15,7 +15,7 @@ from botsim.server import BotApiSimulator
 from botsim.users import SimUser
 from checkins.config.app import AppConfig, load_config
 from checkins.storage import Store
-from demo import MemberDriver, is_screen
+from demo import MemberDriver, is_screen, replaces
 
 SUPERVISOR_BASE = 1000
 MEMBER_BASE = 100_000
@@ -109,8 +109,9 @@ class PatientDriver(MemberDriver):
         self.acted_on = self.current_screen().content
         return await super().write(text)
 
-    async def screen(self, timeout: float = 30.0) -> SimMessage:  # noqa: ASYNC109
-        return await self.user.wait_for_message(lambda m: is_screen(m) and m.content != self.acted_on, timeout=timeout)
+    async def screen(self, timeout: float = 30.0, left: SimMessage | None = None) -> SimMessage:  # noqa: ASYNC109
+        after = is_screen if left is None else replaces(left)
+        return await self.user.wait_for_message(lambda m: after(m) and m.content != self.acted_on, timeout=timeout)
 
     async def submit(self) -> SimMessage:
         current = self.current_screen()

@@ -257,7 +257,8 @@ async def test_media_on_a_scale_question_asks_for_the_buttons(sim: BotApiSimulat
     assert a.user.event_count == events + 2
     assert "Question 2 ·" in (await a.act("v3")).content
     answered = next(m for m in a.user.messages if m.message_id == question.message_id)
-    assert answered.content.endswith("→ 3/5")  # the first question now shows the one answer given
+    # The first question became the second, its first line the one answer given.
+    assert answered.content.split("\n")[0].endswith("→ 3/5")
 
 
 # --- 2. text where buttons are expected ----------------------------------------------------------------------------

@@ -62,7 +62,9 @@ async def walk_flow(member: MemberDriver, *, low: bool, text: str) -> Walk:
     screen = await member.screen()
     while "S" not in codes(screen):
         assert len(screen.content) <= SCREEN_CHARS
-        first_line = screen.content.split("\n", 1)[0]
+        # Above a question may stand the line of the one answered before it ("✓ question → answer").
+        lines = screen.content.split("\n")
+        first_line = lines[2] if lines[0].startswith("✓ ") else lines[0]
         number, left = MARKER.match(first_line).groups()  # type: ignore[union-attr]
         markers.append((int(number), int(left or 0)))
         values = [code for code in codes(screen) if code.startswith("v")]

@@ -65,7 +65,9 @@ async def test_opening_many_rounds_at_once_stays_under_telegrams_limits(tmp_path
         assert answered_at < 8 * 8 * 2
         for user in everyone:
             assert len([m for m in user.messages if "Three quick questions" in m.content]) == 1
-            assert len([m for m in user.messages if "Question 1 ·" in m.content]) == 1
+            # The early member's question 1 turned into question 2.
+            question = "Question 2 ·" if user is early.user else "Question 1 ·"
+            assert len([m for m in user.messages if question in m.content]) == 1
 
 
 async def test_every_prompt_arrives_once_despite_thirty_percent_failures(

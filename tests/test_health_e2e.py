@@ -87,7 +87,7 @@ async def sent_so_far(sim: BotApiSimulator, port: int) -> tuple[dict[str, float]
     """Once the outbox is empty: what the metrics counted as sent, and what the simulator received, by method."""
     await outbox_drained(port)
     figures = samples((await get(port, "/metrics"))[2])
-    methods = ("sendMessage", "editMessageText")
+    methods = ("sendMessage", "editMessageText", "editMessageReplyMarkup")
     return {m: figures[(SENT, (("method", m),))] for m in methods}, {m: sim.stats.per_method[m] for m in methods}
 
 
@@ -118,10 +118,10 @@ async def test_a_round_in_progress_is_counted_and_no_one_is_named(
     assert counted["sendMessage"] - counted_before["sendMessage"] == (
         received["sendMessage"] - received_before["sendMessage"] - 2
     )
-    assert counted["editMessageText"] - counted_before["editMessageText"] == (
-        received["editMessageText"] - received_before["editMessageText"]
-    )
-    assert counted["sendMessage"] - counted_before["sendMessage"] > 3 * len(FULL)
+    for edit in ("editMessageText", "editMessageReplyMarkup"):
+        assert counted[edit] - counted_before[edit] == received[edit] - received_before[edit], edit
+    # Each answered step is one request at least (a new message, or the question edited into the next).
+    assert sum(counted[method] - counted_before[method] for method in counted) > 3 * len(FULL)
     report = await outbox_drained(port)
     assert report["live"] and report["ready"] and report["active"]
     assert all(check["ok"] for check in report["checks"].values())

@@ -11,7 +11,7 @@ import pytest
 
 from checkins.messages import Screen
 from checkins.outbox import Outbox
-from checkins.storage import OutboxDepth, Store
+from checkins.storage import OutboxDepth, OutboxItem, Store
 from handlers.delivery import BatchedWrites
 from tests.conftest import StorageChoice
 
@@ -107,3 +107,72 @@ async def test_depth_counts_what_waits_and_how_long_the_oldest_has_waited(store:
         released = await queries.outbox_depth()
     assert (released.pending, released.held) == (1, 0)
     assert released.oldest_queued_at is not None and released.oldest_queued_at >= released_at
+
+
+async def delivered(store: Store, outbox_id: int, message_id: int) -> None:
+    """The row went out and stays, as a member's current screen does (a participant refers to it)."""
+    await store._run("UPDATE outbox SET state = 'sent', message_id = ? WHERE id = ?", (message_id, outbox_id))
+
+
+async def test_a_screen_sent_at_once_is_committed_in_flight_and_the_next_start_sends_it(store: Store) -> None:
+    outbox = Outbox(store)
+    async with store.transaction():
+        shown = await outbox.send(1, Screen("question 1"))
+        await outbox.send(2, Screen("question 1"))
+        assert shown is not None
+        await delivered(store, shown, 10)
+    handed: list[list[OutboxItem]] = []
+    outbox.deliver_with(handed.append)
+    with outbox.at_once():
+        async with store.transaction():
+            assert await outbox.replace(1, Screen("question 2"), shown) == shown
+            # Chat 2 still waits for its question 1: its edit keeps its place in the queue.
+            await outbox.edit(2, Screen("question 1, redrawn"), message_id=20, edit_of=None)
+    assert [(item.chat_id, item.kind, item.payload["message_id"]) for item in handed[0]] == [(1, "edit", 10)]
+    assert await due_chats(store) == [2], "the queue leaves an item in flight to the one sending it"
+    # The process dies before the edit went out: the next start clears the in-flight marks and sends it once.
+    async with store.transaction() as queries:
+        assert await queries.clear_in_flight() == 1
+    assert sorted(await due_chats(store)) == [1, 2]
+
+
+async def test_a_failed_transaction_hands_nothing_over(store: Store) -> None:
+    outbox = Outbox(store)
+    async with store.transaction():
+        shown = await outbox.send(1, Screen("question 1"))
+        assert shown is not None
+        await delivered(store, shown, 10)
+    handed: list[list[OutboxItem]] = []
+    outbox.deliver_with(handed.append)
+    with pytest.raises(RuntimeError), outbox.at_once():
+        async with store.transaction():
+            await outbox.replace(1, Screen("question 2"), shown)
+            raise RuntimeError("the press failed after queueing")
+    assert handed == [] and await due_chats(store) == []
+
+
+async def test_a_screen_that_never_reached_the_chat_is_shown_as_a_new_message(store: Store) -> None:
+    outbox = Outbox(store)
+    async with store.transaction():
+        shown = await outbox.send(1, Screen("question 1"))
+        assert shown is not None
+        await store.mark_failed(shown)  # refused by Telegram: nothing on screen to edit
+    async with store.transaction() as queries:
+        showing = await outbox.replace(1, Screen("question 2"), shown)
+        due = await queries.due_outbox(1e12, 10)
+    assert showing is not None
+    assert [(item.kind, item.payload["text"]) for item in due] == [("message", "question 2")]
+
+
+async def test_a_delivered_edit_leaves_no_row_and_takes_the_screen_it_tidied_along(store: Store) -> None:
+    outbox = Outbox(store)
+    async with store.transaction():
+        shown = await outbox.send(1, Screen("question"))
+        await outbox.remove_buttons(1, shown)
+        assert shown is not None
+    async with store.transaction() as queries:
+        await queries.mark_sent(shown, 10)
+        assert await queries.outbox_counts() == {"sent": 1, "pending": 1}, "kept: a pending edit needs its message id"
+        (edit,) = await queries.due_outbox(1e12, 10)
+        await queries.mark_sent(edit.id, 10, edit_of=shown)
+        assert await queries.outbox_counts() == {}

@@ -64,9 +64,9 @@ async def test_an_update_delivered_again_changes_nothing(
         # Had the repeats been handled, the press would have been stale and the text added to the answer twice.
         assert replies(member.user, "Please answer with the buttons") == 0
         assert replies(member.user, "no longer active") == 0
+        # The answered question became the text question (its answer on the first line), then the echo of the text.
         assert [m.content.split("\n")[0] for m in member.user.messages][1:] == [
-            "Question 1 · at most 2 to go",
-            "Question 2 · at most 1 to go",
+            "✓ Energy? → 3/5",
             "Question 2 · at most 1 to go",  # the echo of the text, with Next under it
         ]
         assert member.user.messages[-1].content.count("first thoughts") == 1
@@ -101,7 +101,8 @@ async def test_a_press_that_meets_a_busy_database_is_handled_once_it_frees(
             assert member.current_screen().message_id == question.message_id
         assert "Question 2 ·" in (await member.screen()).content
         assert "the database is busy; it is handled again shortly" in caplog.text
-        assert replies(member.user, "Question 1 ·") == 1
+        # The question turned into the next one once: no second copy of either.
+        assert replies(member.user, "Question 2 ·") == 1 and replies(member.user, "Question 1 ·") == 0
         async with services.store.transaction() as store:
             round_row = await store.open_round("g0")
             member_row = await store.member_by_telegram_id(member.user.user_id)

@@ -10,6 +10,7 @@ from botsim.models import SimMessage
 from botsim.server import BotApiSimulator
 from botsim.users import SimUser
 from demo import GROUP_ID, MEMBERS, SUPERVISOR_ID, MemberDriver, join_via_invite
+from handlers.application import SENDER_KEY
 from tests.conftest import BotRunner, RunnerFactory
 
 # energy (scale) → went_well → difficult → bring (text) → topic_area (multi) → urgency (choice)
@@ -172,3 +173,55 @@ async def test_answers_to_questions_hidden_by_a_change_are_not_submitted(sim: Bo
         block = digest.split(question, 1)[1].split("\n\n", 1)[0]
         assert "Too few answers to show (fewer than 3)." in block, question
     assert "how to cope" not in digest
+
+
+async def test_a_button_answer_costs_one_request_and_the_chat_still_reads(sim: BotApiSimulator, bot: BotRunner) -> None:
+    """Paced, every request counts against Telegram's limits: a button answer turns the question's message into the
+    next question (one edit), the answer kept on its first line, instead of a new message plus an edit."""
+    supervisor, (member,) = await setup_group(sim, count=1)
+    await open_round(supervisor, [member])
+    question = member.current_screen()
+    await sim.wait_idle()
+    requests = {method: sim.stats.per_method[method] for method in ("sendMessage", "editMessageText")}
+    following = await member.act("v4")
+    await sim.wait_idle()
+    assert sim.stats.per_method["sendMessage"] == requests["sendMessage"]
+    assert sim.stats.per_method["editMessageText"] == requests["editMessageText"] + 1
+    assert following.message_id == question.message_id
+    first_line, blank, marker = following.content.split("\n")[:3]
+    assert first_line == "✓ How is your energy at work right now? → 4/5" and not blank
+    assert marker == "Question 2 · at most 4 to go"
+    # Back: the same message, the question before, no line for an answer.
+    back = await member.act("b")
+    assert back.message_id == question.message_id and back.content.startswith("Question 1 ·")
+    assert [b.text for b in back.flat_buttons][:5] == ["1", "2", "3", "·4·", "5"]
+
+
+async def test_the_next_screen_goes_out_without_a_pass_over_the_queue(sim: BotApiSimulator, bot: BotRunner) -> None:
+    """The press commits its next screen already in flight and sends it right after the commit: the outbox sender's
+    loop reads nothing for it (reading the queue took a transaction of its own and waited for the loop's turn)."""
+    supervisor, (member,) = await setup_group(sim, count=1)
+    await open_round(supervisor, [member])
+    await sim.wait_idle()
+    sender = bot.application.bot_data[SENDER_KEY]
+    passes = sender.passes
+    await member.act("v4")
+    await member.act("b")
+    await member.act("v5")
+    await sim.wait_idle()
+    assert sender.passes == passes
+    async with bot.services.store.transaction() as store:
+        assert "pending" not in await store.outbox_counts()  # delivered and recorded, nothing left waiting
+
+
+async def test_a_toggle_changes_only_the_buttons_and_the_answered_line_stays(
+    sim: BotApiSimulator, bot: BotRunner
+) -> None:
+    supervisor, (member,) = await setup_group(sim, count=1)
+    await open_round(supervisor, [member])
+    question = await member.answer(script(0)[:4])  # the multi-choice question, after the last text answer's Next
+    assert question.content.startswith("✓ What would you like to bring") and "☑" not in "".join(question.button_texts)
+    edits = sim.stats.per_method["editMessageText"]
+    toggled = await member.act("t1")
+    assert toggled.content == question.content and "☑" in "".join(toggled.button_texts)
+    assert sim.stats.per_method["editMessageText"] == edits  # editMessageReplyMarkup: the text is not sent again

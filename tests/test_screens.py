@@ -22,7 +22,7 @@ from checkins.rounds.answering import Choose, Next, Progress, Skip, Status, Writ
 from checkins.rounds.screens import (
     SCREEN_CHARS,
     ReviewMode,
-    answered_text,
+    answered_line,
     question_screen,
     review_screen,
     review_summary_text,
@@ -76,11 +76,11 @@ def test_review_lists_only_visible_questions_numbered_as_seen() -> None:
     assert "Topic?" not in review_summary_text(FLOW, progress, EN)
 
 
-def test_answered_text_keeps_the_marker_of_the_question() -> None:
+def test_an_answered_question_is_one_short_line_above_the_next() -> None:
     progress = walk(FLOW, Choose(4))
-    answered = answered_text(FLOW, progress, "x" * 1000, EN)
-    assert answered.startswith("<i>Question 2 · at most 4 to go</i>\nBring?\n→ <b>xxx")
-    assert len(answered_text(FLOW, progress, "word " * 400, EN)) < 400
+    answered = answered_line(FLOW, progress, "x" * 1000, EN)
+    assert answered.startswith("✓ Bring? → <b>xxx")
+    assert "\n" not in answered and len(answered_line(FLOW, progress, "word " * 400, EN)) < 120
 
 
 def test_a_five_point_scale_is_one_row_and_a_wide_scale_two() -> None:

@@ -51,6 +51,9 @@ SCREEN_CHARS = 1500
 # The review shares this among the listed answers; a text answer quoted back on its own gets this much.
 REVIEW_LIST_CHARS = 1150
 REVIEW_QUESTION_CHARS = 80
+# The line that keeps an answered question above the next one: short, so the new question stays in view.
+ANSWERED_QUESTION_CHARS = 60
+ANSWERED_VALUE_CHARS = 80
 # A button label wider than this is cut by Telegram on a phone.
 EDIT_BUTTON_CHARS = 56
 # A scale with more points than this is split over two rows; choices this short may share one row.
@@ -223,13 +226,19 @@ def not_saved_screen(flow: Flow, round_id: str, progress: Progress, text: str, c
     return Screen(f"<i>{escape(notice)}</i>\n\n{screen.text}", screen.keyboard)
 
 
-def answered_text(flow: Flow, progress: Progress, value: Any | None, catalog: Catalog) -> str:
-    """The message of the question `progress` is on, once answered: the answer instead of live buttons."""
+def answered_line(flow: Flow, progress: Progress, value: Any | None, catalog: Catalog) -> str:
+    """One line for the question `progress` is on, once answered ("✓ Energy? → 4/5"): the message that asked it
+    becomes the next question under this line, so the chat keeps what was answered without a message per answer."""
     question = flow.questions[progress.cursor]
-    return (
-        f"{_marker(flow, progress, catalog)}\n{escape(question.text.get(catalog.language))}\n"
-        f"→ <b>{display_value(question, value, catalog)}</b>"
-    )
+    text = escape(shorten(question.text.get(catalog.language), ANSWERED_QUESTION_CHARS))
+    return f"✓ {text} → <b>{display_value(question, value, catalog, limit=ANSWERED_VALUE_CHARS)}</b>"
+
+
+def after_answer(line: str, screen: Screen) -> Screen:
+    """The next screen with the answered question's line above it (see `answered_line`), unless that would make it
+    longer than one screen."""
+    text = f"{line}\n\n{screen.text}"
+    return Screen(text, screen.keyboard) if len(text) <= SCREEN_CHARS else screen
 
 
 class ReviewMode(StrEnum):

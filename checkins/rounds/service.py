@@ -3,8 +3,10 @@
 `RoundService` is what the Telegram edge calls once it has read an update. Each public method runs in one storage
 transaction, and every message it causes is queued in the outbox inside that same transaction: an answer and the
 next question are committed together or not at all, so a restart loses nothing and sends nothing twice (the outbox
-sender delivers what is queued). Methods return a short `Notice` for the edge to show at once (a callback toast or a
-direct reply) — never anything that must survive a crash.
+sender delivers what is queued). A button answer edits the member's current screen into the next one, the answer
+on its first line: one request per answer, and an edit repeated after a crash changes nothing. Methods return a
+short `Notice` for the edge to show at once (a callback toast or a direct reply) — never anything that must survive
+a crash.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ from checkins.rounds.reminders import Choice
 from checkins.rounds.reminders import keyboard as reminder_keyboard
 from checkins.rounds.screens import (
     ReviewMode,
-    answered_text,
+    after_answer,
+    answered_line,
     composing_screen,
     question_screen,
     rejection_text,
@@ -60,7 +63,7 @@ from checkins.rounds.screens import (
 )
 from checkins.rounds.timing import held_prompts
 from checkins.rounds.writing import RoundWriting
-from checkins.storage import MemberRow, RoundRow, Store
+from checkins.storage import MemberRow, ParticipantRow, RoundRow, Store
 
 
 class OpenOutcome(StrEnum):
@@ -221,10 +224,8 @@ class RoundService(RoundWriting, RoundClosing):
         flow, progress = loaded
         participant = await self.store.participant(round_row.id, member.id)
         await self._show(round_row, member, flow, progress, self._catalog(member))
-        if participant is not None and participant.prompt_outbox_id is not None:
-            left = Screen(question_screen(flow, round_row.id, progress, self._catalog(member)).text)
-            if progress.status is Status.ANSWERING and not progress.composing:
-                await self.outbox.edit(member.telegram_user_id, left, None, participant.prompt_outbox_id, tidy=True)
+        if participant is not None and progress.status is Status.ANSWERING and not progress.composing:
+            await self.outbox.remove_buttons(member.telegram_user_id, participant.prompt_outbox_id)
         return True
 
     async def answering_in(self, member: MemberRow) -> bool:
@@ -242,16 +243,21 @@ class RoundService(RoundWriting, RoundClosing):
         round_id, _, rest = data.partition(":")
         step, _, code = rest.partition(":")
         action = decode_action(code)
+        with self.outbox.at_once():
+            return await self._press(telegram_user_id, round_id, step, action, message_id)
+
+    async def _press(
+        self, telegram_user_id: int, round_id: str, step: str, action: Any, message_id: int | None
+    ) -> str | None:
         async with self.store.transaction() as store:
-            member = await store.member_by_telegram_id(telegram_user_id)
-            round_row = await store.round_by_id(round_id) if round_id else None
+            member, round_row, participant = await store.presser(telegram_user_id, round_id)
             catalog = self.translator.for_language(member.language if member else self.config.default_language)
             if member is None or round_row is None or action is None:
                 return catalog.gettext("This button is not valid.")
             if not round_row.is_open:
                 return catalog.gettext("This check-in has closed; answers can no longer be changed.")
-            loaded = await self._load(round_row, member)
-            if loaded is None:
+            loaded = await self._progress(round_row, participant)
+            if loaded is None or participant is None:
                 return catalog.gettext("This button is not valid.")
             flow, progress = loaded
             if step != step_token(progress):
@@ -261,8 +267,9 @@ class RoundService(RoundWriting, RoundClosing):
             result = apply(flow, progress, action)
             if isinstance(result, Rejection):
                 return rejection_text(result, flow, progress, catalog)
-            await self._after(round_row, member, flow, progress, result, action, catalog, message_id)
-        self.outbox.wake()
+            await self._after(
+                round_row, member, flow, progress, result, action, catalog, message_id, participant.prompt_outbox_id
+            )
         return None
 
     async def _focus_round(self, member: MemberRow) -> RoundRow | None:
@@ -273,11 +280,14 @@ class RoundService(RoundWriting, RoundClosing):
         return rounds[-1] if rounds else None
 
     async def _load(self, round_row: RoundRow, member: MemberRow) -> tuple[Flow, Progress] | None:
-        participant = await self.store.participant(round_row.id, member.id)
+        return await self._progress(round_row, await self.store.participant(round_row.id, member.id))
+
+    async def _progress(self, round_row: RoundRow, participant: ParticipantRow | None) -> tuple[Flow, Progress] | None:
+        """A participant's flow and progress (their drafts read with it)."""
         flow = self.config.member_flow(round_row.group_id, round_row.flow_id)
         if participant is None or flow is None:
             return None
-        drafts, private, reply_ok = await self.store.drafts_with_choices(round_row.id, member.id)
+        drafts, private, reply_ok = await self.store.drafts_with_choices(round_row.id, participant.member_id)
         progress = Progress(
             Status(participant.status),
             participant.cursor,
@@ -314,18 +324,21 @@ class RoundService(RoundWriting, RoundClosing):
         action: Any,
         catalog: Catalog,
         message_id: int | None,
+        prompt_ref: int | None,
     ) -> None:
-        """Persist the new progress and queue what the member sees next."""
+        """Persist the new progress and queue what the member sees next; `prompt_ref` is the outbox row of the
+        screen they have in front of them."""
         chat = member.telegram_user_id
-        await self.store.set_focus_round(member.id, round_row.id)
-        prompt_ref = await self.store.prompt_ref(round_row.id, member.id)
+        if member.focus_round_id != round_row.id:
+            await self.store.set_focus_round(member.id, round_row.id)
         if isinstance(action, WriteText):
             await self._echo(round_row, member, flow, before, after, catalog, prompt_ref)
             return
         if before.status is Status.ANSWERING and after.status is Status.ANSWERING and after.cursor == before.cursor:
-            # A toggle on a multi-choice question: redraw the same message.
+            # A toggle on a multi-choice question: only its buttons change (☐/☑), the text above them stays.
             await self._save(round_row, member, after, prompt_ref)
-            await self.outbox.edit(chat, question_screen(flow, round_row.id, after, catalog), message_id, prompt_ref)
+            screen = question_screen(flow, round_row.id, after, catalog)
+            await self.outbox.edit(chat, screen, message_id, prompt_ref, buttons_only=True)
             return
         if isinstance(action, REVIEW_VARIANTS):
             if isinstance(action, TogglePrivate):
@@ -348,31 +361,29 @@ class RoundService(RoundWriting, RoundClosing):
             screen = await self.review.removed(round_row, member, flow, after, action, catalog)
             await self.outbox.edit(chat, screen, message_id, prompt_ref)
             return
-        if before.status is Status.ANSWERING:
+        if before.status is Status.ANSWERING and not isinstance(action, Back):
             question = flow.questions[before.cursor]
-            if isinstance(action, Back):
-                text = answered_text(flow, before, before.answers.get(question.id), catalog)
-            else:
-                text = answered_text(flow, before, after.answers.get(question.id), catalog)
-                await self.store.set_draft(round_row.id, member.id, question.id, after.answers.get(question.id))
-        elif before.status is Status.REVIEW:
-            text = review_summary_text(flow, before, catalog)
-        else:
-            text = catalog.gettext("Your answers are open for changes again.")
+            await self.store.set_draft(round_row.id, member.id, question.id, after.answers.get(question.id))
         if isinstance(action, Submit):
             await self._submit(round_row, member, flow, after)
-            ref = await self.outbox.send(chat, submitted_screen(round_row.id, after, catalog))
-            await self._save(round_row, member, after, ref)
+            thanks = submitted_screen(round_row.id, after, catalog)
+            # The member's own record of what they sent stays in the chat, above the thanks.
+            screen = Screen(f"{review_summary_text(flow, after, catalog)}\n\n{thanks.text}", thanks.keyboard)
         else:
             if isinstance(action, Reopen):
                 for question_id, value in after.answers.items():
                     await self.store.set_draft(
                         round_row.id, member.id, question_id, value, private=question_id in after.private
                     )
-            await self._show(round_row, member, flow, after, catalog)
-        # The screen just left is marked after the next one is queued: a chat's items go out in order, so the member
-        # gets their next question first, and when many answer at once these edits wait behind everyone's.
-        await self.outbox.edit(chat, Screen(text), message_id, prompt_ref, tidy=True)
+            screen = await self._screen(round_row, member, flow, after, catalog)
+            if before.status is Status.ANSWERING and after.status is Status.ANSWERING and not isinstance(action, Back):
+                question = flow.questions[before.cursor]
+                screen = after_answer(answered_line(flow, before, after.answers.get(question.id), catalog), screen)
+        # The screen the member pressed on becomes the next one: one request per answer, and nothing left behind
+        # with live buttons. The edit goes to the member's current screen (a copy of it further up, from before a
+        # reminder's "Continue", loses its buttons through its own pending edit).
+        prompt_ref = await self.outbox.replace(chat, screen, prompt_ref)
+        await self._save(round_row, member, after, prompt_ref)
 
     async def _echo(
         self,
@@ -393,9 +404,19 @@ class RoundService(RoundWriting, RoundClosing):
         await self._save(round_row, member, after, ref)
         if before.composing:
             left = composing_screen(flow, round_row.id, before, catalog, live=False)
+            await self.outbox.edit(chat, left, None, prompt_ref, tidy=True)
         else:
-            left = Screen(question_screen(flow, round_row.id, before, catalog).text)
-        await self.outbox.edit(chat, left, None, prompt_ref, tidy=True)
+            await self.outbox.remove_buttons(chat, prompt_ref)
+
+    async def _screen(
+        self, round_row: RoundRow, member: MemberRow, flow: Flow, progress: Progress, catalog: Catalog
+    ) -> Screen:
+        """The screen for where `progress` is: a question, the echo of a text being written, or the review."""
+        if progress.status is Status.ANSWERING and progress.composing:
+            return composing_screen(flow, round_row.id, progress, catalog)
+        if progress.status is Status.ANSWERING:
+            return question_screen(flow, round_row.id, progress, catalog)
+        return await self.review.screen(round_row, member, flow, progress, catalog)
 
     async def _show(
         self,
@@ -407,12 +428,7 @@ class RoundService(RoundWriting, RoundClosing):
         dedupe: str | None = None,
         bulk: bool = False,
     ) -> None:
-        if progress.status is Status.ANSWERING and progress.composing:
-            screen = composing_screen(flow, round_row.id, progress, catalog)
-        elif progress.status is Status.ANSWERING:
-            screen = question_screen(flow, round_row.id, progress, catalog)
-        else:
-            screen = await self.review.screen(round_row, member, flow, progress, catalog)
+        screen = await self._screen(round_row, member, flow, progress, catalog)
         ref = await self.outbox.send(member.telegram_user_id, screen, dedupe=dedupe, bulk=bulk)
         await self._save(round_row, member, progress, ref)
 

@@ -17,14 +17,12 @@ from typing import Any
 from checkins.config.app import AppConfig
 from checkins.config.flows import Flow, QuestionType
 from checkins.i18n import Catalog, Translator
-from checkins.messages import Screen
 from checkins.outbox import Outbox
 from checkins.rounds.answering import Progress, Rejection, Status, WriteText, apply, join_parts
 from checkins.rounds.review import Reviewer, typed_word
 from checkins.rounds.screens import (
     composing_screen,
     not_saved_screen,
-    question_screen,
     rejection_text,
 )
 from checkins.storage import MemberRow, RoundRow, Store
@@ -83,7 +81,8 @@ class RoundWriting:
                 await store.forget_written(round_row.id, member.id, question_id)
             if message_id is not None:
                 await store.remember_written(round_row.id, member.id, message_id, question_id, text)
-            await self._after(round_row, member, flow, progress, result, action, catalog, None)
+            prompt_ref = await store.prompt_ref(round_row.id, member.id)
+            await self._after(round_row, member, flow, progress, result, action, catalog, None, prompt_ref)
         self.outbox.wake()
         return None
 
@@ -95,8 +94,7 @@ class RoundWriting:
         chat = member.telegram_user_id
         ref = await self.outbox.send(chat, not_saved_screen(flow, round_row.id, progress, text, catalog))
         await self._save(round_row, member, progress, ref)
-        left = Screen(question_screen(flow, round_row.id, progress, catalog).text)
-        await self.outbox.edit(chat, left, None, prompt_ref, tidy=True)
+        await self.outbox.remove_buttons(chat, prompt_ref)
 
     async def edit_written(self, telegram_user_id: int, message_id: int, text: str) -> str | None:
         """A member edited a message that answered a question: rebuild that draft answer while it can still change.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from checkins.storage.base import Queries, Row
+from checkins.storage.base import Queries
 
 # Random member ids are drawn below 2**53: unique in practice, and exact in any JSON reader.
 MEMBER_ID_RANGE = 2**53 - 1
@@ -26,7 +28,7 @@ class MemberRow:
 _MEMBER_COLUMNS = "id, telegram_user_id, language, first_name, last_name, username, reachable, focus_round_id"
 
 
-def _member(row: Row) -> MemberRow:
+def _member(row: Sequence[Any]) -> MemberRow:
     return MemberRow(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7])
 
 

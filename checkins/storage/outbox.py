@@ -1,7 +1,8 @@
 """Queries for the durable outbox: queue, take what is due (oldest first per chat; a member's own replies before
-tidying edits, those before bulk fan-outs), mark what is in flight, record the outcome, coalesce notices by topic,
-hold a chat's messages until a person who has not started the bot does (`held_until`), and say how much waits and
-for how long (`outbox_depth`, for /healthz and /metrics)."""
+tidying edits, those before bulk fan-outs), queue an item already in flight for its caller to send at once, mark
+what is in flight, record the outcome, coalesce notices by topic, hold a chat's messages until a person who has not
+started the bot does (`held_until`), and say how much waits and for how long (`outbox_depth`, for /healthz and
+/metrics)."""
 
 from __future__ import annotations
 
@@ -19,17 +20,18 @@ PRIORITY_TIDY = 1
 PRIORITY_BULK = 0
 
 
-# A delivered (or failed) row is spent unless something still refers to it: a member's current screen (its edits
-# need the Telegram message id), a pending edit of it, or its dedupe key while the round the key names is open (so a
-# member resuming mid-round does not get the intro twice). Keys of closed rounds are never used again.
-_SPENT = (
-    "state != 'pending' "
-    "AND NOT EXISTS (SELECT 1 FROM participants WHERE prompt_outbox_id = outbox.id) "
+# A row is unused unless something still refers to it: a member's current screen (its edits need the Telegram
+# message id), a pending edit of it, or its dedupe key while the round the key names is open (so a member resuming
+# mid-round does not get the intro twice). Keys of closed rounds are never used again. Delivered (or failed) and
+# unused, it is spent.
+_UNUSED = (
+    "NOT EXISTS (SELECT 1 FROM participants WHERE prompt_outbox_id = outbox.id) "
     "AND NOT EXISTS (SELECT 1 FROM outbox AS edit WHERE edit.chat_id = outbox.chat_id AND edit.state = 'pending' "
     "AND edit.kind = 'edit' AND json_extract(edit.payload, '$.edit_of') = outbox.id) "
     "AND (dedupe_key IS NULL OR NOT EXISTS (SELECT 1 FROM rounds WHERE state = 'open' "
     "AND instr(outbox.dedupe_key, ':' || rounds.id || ':') > 0))"
 )
+_SPENT = f"state != 'pending' AND {_UNUSED}"
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,16 @@ class OutboxDepth:
     oldest_queued_at: float | None
 
 
+@dataclass(frozen=True)
+class ScreenTarget:
+    """A message the member has on screen, as sent by an outbox row, and its chat's queue."""
+
+    pending: bool  # the row has not gone out yet: an edit of it waits for it
+    message_id: int | None  # Telegram's id of the message, once sent
+    gone: bool  # the row went nowhere (refused, given up, dropped): there is nothing on screen to edit
+    chat_idle: bool  # nothing of this chat is waiting: a new item may go out at once, in order
+
+
 class OutboxQueries(Queries):
     # --- outbox ------------------------------------------------------------------------------------------------
 
@@ -71,6 +83,29 @@ class OutboxQueries(Queries):
         )
         return int(row[0]) if row else None
 
+    async def enqueue_in_flight(self, chat_id: int, kind: str, payload: dict[str, Any], priority: int) -> int:
+        """Queue an item that its caller sends itself as soon as this transaction commits: it is in flight from the
+        start, so the sender's queue leaves it alone, and a crash before it was sent has it sent at the next start."""
+        row = await self._insert(
+            "INSERT INTO outbox (chat_id, kind, payload, priority, in_flight, queued_at) VALUES (?, ?, ?, ?, 1, ?) "
+            "RETURNING id",
+            (chat_id, kind, json.dumps(payload, ensure_ascii=False), priority, time.time()),
+        )
+        assert row is not None
+        return int(row[0])
+
+    async def screen_target(self, chat_id: int, outbox_id: int | None) -> ScreenTarget:
+        """What an edit of the message sent by `outbox_id` needs to know, in one query (every press asks)."""
+        row = await self._one(
+            "SELECT (SELECT state FROM outbox WHERE id = ?), (SELECT message_id FROM outbox WHERE id = ?), "
+            "EXISTS (SELECT 1 FROM outbox WHERE chat_id = ? AND state = 'pending')",
+            (outbox_id, outbox_id, chat_id),
+        )
+        assert row is not None
+        state, message_id, busy = row
+        gone = state != "pending" and message_id is None
+        return ScreenTarget(state == "pending", message_id, gone, not busy)
+
     async def enqueue_topic(self, chat_id: int, topic: str, payload: dict[str, Any], not_before: float) -> None:
         """Queue a message about `topic`, or update the text of one still waiting (a notice that coalesces)."""
         await self._run(
@@ -86,7 +121,8 @@ class OutboxQueries(Queries):
         rows = await self._all(
             # An item waits while an earlier item of its chat is pending, so a chat's messages stay in order.
             "SELECT id, chat_id, kind, payload, attempts, priority FROM outbox AS item "
-            "WHERE state = 'pending' AND held_until IS NULL AND not_before <= ? "
+            # An item in flight (sent directly after its press, see `enqueue_in_flight`) is someone else's.
+            "WHERE state = 'pending' AND held_until IS NULL AND in_flight = 0 AND not_before <= ? "
             "AND NOT EXISTS (SELECT 1 FROM outbox AS earlier "
             "WHERE earlier.chat_id = item.chat_id AND earlier.state = 'pending' AND earlier.id < item.id) "
             "ORDER BY priority DESC, id LIMIT ?",
@@ -96,9 +132,11 @@ class OutboxQueries(Queries):
         return [item for item in items if item.chat_id not in busy_chats][:limit]
 
     async def next_outbox_time(self) -> float | None:
-        """When the next item that heads its chat's queue is due (an item behind another waits for that one)."""
+        """When the next item that heads its chat's queue is due (an item behind another waits for that one). An
+        item in flight is not counted: whoever sends it wakes the sender when it is done or must be tried again."""
         row = await self._one(
-            "SELECT MIN(not_before) FROM outbox AS item WHERE state = 'pending' AND held_until IS NULL "
+            "SELECT MIN(not_before) FROM outbox AS item "
+            "WHERE state = 'pending' AND held_until IS NULL AND in_flight = 0 "
             "AND NOT EXISTS (SELECT 1 FROM outbox AS earlier "
             "WHERE earlier.chat_id = item.chat_id AND earlier.state = 'pending' AND earlier.id < item.id)"
         )
@@ -121,19 +159,19 @@ class OutboxQueries(Queries):
         """At start-up: how many pending items were in flight when the last process stopped (they are sent again)."""
         return await self._run("UPDATE outbox SET in_flight = 0 WHERE in_flight = 1 AND state = 'pending'")
 
-    async def mark_sent(self, outbox_id: int, message_id: int | None) -> None:
-        # The text is no longer needed once Telegram has it: keep only what later edits refer to, and only as long.
+    async def mark_sent(self, outbox_id: int, message_id: int | None, edit_of: int | None = None) -> None:
+        """Telegram has the item (`message_id`: the message it sent or edited); `edit_of`: the row whose message an
+        edit changed, which the caller knows from the item."""
+        # The text is no longer needed once Telegram has it: keep only what later edits refer to, and only as long
+        # (most rows are needed no longer, so the row goes at once rather than being marked first).
+        if not await self._run(f"DELETE FROM outbox WHERE id = ? AND {_UNUSED}", (outbox_id,)):
+            await self._run(
+                "UPDATE outbox SET state = 'sent', payload = NULL, in_flight = 0, message_id = ? WHERE id = ?",
+                (message_id, outbox_id),
+            )
         # An edit that went out may have been the last thing its message was kept for (a screen the member left).
-        edited = await self._one(
-            "SELECT json_extract(payload, '$.edit_of') FROM outbox WHERE id = ? AND kind = 'edit'", (outbox_id,)
-        )
-        await self._run(
-            "UPDATE outbox SET state = 'sent', payload = NULL, in_flight = 0, message_id = ? WHERE id = ?",
-            (message_id, outbox_id),
-        )
-        for spent in (outbox_id, edited[0] if edited else None):
-            if spent is not None:
-                await self._run(f"DELETE FROM outbox WHERE id = ? AND {_SPENT}", (spent,))
+        if edit_of is not None:
+            await self._run(f"DELETE FROM outbox WHERE id = ? AND {_SPENT}", (edit_of,))
 
     async def delete_spent_outbox(self) -> int:
         """Delete every delivered or failed row nothing needs any more: kept, they would be a diary of each member

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from checkins.storage.base import Queries, Row
+from checkins.storage.base import Queries
+from checkins.storage.members import _MEMBER_COLUMNS, MemberRow, _member
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,11 @@ _PARTICIPANT_COLUMNS = (
 )
 
 
-def _round(row: Row) -> RoundRow:
+def _round(row: Sequence[Any]) -> RoundRow:
     return RoundRow(*row)
 
 
-def _participant(row: Row) -> ParticipantRow:
+def _participant(row: Sequence[Any]) -> ParticipantRow:
     selection = tuple(json.loads(row[5])) if row[5] else ()
     return ParticipantRow(
         row[0], row[1], row[2], row[3], bool(row[4]), selection, row[6], bool(row[7]), bool(row[8]), row[9]
@@ -130,6 +131,28 @@ class RoundQueries(Queries):
             (round_id, member_id),
         )
         return _participant(row) if row else None
+
+    async def presser(
+        self, telegram_user_id: int, round_id: str
+    ) -> tuple[MemberRow | None, RoundRow | None, ParticipantRow | None]:
+        """Who pressed a button of a round, the round and their place in it, in one query (every press asks)."""
+        member_columns = ", ".join(f"m.{column.strip()}" for column in _MEMBER_COLUMNS.split(","))
+        participant_columns = ", ".join(f"p.{column.strip()}" for column in _PARTICIPANT_COLUMNS.split(","))
+        row = await self._one(
+            f"SELECT {member_columns}, {ROUND_COLUMNS_R}, {participant_columns} FROM members AS m "
+            "LEFT JOIN rounds AS r ON r.id = ? LEFT JOIN participants AS p ON p.round_id = r.id AND p.member_id = m.id "
+            "WHERE m.telegram_user_id = ?",
+            (round_id, telegram_user_id),
+        )
+        if row is None:
+            return None, None, None
+        members, rounds = len(_MEMBER_COLUMNS.split(",")), len(_ROUND_COLUMNS.split(","))
+        round_part, participant_part = row[members : members + rounds], row[members + rounds :]
+        return (
+            _member(row[:members]),
+            _round(round_part) if round_part[0] is not None else None,
+            _participant(participant_part) if participant_part[0] is not None else None,
+        )
 
     async def prompt_ref(self, round_id: str, member_id: int) -> int | None:
         """The outbox row of the screen a member has in front of them in this round (what an edit redraws)."""
