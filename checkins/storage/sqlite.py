@@ -61,26 +61,25 @@ class SqliteEngine:
         await connection.execute("PRAGMA synchronous=NORMAL")
         return cls(connection)
 
+    # Each call is one trip to aiosqlite's thread and back: a cursor's execute, fetch and close would be three, and a
+    # press runs a dozen statements (a query returns few rows, so fetching them all at once costs nothing).
     async def one(self, sql: str, params: tuple[Any, ...]) -> Row | None:
-        try:
-            async with self._db.execute(sql, params) as cursor:
-                return await cursor.fetchone()
-        except sqlite3.OperationalError as error:
-            raise _busy(error) from error
+        rows = await self.all(sql, params)
+        return rows[0] if rows else None
 
     async def all(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
         try:
-            async with self._db.execute(sql, params) as cursor:
-                return list(await cursor.fetchall())
+            return list(await self._db.execute_fetchall(sql, params))
         except sqlite3.OperationalError as error:
             raise _busy(error) from error
 
     async def run(self, sql: str, params: tuple[Any, ...]) -> int:
         try:
-            async with self._db.execute(sql, params) as cursor:
-                return cursor.rowcount
+            # A statement without rows is finished once executed: its cursor needs no closing trip.
+            cursor = await self._db.execute(sql, params)
         except sqlite3.OperationalError as error:
             raise _busy(error) from error
+        return cursor.rowcount
 
     async def many(self, sql: str, rows: list[tuple[Any, ...]]) -> int:
         try:
