@@ -17,7 +17,6 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from checkins.config.calendar_config import (
@@ -36,6 +35,15 @@ from checkins.config.calendars import (
     SessionCalendar,
     parse_date,
     parse_duration,
+)
+from checkins.config.deployment import (
+    HealthConfig,
+    WebhookConfig,
+    api_base_url,
+    health,
+    storage_path,
+    storage_url,
+    webhook,
 )
 from checkins.config.flows import ID_FORMAT, LANGUAGES, Flow, QuestionType, load_flows, local_text
 from checkins.config.goals import Goal, expand_goals
@@ -133,24 +141,6 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
-class WebhookConfig:
-    """Receive updates by webhook instead of polling; the secret token comes from TELEGRAM_WEBHOOK_SECRET."""
-
-    url: str
-    listen: str = "127.0.0.1"
-    port: int = 8443
-    path: str = "telegram"
-
-
-@dataclass(frozen=True)
-class HealthConfig:
-    """Serve /healthz and /metrics over HTTP for the orchestrator and Prometheus (see README, "Health and metrics")."""
-
-    listen: str = "127.0.0.1"
-    port: int = 9464
-
-
-@dataclass(frozen=True)
 class AppConfig:
     source: Path
     timezone: ZoneInfo
@@ -213,9 +203,9 @@ def load_config(path: Path) -> AppConfig:
         source=path,
         timezone=timezone,
         default_language=default_language,
-        storage_path=_storage_path(root),
-        storage_url=_storage_url(root),
-        api_base_url=_api_base_url(root),
+        storage_path=storage_path(root),
+        storage_url=storage_url(root),
+        api_base_url=api_base_url(root),
         invite_expiry_days=root.section("invites").get(
             "expiry_days", int, DEFAULT_INVITE_EXPIRY_DAYS, minimum=1, maximum=365
         ),
@@ -226,9 +216,9 @@ def load_config(path: Path) -> AppConfig:
         reminder_gap=read_reminder_gap(root),
         privacy=_privacy(root),
         flood_limits=root.section("telegram").get("flood_limits", bool, True),
-        webhook=_webhook(root),
+        webhook=webhook(root),
         remind_later=_remind_later(root),
-        health=_health(root),
+        health=health(root),
     )
 
 
@@ -250,11 +240,6 @@ def _privacy(root: Node) -> PrivacySettings:
         ),
         single_use_invites=invites.get("single_use", bool, defaults.single_use_invites),
     )
-
-
-def _relative_to_config(root: Node, value: str) -> Path:
-    """Relative paths in config.yaml mean "next to config.yaml", wherever the bot is started from."""
-    return (root.file.parent / Path(value).expanduser()).resolve()
 
 
 def _reject_token(root: Node) -> None:
@@ -283,66 +268,6 @@ def _zone(node: Node, *, required: bool = False) -> ZoneInfo | None:
         guess = closest(name, zoneinfo.available_timezones())
         hint = f"did you mean '{guess}'?" if guess else "use an IANA name such as 'Europe/Helsinki'"
         raise node.error(f"unknown time zone '{name}' ({hint})", "timezone") from None
-
-
-def _storage_path(root: Node) -> Path:
-    storage = root.section("storage")
-    storage.reject_unknown_keys(("path", "url"))
-    return _relative_to_config(root, storage.get("path", str, "data/kierros.sqlite3"))
-
-
-def _storage_url(root: Node) -> str | None:
-    """`storage.url`: a PostgreSQL database, e.g. postgresql://kierros@db.example.fi/kierros."""
-    storage = root.section("storage")
-    url = storage.get("url", str, None)
-    if url is None:
-        return None
-    if storage.get("path", str, None) is not None:
-        raise storage.error("give either path (SQLite) or url (PostgreSQL), not both", "url")
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgresql", "postgres"):
-        raise storage.error("must start with postgresql:// (or leave it out to use SQLite)", "url")
-    if parts.password is not None or "password=" in parts.query:
-        raise storage.error("no password here: put it in the PGPASSWORD environment variable or in ~/.pgpass", "url")
-    return url
-
-
-def _api_base_url(root: Node) -> str | None:
-    telegram = root.section("telegram")
-    telegram.reject_unknown_keys(("api_base_url", "flood_limits", "webhook"))
-    url = telegram.get("api_base_url", str, None)
-    if url is not None and not url.startswith(("http://", "https://")):
-        raise telegram.error(f"must start with http:// or https:// (got '{url}')", "api_base_url")
-    return url
-
-
-def _webhook(root: Node) -> WebhookConfig | None:
-    telegram = root.section("telegram")
-    if telegram.optional("webhook") is None:
-        return None
-    webhook = telegram.section("webhook")
-    webhook.reject_unknown_keys(("url", "listen", "port", "path"))
-    url = webhook.require("url", str)
-    if not url.startswith("https://"):
-        raise webhook.error(f"Telegram delivers webhooks only to https:// addresses (got '{url}')", "url")
-    return WebhookConfig(
-        url=url,
-        listen=webhook.get("listen", str, "127.0.0.1"),
-        port=webhook.get("port", int, 8443, minimum=1, maximum=65535),
-        path=webhook.get("path", str, "telegram").strip("/"),
-    )
-
-
-def _health(root: Node) -> HealthConfig | None:
-    if root.optional("health") is None:
-        return None
-    health = root.section("health")
-    health.reject_unknown_keys(("listen", "port"))
-    defaults = HealthConfig()
-    return HealthConfig(
-        listen=health.get("listen", str, defaults.listen),
-        port=health.get("port", int, defaults.port, minimum=1, maximum=65535),
-    )
 
 
 def _flows(root: Node) -> dict[str, Flow]:
