@@ -4,12 +4,15 @@ PostgreSQL server (tests/postgres_server.py) for the tests that ask for one."""
 from __future__ import annotations
 
 import contextlib
+import gc
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 import pytest
 
 from botsim.server import BotApiSimulator
@@ -42,6 +45,26 @@ class StorageChoice:
 
 
 SQLITE = StorageChoice("sqlite")
+
+
+def _database_threads() -> set[threading.Thread]:
+    return {thread for thread in threading.enumerate() if "_connection_worker_thread" in thread.name}
+
+
+@pytest.fixture(autouse=True)
+def no_database_left_open() -> Iterator[None]:
+    """An SQLite connection left open keeps aiosqlite's thread, and with it the process, alive after the last
+    test (a CI run once waited 90 minutes on one): name the test that left it, and stop its thread."""
+    before = _database_threads()
+    yield
+    left = [thread for thread in _database_threads() - before if (thread.join(timeout=2) or thread.is_alive())]
+    if not left:
+        return
+    gc.collect()
+    for connection in [item for item in gc.get_objects() if isinstance(item, aiosqlite.Connection)]:
+        if connection._thread in left:  # the only way to reach a connection nobody closed
+            connection.stop()
+    pytest.fail(f"{len(left)} SQLite connection(s) left open: close every Store (and aiosqlite connection) opened")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

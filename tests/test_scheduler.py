@@ -94,9 +94,9 @@ class Harness:
 @pytest.fixture
 async def harness(tmp_path: Path, storage: StorageChoice) -> AsyncIterator[Harness]:
     config = scheduled_config(tmp_path, TIMELINE)
-    store = await Store.open(storage.target(tmp_path / "k.sqlite3"))
-    yield Harness(config, store, Clock(helsinki(2026, 3, 20)))
-    await store.close()
+    harness = Harness(config, await Store.open(storage.target(tmp_path / "k.sqlite3")), Clock(helsinki(2026, 3, 20)))
+    yield harness
+    await harness.store.close()  # the store of the last "process" a test ran
 
 
 async def test_a_scheduled_round_opens_reminds_and_closes_once(harness: Harness) -> None:

@@ -81,3 +81,17 @@ def test_the_last_resort_hook_masks_the_token(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "RuntimeError: failed at https://api.telegram.org/bot<token>/getMe" in result.stderr
     assert SECRET_TOKEN not in result.stderr and "SECRET-token" not in result.stderr
+
+
+async def test_a_file_that_is_not_a_database_is_one_line_and_the_process_ends(tmp_path: Path) -> None:
+    """Before, the error left aiosqlite's thread running: a traceback, then a process that never exited."""
+    demo = write_demo_config(tmp_path, language="en")
+    assert isinstance(demo.storage_target, Path)
+    demo.storage_target.write_bytes(b"not a database, only text that happens to have the database's name" * 20)
+    async with BotApiSimulator(token=SECRET_TOKEN) as sim:
+        code, stderr = await run_bot(demo.source, SECRET_TOKEN, sim.base_url)
+    assert code == 1
+    assert stderr.splitlines() == [
+        f"Not started: cannot use the database {demo.storage_target} (file is not a database): restore it from a "
+        "backup, or move it away to start with an empty one"
+    ]

@@ -16,7 +16,7 @@ from typing import Any, Self
 
 import aiosqlite
 
-from checkins.storage.base import MIGRATIONS_DIR, Row, StorageUnavailable
+from checkins.storage.base import MIGRATIONS_DIR, Row, StorageRefused, StorageUnavailable
 
 log = logging.getLogger(__name__)
 SQLITE_MIGRATIONS = MIGRATIONS_DIR / "sqlite"
@@ -39,27 +39,45 @@ def _busy(error: sqlite3.OperationalError) -> StorageUnavailable | sqlite3.Opera
     return StorageUnavailable(text) if "locked" in text or "busy" in text else error
 
 
+def _unusable(path: Path | str, error: sqlite3.DatabaseError) -> StorageUnavailable | StorageRefused:
+    """Busy is passing; anything else (not a database, a damaged one, no permission) needs the operator."""
+    if isinstance(error, sqlite3.OperationalError) and isinstance(_busy(error), StorageUnavailable):
+        return StorageUnavailable(str(error))
+    return StorageRefused(
+        f"cannot use the database {path} ({error}): restore it from a backup, or move it away to start with an "
+        "empty one"
+    )
+
+
 class SqliteEngine:
     name = "sqlite"
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, path: Path | str = ":memory:") -> None:
         self._db = connection
+        self._path = path
 
     @classmethod
     async def connect(cls, path: Path | str) -> Self:
         if str(path) != ":memory:":
             _private_files(Path(path))
         connection = await aiosqlite.connect(str(path), isolation_level=None)
-        await connection.execute("PRAGMA journal_mode=WAL")
-        # Whenever the WAL is reset it is cut back to nothing, so old page images do not linger in its tail.
-        await connection.execute("PRAGMA journal_size_limit=0")
-        await connection.execute("PRAGMA foreign_keys=ON")
-        # Deleted answers are overwritten on disk, not just unlinked.
-        await connection.execute("PRAGMA secure_delete=ON")
-        await connection.execute("PRAGMA busy_timeout=5000")
-        # With WAL, NORMAL loses nothing when the process dies; only a power cut may lose the last commits.
-        await connection.execute("PRAGMA synchronous=NORMAL")
-        return cls(connection)
+        try:
+            await connection.execute("PRAGMA journal_mode=WAL")
+            # Whenever the WAL is reset it is cut back to nothing, so old page images do not linger in its tail.
+            await connection.execute("PRAGMA journal_size_limit=0")
+            await connection.execute("PRAGMA foreign_keys=ON")
+            # Deleted answers are overwritten on disk, not just unlinked.
+            await connection.execute("PRAGMA secure_delete=ON")
+            await connection.execute("PRAGMA busy_timeout=5000")
+            # With WAL, NORMAL loses nothing when the process dies; only a power cut may lose the last commits.
+            await connection.execute("PRAGMA synchronous=NORMAL")
+        except BaseException as error:
+            # aiosqlite's thread would otherwise outlive the error and keep the process from exiting.
+            await connection.close()
+            if isinstance(error, sqlite3.DatabaseError):
+                raise _unusable(path, error) from error
+            raise
+        return cls(connection, path)
 
     # Each call is one trip to aiosqlite's thread and back: a cursor's execute, fetch and close would be three, and a
     # press runs a dozen statements (a query returns few rows, so fetching them all at once costs nothing).
@@ -98,6 +116,12 @@ class SqliteEngine:
         await self._db.execute("ROLLBACK")
 
     async def migrate(self) -> None:
+        try:
+            await self._migrate()
+        except sqlite3.DatabaseError as error:
+            raise _unusable(self._path, error) from error
+
+    async def _migrate(self) -> None:
         current = await self.schema_version()
         for script in sorted(SQLITE_MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.sql")):
             version = int(script.name[:4])
