@@ -45,7 +45,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from checkins.outbox import Outbox
 from checkins.storage import OutboxItem, StorageUnavailable, Store
-from checkins.storage.outbox import PRIORITY_BULK
+from checkins.storage.outbox import PRIORITY_BULK, Sent
 from handlers.common import TroubleLog
 from handlers.metrics import DeliveryMetrics
 from handlers.pacing import Turn, retry_after_seconds
@@ -85,9 +85,10 @@ def _button(text: str, data: str) -> InlineKeyboardButton:
 
 
 class BatchedWrites(Generic[T]):
-    """Writes that many deliveries make at once, committed together: `write` returns once its value is committed,
-    by this caller or by one that took it along, and raises if that commit failed. A transaction per delivery made
-    the bookkeeping, not Telegram, the limit on how fast a fan-out goes out."""
+    """Writes that many deliveries make at once, made together: `write` returns once its value is committed, by this
+    caller or by one that took it along, and raises if that failed. A transaction per delivery made the bookkeeping,
+    not Telegram, the limit on how fast a fan-out goes out. `apply` runs statements that each leave a consistent
+    state (`Database.each_on_its_own`): no transaction around them, two trips to the database fewer."""
 
     def __init__(self, store: Store, apply: Callable[[Store, list[T]], Awaitable[None]]) -> None:
         self._store = store
@@ -105,7 +106,7 @@ class BatchedWrites(Generic[T]):
             if committed is self._committed:  # nobody has taken this batch yet: commit it
                 batch, self._batch, self._committed = self._batch, [], None
                 try:
-                    async with self._store.transaction() as store:
+                    async with self._store.each_on_its_own() as store:
                         await self._apply(store, batch)
                 except Exception as error:
                     committed.set_exception(error)
@@ -115,9 +116,8 @@ class BatchedWrites(Generic[T]):
         await committed
 
 
-async def _mark_sent(store: Store, batch: list[tuple[int, int | None, int | None]]) -> None:
-    for outbox_id, message_id, edit_of in batch:
-        await store.mark_sent(outbox_id, message_id, edit_of)
+async def _mark_sent(store: Store, batch: list[Sent]) -> None:
+    await store.mark_sent(batch)
 
 
 def _edit_of(item: OutboxItem) -> int | None:
@@ -326,7 +326,7 @@ class OutboxSender:
             if message_id is not None:  # None: an edit of a message never delivered, so no request went out
                 self._metrics.sent(bot_method(item))
             # Every moment between Telegram's reply and this commit is a moment a crash would cause a duplicate.
-            record = functools.partial(self._sent.write, (item.id, message_id, _edit_of(item)))
+            record = functools.partial(self._sent.write, Sent(item.id, message_id, _edit_of(item)))
             sent = True
         await self._until_recorded(record)
         return sent
@@ -387,7 +387,7 @@ class OutboxSender:
             return
         self._trouble.succeeded()
         if item.kind == "edit" and any(phrase in reason for phrase in EDIT_NOT_NEEDED):
-            await self._sent.write((item.id, None, _edit_of(item)))
+            await self._sent.write(Sent(item.id, None, _edit_of(item)))
             return
         log.error("outbox item %s (%s) refused by Telegram: %s", item.id, item.kind, _category(error))
         await self._fail(item)

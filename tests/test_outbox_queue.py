@@ -12,6 +12,7 @@ import pytest
 from checkins.messages import Screen
 from checkins.outbox import Outbox
 from checkins.storage import OutboxDepth, OutboxItem, Store
+from checkins.storage.outbox import Sent
 from handlers.delivery import BatchedWrites
 from tests.conftest import StorageChoice
 
@@ -93,7 +94,7 @@ async def test_depth_counts_what_waits_and_how_long_the_oldest_has_waited(store:
         assert (depth.pending, depth.held) == (2, 1)
         assert depth.oldest_queued_at is not None and before <= depth.oldest_queued_at <= time.time()
         assert first is not None
-        await queries.mark_sent(first, 100)
+        await queries.mark_sent([Sent(first, 100)])
         after_sent = await queries.outbox_depth()
         assert (after_sent.pending, after_sent.held) == (1, 1)
         assert after_sent.oldest_queued_at is not None and after_sent.oldest_queued_at >= depth.oldest_queued_at
@@ -103,7 +104,7 @@ async def test_depth_counts_what_waits_and_how_long_the_oldest_has_waited(store:
     released_at = time.time()
     await outbox.release_held(3, released_at)  # a released message counts from its release, not its first queuing
     async with store.transaction() as queries:
-        await queries.mark_sent(first + 1, 101)
+        await queries.mark_sent([Sent(first + 1, 101)])
         released = await queries.outbox_depth()
     assert (released.pending, released.held) == (1, 0)
     assert released.oldest_queued_at is not None and released.oldest_queued_at >= released_at
@@ -171,8 +172,22 @@ async def test_a_delivered_edit_leaves_no_row_and_takes_the_screen_it_tidied_alo
         await outbox.remove_buttons(1, shown)
         assert shown is not None
     async with store.transaction() as queries:
-        await queries.mark_sent(shown, 10)
+        await queries.mark_sent([Sent(shown, 10)])
         assert await queries.outbox_counts() == {"sent": 1, "pending": 1}, "kept: a pending edit needs its message id"
         (edit,) = await queries.due_outbox(1e12, 10)
-        await queries.mark_sent(edit.id, 10, edit_of=shown)
+        await queries.mark_sent([Sent(edit.id, 10, edit_of=shown)])
+        assert await queries.outbox_counts() == {}
+
+
+async def test_a_screen_and_its_edit_recorded_in_one_batch_leave_no_row(store: Store) -> None:
+    """Deliveries are recorded in batches: a screen whose tidying edit went out in the same batch is spent too."""
+    outbox = Outbox(store)
+    async with store.transaction():
+        shown = await outbox.send(1, Screen("question"))
+        assert shown is not None
+        await outbox.remove_buttons(1, shown)
+        other = await outbox.send(2, Screen("question"))
+        assert other == shown + 2, "the edit is the row between them"
+    async with store.transaction() as queries:
+        await queries.mark_sent([Sent(other, 11), Sent(shown, 10), Sent(shown + 1, 10, edit_of=shown)])
         assert await queries.outbox_counts() == {}

@@ -64,6 +64,7 @@ from checkins.rounds.screens import (
 from checkins.rounds.timing import held_prompts
 from checkins.rounds.writing import RoundWriting
 from checkins.storage import MemberRow, ParticipantRow, RoundRow, Store
+from checkins.storage.rounds import Draft
 
 
 class OpenOutcome(StrEnum):
@@ -250,13 +251,13 @@ class RoundService(RoundWriting, RoundClosing):
         self, telegram_user_id: int, round_id: str, step: str, action: Any, message_id: int | None
     ) -> str | None:
         async with self.store.transaction() as store:
-            member, round_row, participant = await store.presser(telegram_user_id, round_id)
+            member, round_row, participant, draft = await store.presser(telegram_user_id, round_id)
             catalog = self.translator.for_language(member.language if member else self.config.default_language)
             if member is None or round_row is None or action is None:
                 return catalog.gettext("This button is not valid.")
             if not round_row.is_open:
                 return catalog.gettext("This check-in has closed; answers can no longer be changed.")
-            loaded = await self._progress(round_row, participant)
+            loaded = await self._progress(round_row, participant, draft)
             if loaded is None or participant is None:
                 return catalog.gettext("This button is not valid.")
             flow, progress = loaded
@@ -282,12 +283,16 @@ class RoundService(RoundWriting, RoundClosing):
     async def _load(self, round_row: RoundRow, member: MemberRow) -> tuple[Flow, Progress] | None:
         return await self._progress(round_row, await self.store.participant(round_row.id, member.id))
 
-    async def _progress(self, round_row: RoundRow, participant: ParticipantRow | None) -> tuple[Flow, Progress] | None:
-        """A participant's flow and progress (their drafts read with it)."""
+    async def _progress(
+        self, round_row: RoundRow, participant: ParticipantRow | None, draft: Draft | None = None
+    ) -> tuple[Flow, Progress] | None:
+        """A participant's flow and progress (their draft read with it, unless the caller has it already)."""
         flow = self.config.member_flow(round_row.group_id, round_row.flow_id)
         if participant is None or flow is None:
             return None
-        drafts, private, reply_ok = await self.store.drafts_with_choices(round_row.id, participant.member_id)
+        if draft is None:
+            draft = await self.store.drafts_with_choices(round_row.id, participant.member_id)
+        drafts, private, reply_ok = draft
         progress = Progress(
             Status(participant.status),
             participant.cursor,

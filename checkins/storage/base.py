@@ -9,7 +9,8 @@ committed together or not at all.
 
 While a Telegram update is being handled (`handling_update(update_id)`, set by the edge for each update), the first
 transaction that changes anything also records the update id, atomically with the change; a later transaction for
-an update already recorded raises `AlreadyHandled`. So an update Telegram delivers twice changes state once.
+an update already recorded raises `AlreadyHandled` (and rolls back what it did). So an update Telegram delivers
+twice changes state once.
 """
 
 from __future__ import annotations
@@ -176,27 +177,49 @@ class Database(Queries):
         async with self._lock:
             await self._engine.begin()
             try:
-                if (
-                    claim is not None
-                    and unclaimed
-                    and await self._one("SELECT 1 FROM handled_updates WHERE update_id = ?", (claim.update_id,))
-                ):
-                    raise AlreadyHandled(claim.update_id)
                 changes_before = self._changes
-                yield self
-                if claim is not None and unclaimed and self._changes != changes_before:
-                    # The day only: a finer time would let someone with the file line updates up with answers.
-                    await self._run(
-                        "INSERT INTO handled_updates (update_id, handled_at) VALUES (?, ?)",
-                        (claim.update_id, time.time() // SECONDS_PER_DAY * SECONDS_PER_DAY),
-                    )
-                    recorded = True
+                try:
+                    yield self
+                except Exception as error:
+                    # A repeat may take another path through the new state and fail there: it is still a repeat.
+                    if unclaimed and not isinstance(error, AlreadyHandled | StorageUnavailable):
+                        await self._refuse_repeat(claim, error)
+                    raise
+                if claim is not None and unclaimed:
+                    # Checked at the end, not the start: a change records the update with the same statement that
+                    # finds a repeat (a press is one trip shorter), and a repeat's changes are rolled back unseen.
+                    if self._changes != changes_before:
+                        # The day only: a finer time would let someone with the file line updates up with answers.
+                        if not await self._run(
+                            "INSERT INTO handled_updates (update_id, handled_at) VALUES (?, ?) "
+                            "ON CONFLICT (update_id) DO NOTHING",
+                            (claim.update_id, time.time() // SECONDS_PER_DAY * SECONDS_PER_DAY),
+                        ):
+                            raise AlreadyHandled(claim.update_id)
+                        recorded = True
+                    else:
+                        await self._refuse_repeat(claim)
             except BaseException:
                 await self._engine.rollback()
                 raise
             await self._engine.commit()
         if claim is not None and recorded:
             claim.recorded = True
+
+    @asynccontextmanager
+    async def each_on_its_own(self) -> AsyncIterator[Self]:
+        """Statements that commit one by one, without a transaction around them: for bookkeeping where each
+        statement leaves a consistent state (the sender's records of what Telegram has), it saves the two trips
+        to the database that beginning and committing cost. Other transactions wait as they would for one."""
+        async with self._lock:
+            yield self
+
+    async def _refuse_repeat(self, claim: _UpdateClaim | None, error: Exception | None = None) -> None:
+        """Raise `AlreadyHandled` if the update being handled was recorded by an earlier delivery of it."""
+        if claim is None:
+            return
+        if await self._one("SELECT 1 FROM handled_updates WHERE update_id = ?", (claim.update_id,)):
+            raise AlreadyHandled(claim.update_id) from error
 
     async def scrub_disk(self, *, rewrite: bool = False) -> None:
         """After anything that unlinks or deletes: make the database's files stop holding what was deleted (SQLite:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from checkins.storage.base import Queries
 
@@ -32,6 +33,19 @@ _UNUSED = (
     "AND instr(outbox.dedupe_key, ':' || rounds.id || ':') > 0))"
 )
 _SPENT = f"state != 'pending' AND {_UNUSED}"
+
+
+class Sent(NamedTuple):
+    """An item Telegram has: the message it sent or edited, and for an edit the row whose message it changed."""
+
+    outbox_id: int
+    message_id: int | None
+    edit_of: int | None = None
+
+
+def _marks(values: Collection[object]) -> str:
+    """Placeholders for `IN (…)`; an empty list matches nothing."""
+    return ", ".join("?" * len(values)) or "NULL"
 
 
 @dataclass(frozen=True)
@@ -153,25 +167,27 @@ class OutboxQueries(Queries):
 
     async def mark_in_flight(self, outbox_ids: list[int]) -> None:
         """Set just before the requests go out: after a crash these are the items Telegram may already have."""
-        await self._many("UPDATE outbox SET in_flight = 1 WHERE id = ?", [(i,) for i in outbox_ids])
+        await self._run(f"UPDATE outbox SET in_flight = 1 WHERE id IN ({_marks(outbox_ids)})", outbox_ids)
 
     async def clear_in_flight(self) -> int:
         """At start-up: how many pending items were in flight when the last process stopped (they are sent again)."""
         return await self._run("UPDATE outbox SET in_flight = 0 WHERE in_flight = 1 AND state = 'pending'")
 
-    async def mark_sent(self, outbox_id: int, message_id: int | None, edit_of: int | None = None) -> None:
-        """Telegram has the item (`message_id`: the message it sent or edited); `edit_of`: the row whose message an
-        edit changed, which the caller knows from the item."""
-        # The text is no longer needed once Telegram has it: keep only what later edits refer to, and only as long
-        # (most rows are needed no longer, so the row goes at once rather than being marked first).
-        if not await self._run(f"DELETE FROM outbox WHERE id = ? AND {_UNUSED}", (outbox_id,)):
-            await self._run(
-                "UPDATE outbox SET state = 'sent', payload = NULL, in_flight = 0, message_id = ? WHERE id = ?",
-                (message_id, outbox_id),
-            )
-        # An edit that went out may have been the last thing its message was kept for (a screen the member left).
-        if edit_of is not None:
-            await self._run(f"DELETE FROM outbox WHERE id = ? AND {_SPENT}", (edit_of,))
+    async def mark_sent(self, sent: Sequence[Sent]) -> None:
+        """Telegram has these items. Two statements, each leaving a consistent queue, so the sender may run them
+        without a transaction (`Database.each_on_its_own`): the rows are marked sent, without the text Telegram now
+        has; then each goes unless something refers to it (most rows), and with an edit, the row whose message it
+        changed, if the edit was the last thing that row was kept for (a screen the member left). Were the process
+        to stop in between, the hourly purge deletes what the second would have."""
+        ids = [item.outbox_id for item in sent]
+        cases = " ".join("WHEN ? THEN CAST(? AS BIGINT)" for _ in sent)
+        await self._run(
+            f"UPDATE outbox SET state = 'sent', payload = NULL, in_flight = 0, message_id = CASE id {cases} END "
+            f"WHERE id IN ({_marks(ids)})",
+            (*(value for item in sent for value in (item.outbox_id, item.message_id)), *ids),
+        )
+        tidied = ids + [item.edit_of for item in sent if item.edit_of is not None]
+        await self._run(f"DELETE FROM outbox WHERE id IN ({_marks(tidied)}) AND {_SPENT}", tidied)
 
     async def delete_spent_outbox(self) -> int:
         """Delete every delivered or failed row nothing needs any more: kept, they would be a diary of each member

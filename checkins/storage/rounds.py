@@ -11,7 +11,7 @@ import json
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from checkins.storage.base import Queries
 from checkins.storage.members import _MEMBER_COLUMNS, MemberRow, _member
@@ -77,6 +77,33 @@ def _participant(row: Sequence[Any]) -> ParticipantRow:
     )
 
 
+class Draft(NamedTuple):
+    """A member's answers so far (None: seen and skipped), and the questions they marked "only for me" and
+    "my supervisor may reply"."""
+
+    answers: dict[str, Any | None]
+    private: frozenset[str]
+    reply_ok: frozenset[str]
+
+
+def _draft(rows: Iterable[Sequence[Any]]) -> Draft:
+    rows = list(rows)
+    return Draft(
+        {row[0]: None if row[1] is None else json.loads(row[1]) for row in rows},
+        frozenset(row[0] for row in rows if row[2]),
+        frozenset(row[0] for row in rows if row[3]),
+    )
+
+
+class Presser(NamedTuple):
+    """Who pressed a button, the round it belongs to, their place in it and their draft (None: not found)."""
+
+    member: MemberRow | None
+    round: RoundRow | None
+    participant: ParticipantRow | None
+    draft: Draft
+
+
 def _json_or_none(value: Any | None) -> str | None:
     return None if value is None else json.dumps(value)
 
@@ -132,26 +159,32 @@ class RoundQueries(Queries):
         )
         return _participant(row) if row else None
 
-    async def presser(
-        self, telegram_user_id: int, round_id: str
-    ) -> tuple[MemberRow | None, RoundRow | None, ParticipantRow | None]:
-        """Who pressed a button of a round, the round and their place in it, in one query (every press asks)."""
+    async def presser(self, telegram_user_id: int, round_id: str) -> Presser:
+        """Who pressed a button of a round, the round, their place in it and their draft, in one query (every press
+        asks): a row per draft answer, the first three parts repeated."""
         member_columns = ", ".join(f"m.{column.strip()}" for column in _MEMBER_COLUMNS.split(","))
         participant_columns = ", ".join(f"p.{column.strip()}" for column in _PARTICIPANT_COLUMNS.split(","))
-        row = await self._one(
-            f"SELECT {member_columns}, {ROUND_COLUMNS_R}, {participant_columns} FROM members AS m "
+        rows = await self._all(
+            f"SELECT {member_columns}, {ROUND_COLUMNS_R}, {participant_columns}, "
+            "d.question_id, d.value, d.private, d.reply_ok FROM members AS m "
             "LEFT JOIN rounds AS r ON r.id = ? LEFT JOIN participants AS p ON p.round_id = r.id AND p.member_id = m.id "
+            "LEFT JOIN drafts AS d ON d.round_id = p.round_id AND d.member_id = p.member_id "
             "WHERE m.telegram_user_id = ?",
             (round_id, telegram_user_id),
         )
-        if row is None:
-            return None, None, None
+        if not rows:
+            return Presser(None, None, None, _draft([]))
+        row = rows[0]
         members, rounds = len(_MEMBER_COLUMNS.split(",")), len(_ROUND_COLUMNS.split(","))
-        round_part, participant_part = row[members : members + rounds], row[members + rounds :]
-        return (
+        participants = len(_PARTICIPANT_COLUMNS.split(","))
+        round_part = row[members : members + rounds]
+        participant_part = row[members + rounds : members + rounds + participants]
+        drafts = [draft[members + rounds + participants :] for draft in rows if draft[-4] is not None]
+        return Presser(
             _member(row[:members]),
             _round(round_part) if round_part[0] is not None else None,
             _participant(participant_part) if participant_part[0] is not None else None,
+            _draft(drafts),
         )
 
     async def prompt_ref(self, round_id: str, member_id: int) -> int | None:
@@ -308,17 +341,13 @@ class RoundQueries(Queries):
         answers, private, _reply_ok = await self.drafts_with_choices(round_id, member_id)
         return answers, private
 
-    async def drafts_with_choices(
-        self, round_id: str, member_id: int
-    ) -> tuple[dict[str, Any | None], frozenset[str], frozenset[str]]:
-        """A member's draft with both of their choices per answer: "only for me", and "my supervisor may reply"
-        (one query: every press reads it)."""
+    async def drafts_with_choices(self, round_id: str, member_id: int) -> Draft:
+        """A member's draft with both of their choices per answer: "only for me", and "my supervisor may reply"."""
         rows = await self._all(
             "SELECT question_id, value, private, reply_ok FROM drafts WHERE round_id = ? AND member_id = ?",
             (round_id, member_id),
         )
-        answers = {row[0]: None if row[1] is None else json.loads(row[1]) for row in rows}
-        return answers, frozenset(row[0] for row in rows if row[2]), frozenset(row[0] for row in rows if row[3])
+        return _draft(rows)
 
     async def set_draft_kept(self, round_id: str, member_id: int, question_id: str, kept: Iterable[str]) -> None:
         """The words of one draft answer that the member put back after redaction took them for names."""
