@@ -4,7 +4,8 @@ The simulator and the simulated members run in this process; Kierros runs as `py
 bot as `python -m benchmarks.baseline_bot`, each in its own process with its own event loop — the in-process
 scenario 3 shares one loop between the simulator and the bot, which slows the baseline as much as Kierros and so
 flatters the ratio. Pacing is off for both (Kierros's `flood_limits: false`, the baseline without a rate limiter):
-like for like, what each bot itself costs per answer.
+like for like, what each bot itself costs per answer. On PostgreSQL (`--storage postgresql`) both store their
+answers in the same server.
 
 Measured, alternating Kierros and the baseline `repeats` times and reporting the median of each figure:
 - one member at a time: members of a one-question flow (so the next message is the review screen) press "3" one
@@ -33,6 +34,7 @@ from pathlib import Path
 
 from telegram import Bot
 
+from benchmarks import storage
 from benchmarks.answers import PRESSED, Press, Presses, press_all, scale_press
 from benchmarks.baseline_bot import QUESTION, question_markup
 from benchmarks.harness import MEMBER_IDS, Deployment, drain, new_simulator, run_bot
@@ -174,6 +176,9 @@ async def baseline(members: int, one_at_a_time: bool, folder: Path) -> Run:
                 await asker.send_message(user.user_id, QUESTION, reply_markup=question_markup())
         presses = [Press(user, user.chat.bot_messages()[-1].message_id, f"v{PRESSED}") for user in users]
         command = ["-m", "benchmarks.baseline_bot", "--database", str(folder / "baseline.sqlite3")]
+        # On PostgreSQL the yardstick stores its answers there too: like for like, a round trip to the server each.
+        database = storage.fresh_storage_url()
+        command += ["--postgresql", database] if database is not None else []
         return await _measure(sim, command, folder / "baseline.log", presses, one_at_a_time)
 
 
