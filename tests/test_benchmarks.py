@@ -76,8 +76,8 @@ def test_both_backends_side_by_side_and_the_failover_on_a_postgresql_server(
 ) -> None:
     output = tmp_path / "results.json"
     completed = run_benchmarks(
-        "--quick", "--storage", "sqlite,postgresql", "-s", "fanout", "-s", "round", "-s", "failover",
-        "--json", str(output), environment={"KIERROS_BENCH_PG_URL": postgres_server.url("postgres")},
+        "--quick", "--storage", "sqlite,postgresql", "-s", "fanout", "-s", "round", "-s", "answers-process",
+        "-s", "failover", "--json", str(output), environment={"KIERROS_BENCH_PG_URL": postgres_server.url("postgres")},
     )  # fmt: skip
     results = json.loads(output.read_text(encoding="utf-8"))["results"]
     by_storage: dict[str, set[tuple[str, str]]] = {}
@@ -85,7 +85,10 @@ def test_both_backends_side_by_side_and_the_failover_on_a_postgresql_server(
         base = result["scenario"].removesuffix(" · PostgreSQL")
         by_storage.setdefault(result["details"]["storage"], set()).add((base, result["figure"]))
         assert math.isfinite(result["value"]) and result["value"] >= 0
-    assert {scenario.split()[0] for scenario, _ in by_storage["sqlite"]} == {"2", "9"}
+    assert {scenario.split()[0] for scenario, _ in by_storage["sqlite"]} == {"2", "8", "9"}
+    # On PostgreSQL the minimal bot of scenario 8 answered every press too, storing them in PostgreSQL.
+    answering = [r for r in results if r["scenario"] == "8 answers, own process · PostgreSQL"]
+    assert answering and all(r["baseline"] is not None and r["baseline"] > 0 for r in answering), answering
     failover = {figure for scenario, figure in by_storage["postgresql"] if scenario.startswith("10 ")}
     assert by_storage["postgresql"] - {("10 failover", figure) for figure in failover} == by_storage["sqlite"]
     # The failover's invariants hold whatever the machine: every member got the question, nothing was sent twice

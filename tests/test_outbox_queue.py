@@ -12,7 +12,7 @@ import pytest
 from checkins.messages import Screen
 from checkins.outbox import Outbox
 from checkins.storage import OutboxDepth, OutboxItem, Store
-from checkins.storage.outbox import Sent
+from checkins.storage.outbox import ScreenTarget, Sent
 from handlers.delivery import BatchedWrites
 from tests.conftest import StorageChoice
 
@@ -191,3 +191,28 @@ async def test_a_screen_and_its_edit_recorded_in_one_batch_leave_no_row(store: S
     async with store.transaction() as queries:
         await queries.mark_sent([Sent(other, 11), Sent(shown, 10), Sent(shown + 1, 10, edit_of=shown)])
         assert await queries.outbox_counts() == {}
+
+
+async def test_a_screen_read_along_with_the_press_is_trusted_only_while_the_press_has_queued_nothing(
+    store: Store,
+) -> None:
+    """A press reads its member's screen along with its first query (`Outbox.knows`). Once the press has queued a
+    message of its own, that reading is stale: an edit going out directly would overtake the message."""
+    outbox = Outbox(store)
+    delivered: list[OutboxItem] = []
+    outbox.deliver_with(delivered.extend)
+    async with store.transaction():
+        shown = await outbox.send(1, Screen("question"))
+        assert shown is not None
+    # As a press would have read it had the question gone out as message 10 (the queue still has it: the reading
+    # is what the edit goes by).
+    on_screen = ScreenTarget(pending=False, message_id=10, gone=False, chat_idle=True)
+    for queues_first in (False, True):
+        delivered.clear()
+        with outbox.at_once():
+            async with store.transaction():
+                outbox.knows(1, shown, on_screen)
+                if queues_first:
+                    await outbox.notice(1, Screen("a notice"), "topic", 0)
+                await outbox.replace(1, Screen("next question"), shown)
+        assert [item.kind for item in delivered] == ([] if queues_first else ["edit"])

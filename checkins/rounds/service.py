@@ -251,7 +251,7 @@ class RoundService(RoundWriting, RoundClosing):
         self, telegram_user_id: int, round_id: str, step: str, action: Any, message_id: int | None
     ) -> str | None:
         async with self.store.transaction() as store:
-            member, round_row, participant, draft = await store.presser(telegram_user_id, round_id)
+            member, round_row, participant, draft, screen = await store.presser(telegram_user_id, round_id)
             catalog = self.translator.for_language(member.language if member else self.config.default_language)
             if member is None or round_row is None or action is None:
                 return catalog.gettext("This button is not valid.")
@@ -260,6 +260,7 @@ class RoundService(RoundWriting, RoundClosing):
             loaded = await self._progress(round_row, participant, draft)
             if loaded is None or participant is None:
                 return catalog.gettext("This button is not valid.")
+            self.outbox.knows(member.telegram_user_id, participant.prompt_outbox_id, screen)
             flow, progress = loaded
             if step != step_token(progress):
                 return catalog.gettext("This button is no longer active. Please use the latest message.")

@@ -78,6 +78,20 @@ class ScreenTarget:
     chat_idle: bool  # nothing of this chat is waiting: a new item may go out at once, in order
 
 
+def screen_target_columns(outbox_id: str, chat_id: str) -> str:
+    """The columns `screen_target` reads, for the row `outbox_id` and the chat `chat_id` (SQL expressions), so that
+    a query that knows both can read them along (the press's first query does)."""
+    return (
+        f"(SELECT state FROM outbox WHERE id = {outbox_id}), (SELECT message_id FROM outbox WHERE id = {outbox_id}), "
+        f"EXISTS (SELECT 1 FROM outbox WHERE chat_id = {chat_id} AND state = 'pending')"
+    )
+
+
+def screen_target(row: Sequence[Any]) -> ScreenTarget:
+    state, message_id, busy = row
+    return ScreenTarget(state == "pending", message_id, state != "pending" and message_id is None, not busy)
+
+
 class OutboxQueries(Queries):
     # --- outbox ------------------------------------------------------------------------------------------------
 
@@ -109,16 +123,10 @@ class OutboxQueries(Queries):
         return int(row[0])
 
     async def screen_target(self, chat_id: int, outbox_id: int | None) -> ScreenTarget:
-        """What an edit of the message sent by `outbox_id` needs to know, in one query (every press asks)."""
-        row = await self._one(
-            "SELECT (SELECT state FROM outbox WHERE id = ?), (SELECT message_id FROM outbox WHERE id = ?), "
-            "EXISTS (SELECT 1 FROM outbox WHERE chat_id = ? AND state = 'pending')",
-            (outbox_id, outbox_id, chat_id),
-        )
+        """What an edit of the message sent by `outbox_id` needs to know, in one query."""
+        row = await self._one(f"SELECT {screen_target_columns('?', '?')}", (outbox_id, outbox_id, chat_id))
         assert row is not None
-        state, message_id, busy = row
-        gone = state != "pending" and message_id is None
-        return ScreenTarget(state == "pending", message_id, gone, not busy)
+        return screen_target(row)
 
     async def enqueue_topic(self, chat_id: int, topic: str, payload: dict[str, Any], not_before: float) -> None:
         """Queue a message about `topic`, or update the text of one still waiting (a notice that coalesces)."""

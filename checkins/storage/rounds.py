@@ -7,6 +7,7 @@ the author allowed a reply. A round without such answers loses its secret at clo
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 from collections.abc import Iterable, Sequence
@@ -15,6 +16,7 @@ from typing import Any, NamedTuple
 
 from checkins.storage.base import Queries
 from checkins.storage.members import _MEMBER_COLUMNS, MemberRow, _member
+from checkins.storage.outbox import ScreenTarget, screen_target, screen_target_columns
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ class Presser(NamedTuple):
     round: RoundRow | None
     participant: ParticipantRow | None
     draft: Draft
+    screen: ScreenTarget | None  # the member's current screen (`participant.prompt_outbox_id`), if any
 
 
 def _json_or_none(value: Any | None) -> str | None:
@@ -160,12 +163,13 @@ class RoundQueries(Queries):
         return _participant(row) if row else None
 
     async def presser(self, telegram_user_id: int, round_id: str) -> Presser:
-        """Who pressed a button of a round, the round, their place in it and their draft, in one query (every press
-        asks): a row per draft answer, the first three parts repeated."""
+        """Who pressed a button of a round, the round, their place in it, their draft and the screen they pressed
+        on, in one query (every press asks): a row per draft answer, the rest repeated on each."""
         member_columns = ", ".join(f"m.{column.strip()}" for column in _MEMBER_COLUMNS.split(","))
         participant_columns = ", ".join(f"p.{column.strip()}" for column in _PARTICIPANT_COLUMNS.split(","))
         rows = await self._all(
             f"SELECT {member_columns}, {ROUND_COLUMNS_R}, {participant_columns}, "
+            f"{screen_target_columns('p.prompt_outbox_id', 'm.telegram_user_id')}, "
             "d.question_id, d.value, d.private, d.reply_ok FROM members AS m "
             "LEFT JOIN rounds AS r ON r.id = ? LEFT JOIN participants AS p ON p.round_id = r.id AND p.member_id = m.id "
             "LEFT JOIN drafts AS d ON d.round_id = p.round_id AND d.member_id = p.member_id "
@@ -173,18 +177,23 @@ class RoundQueries(Queries):
             (round_id, telegram_user_id),
         )
         if not rows:
-            return Presser(None, None, None, _draft([]))
+            return Presser(None, None, None, _draft([]), None)
         row = rows[0]
-        members, rounds = len(_MEMBER_COLUMNS.split(",")), len(_ROUND_COLUMNS.split(","))
-        participants = len(_PARTICIPANT_COLUMNS.split(","))
-        round_part = row[members : members + rounds]
-        participant_part = row[members + rounds : members + rounds + participants]
-        drafts = [draft[members + rounds + participants :] for draft in rows if draft[-4] is not None]
+        ends = list(
+            itertools.accumulate(
+                len(columns.split(",")) for columns in (_MEMBER_COLUMNS, _ROUND_COLUMNS, _PARTICIPANT_COLUMNS)
+            )
+        )
+        member_part, round_part = row[: ends[0]], row[ends[0] : ends[1]]
+        participant_part, screen_part = row[ends[1] : ends[2]], row[ends[2] : ends[2] + 3]
+        participant = _participant(participant_part) if participant_part[0] is not None else None
+        shown = participant is not None and participant.prompt_outbox_id is not None
         return Presser(
-            _member(row[:members]),
+            _member(member_part),
             _round(round_part) if round_part[0] is not None else None,
-            _participant(participant_part) if participant_part[0] is not None else None,
-            _draft(drafts),
+            participant,
+            _draft(draft[ends[2] + 3 :] for draft in rows if draft[-4] is not None),
+            screen_target(screen_part) if shown else None,
         )
 
     async def prompt_ref(self, round_id: str, member_id: int) -> int | None:
