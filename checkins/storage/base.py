@@ -49,6 +49,9 @@ class Engine(Protocol):
     """One database connection in the shared dialect; an engine raises `StorageUnavailable` for passing trouble."""
 
     name: str
+    # Whether a statement may commit on its own at little cost: SQLite's WAL with synchronous=NORMAL writes a commit
+    # without flushing it to disk; PostgreSQL flushes its WAL at every commit.
+    commits_cheaply: bool
 
     async def one(self, sql: str, params: tuple[Any, ...]) -> Row | None: ...
 
@@ -208,9 +211,14 @@ class Database(Queries):
 
     @asynccontextmanager
     async def each_on_its_own(self) -> AsyncIterator[Self]:
-        """Statements that commit one by one, without a transaction around them: for bookkeeping where each
-        statement leaves a consistent state (the sender's records of what Telegram has), it saves the two trips
-        to the database that beginning and committing cost. Other transactions wait as they would for one."""
+        """Statements that may commit one by one, for bookkeeping where each leaves a consistent state (the sender's
+        records of what Telegram has). Where commits are cheap (SQLite) each does, which saves the two trips to the
+        database that beginning and committing cost; elsewhere (PostgreSQL, which flushes at every commit) they
+        share one transaction. Other transactions wait as they would for one."""
+        if not self._engine.commits_cheaply:
+            async with self.transaction() as queries:
+                yield queries
+            return
         async with self._lock:
             yield self
 
