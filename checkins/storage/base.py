@@ -41,6 +41,10 @@ class StorageUnavailable(Exception):
     committed, so the caller may try the same thing again shortly."""
 
 
+class DuplicateRow(Exception):
+    """An engine's `commit_after`: the last statement broke a unique constraint, so nothing was committed."""
+
+
 class StorageRefused(Exception):
     """The database cannot be used as Kierros needs it (e.g. it could not erase deleted rows there)."""
 
@@ -64,6 +68,8 @@ class Engine(Protocol):
     async def begin(self) -> None: ...
 
     async def commit(self) -> None: ...
+
+    async def commit_after(self, sql: str, params: tuple[Any, ...]) -> None: ...
 
     async def rollback(self) -> None: ...
 
@@ -188,24 +194,25 @@ class Database(Queries):
                     if unclaimed and not isinstance(error, AlreadyHandled | StorageUnavailable):
                         await self._refuse_repeat(claim, error)
                     raise
-                if claim is not None and unclaimed:
-                    # Checked at the end, not the start: a change records the update with the same statement that
-                    # finds a repeat (a press is one trip shorter), and a repeat's changes are rolled back unseen.
-                    if self._changes != changes_before:
+                if claim is not None and unclaimed and self._changes != changes_before:
+                    # Checked at the end, not the start: the statement that records the update finds a repeat (its
+                    # key is taken), and goes with the commit; a repeat's changes are rolled back unseen.
+                    try:
                         # The day only: a finer time would let someone with the file line updates up with answers.
-                        if not await self._run(
-                            "INSERT INTO handled_updates (update_id, handled_at) VALUES (?, ?) "
-                            "ON CONFLICT (update_id) DO NOTHING",
+                        await self._engine.commit_after(
+                            "INSERT INTO handled_updates (update_id, handled_at) VALUES (?, ?)",
                             (claim.update_id, time.time() // SECONDS_PER_DAY * SECONDS_PER_DAY),
-                        ):
-                            raise AlreadyHandled(claim.update_id)
-                        recorded = True
-                    else:
+                        )
+                    except DuplicateRow as error:
+                        raise AlreadyHandled(claim.update_id) from error
+                    recorded = True
+                else:
+                    if unclaimed:
                         await self._refuse_repeat(claim)
+                    await self._engine.commit()
             except BaseException:
                 await self._engine.rollback()
                 raise
-            await self._engine.commit()
         if claim is not None and recorded:
             claim.recorded = True
 

@@ -23,7 +23,7 @@ from typing import Any, Self
 import psycopg
 from psycopg import errors
 
-from checkins.storage.base import MIGRATIONS_DIR, Row, StorageRefused, StorageUnavailable
+from checkins.storage.base import MIGRATIONS_DIR, DuplicateRow, Row, StorageRefused, StorageUnavailable
 
 log = logging.getLogger(__name__)
 POSTGRESQL_MIGRATIONS = MIGRATIONS_DIR / "postgresql"
@@ -71,6 +71,8 @@ class PostgresEngine:
         self._url = url
         self._conn = connection
         self._in_transaction = False
+        # BEGIN goes to the server together with the transaction's first statement (one round trip, not two).
+        self._begin_pending = False
 
     @classmethod
     async def connect(cls, url: str) -> Self:
@@ -85,7 +87,7 @@ class PostgresEngine:
 
     async def _connection(self) -> psycopg.AsyncConnection[Any]:
         if self._conn.closed or self._conn.broken:
-            if self._in_transaction:
+            if self._in_transaction and not self._begin_pending:
                 raise StorageUnavailable("the connection to PostgreSQL was lost")
             log.warning("the connection to PostgreSQL was lost; connecting again")
             self._conn = await self._open(self._url)
@@ -94,7 +96,14 @@ class PostgresEngine:
     async def _execute(self, sql: str, params: tuple[Any, ...]) -> psycopg.AsyncCursor[Any]:
         connection = await self._connection()
         try:
-            return await connection.execute(adapt(sql), params)
+            if not self._begin_pending:
+                return await connection.execute(adapt(sql), params)
+            # Once sent, the transaction is the server's, whatever became of the statement (a rollback must reach it).
+            self._begin_pending = False
+            async with connection.pipeline():
+                await connection.execute("BEGIN")
+                cursor = await connection.execute(adapt(sql), params)
+            return cursor
         except _PASSING as error:
             raise StorageUnavailable(_reason(error)) from error
 
@@ -113,6 +122,9 @@ class PostgresEngine:
     async def many(self, sql: str, rows: list[tuple[Any, ...]]) -> int:
         connection = await self._connection()
         try:
+            if self._begin_pending:  # executemany pipelines its own rows: BEGIN goes on its own
+                self._begin_pending = False
+                await connection.execute("BEGIN")
             async with connection.cursor() as cursor:
                 await cursor.executemany(adapt(sql), rows)
                 return cursor.rowcount
@@ -120,18 +132,37 @@ class PostgresEngine:
             raise StorageUnavailable(_reason(error)) from error
 
     async def begin(self) -> None:
-        await self._execute("BEGIN", ())
         self._in_transaction = True
+        self._begin_pending = True
 
     async def commit(self) -> None:
         try:
-            await self._execute("COMMIT", ())
+            if not self._begin_pending:  # else the transaction never reached the server: nothing to commit
+                await self._execute("COMMIT", ())
         finally:
-            self._in_transaction = False
+            self._in_transaction = self._begin_pending = False
+
+    async def commit_after(self, sql: str, params: tuple[Any, ...]) -> None:
+        """Run a last statement and commit, in one round trip; `DuplicateRow` (nothing committed) if the statement
+        breaks a unique constraint — the rest of the pipeline is then skipped by the server."""
+        if self._begin_pending:
+            await self.run(sql, params)
+            await self.commit()
+            return
+        connection = await self._connection()
+        try:
+            async with connection.pipeline():
+                await connection.execute(adapt(sql), params)
+                await connection.execute("COMMIT")
+        except errors.UniqueViolation as error:
+            raise DuplicateRow from error
+        except _PASSING as error:
+            raise StorageUnavailable(_reason(error)) from error
+        self._in_transaction = False
 
     async def rollback(self) -> None:
-        self._in_transaction = False
-        if not (self._conn.closed or self._conn.broken):
+        pending, self._begin_pending, self._in_transaction = self._begin_pending, False, False
+        if not pending and not (self._conn.closed or self._conn.broken):
             await self._conn.execute("ROLLBACK")
 
     async def migrate(self) -> None:

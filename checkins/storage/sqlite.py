@@ -16,7 +16,7 @@ from typing import Any, Self
 
 import aiosqlite
 
-from checkins.storage.base import MIGRATIONS_DIR, Row, StorageRefused, StorageUnavailable
+from checkins.storage.base import MIGRATIONS_DIR, DuplicateRow, Row, StorageRefused, StorageUnavailable
 
 log = logging.getLogger(__name__)
 SQLITE_MIGRATIONS = MIGRATIONS_DIR / "sqlite"
@@ -112,6 +112,14 @@ class SqliteEngine:
 
     async def commit(self) -> None:
         await self.run("COMMIT", ())
+
+    async def commit_after(self, sql: str, params: tuple[Any, ...]) -> None:
+        """Run a last statement and commit; `DuplicateRow` (nothing committed) if it breaks a unique constraint."""
+        try:
+            await self.run(sql, params)
+        except sqlite3.IntegrityError as error:
+            raise DuplicateRow from error
+        await self.commit()
 
     async def rollback(self) -> None:
         await self._db.execute("ROLLBACK")
