@@ -95,7 +95,8 @@ class FaultPlan:
     ``network_down`` drops the connection (applies to *every* method, getUpdates included); then a
     pending 429 burst answers "Too Many Requests"; then one random roll picks 500 / 502 / drop-before
     / drop-after with the given probabilities. ``methods`` limits eligibility (canonical names);
-    None means every method except getUpdates.
+    None means every method except getUpdates. ``chats`` limits it to requests for those chat ids, and ``script``,
+    when given, replaces the roll: the faults (or None) of the next eligible requests, in order, then none.
     """
 
     seed: int | None = 0
@@ -109,12 +110,16 @@ class FaultPlan:
     burst_429_retry_after: int = 1
     network_down: bool = False
     methods: Collection[str] | None = None
+    chats: Collection[int] | None = None
+    script: list[str | None] | None = None
     rng: random.Random = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
 
-    def applies_to(self, method: str) -> bool:
+    def applies_to(self, method: str, chat_id: object = None) -> bool:
+        if self.chats is not None and str(chat_id) not in {str(chat) for chat in self.chats}:
+            return False
         if self.methods is None:
             return method != "getUpdates"
         return method.lower() in {m.lower() for m in self.methods}
@@ -131,6 +136,8 @@ class FaultPlan:
 
     def roll(self) -> str | None:
         """Pick a random fault for one request: "500", "502", "drop", "drop_after" or None."""
+        if self.script is not None:
+            return self.script.pop(0) if self.script else None
         rates = (
             ("500", self.error_500_rate),
             ("502", self.error_502_rate),

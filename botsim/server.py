@@ -305,7 +305,7 @@ class BotApiSimulator:
         if handler is None:
             return self._error(ApiError(404, "Not Found"))
         plan = self.faults
-        eligible = plan.applies_to(name)
+        eligible = plan.applies_to(name, values.get("chat_id"))
         if eligible and (plan.latency or plan.latency_jitter):
             await asyncio.sleep(plan.next_latency())
         if plan.network_down:

@@ -174,10 +174,18 @@ class Outbox:
         payload = _edit_payload(screen, message_id, edit_of, buttons_only)
         await self._enqueue(chat_id, "edit", payload, priority=PRIORITY_TIDY if tidy else PRIORITY_INTERACTIVE)
 
-    async def replace(self, chat_id: int, screen: Screen, shown_by: int | None) -> int | None:
+    async def replace(
+        self, chat_id: int, screen: Screen, shown_by: int | None, pressed: int | None = None
+    ) -> int | None:
         """Show `screen` in place of the member's current screen (the message the outbox row `shown_by` sent);
-        returns the row now showing it: `shown_by`, or a new message's when that one never reached the chat."""
+        returns the row now showing it: `shown_by`, or a new message's when that one never reached the chat.
+        `pressed`: the message the member pressed a button of this screen on."""
         target = await self._screen_target(chat_id, shown_by) if shown_by is not None else None
+        # The screen is on the member's phone although its row waits to be sent (again): its reply was lost, or this
+        # is an earlier copy. The pressed message becomes the screen, and the row is not sent a second time.
+        lost_reply = shown_by is not None and target is not None and target.message_id is None and pressed is not None
+        if lost_reply and await self._store.adopt_message(shown_by, pressed):
+            target = await self._store.screen_target(chat_id, shown_by)
         if target is None or target.gone:
             return await self.send(chat_id, screen)
         payload = _payload(screen) | {"message_id": target.message_id, "edit_of": shown_by}

@@ -161,3 +161,32 @@ async def test_a_delivery_recorded_while_the_database_is_busy_is_not_sent_again(
             await sim.wait_idle(timeout=15)
         assert len([m for m in user.messages if "Three quick questions" in m.content]) == 1
         assert len([m for m in user.messages if "Question 1 ·" in m.content]) == 1
+
+
+async def test_a_press_on_a_question_whose_reply_was_lost_turns_that_message_into_the_next(
+    tmp_path: Path, storage: StorageChoice
+) -> None:
+    """Telegram delivered the first question but its reply to the bot was lost, and the member pressed an answer
+    before the bot's retry. The press proves the message arrived: it becomes the next question, and the first
+    question is not sent a second time (before, a copy came after the press, the copy became the next question and
+    the message pressed on kept its live buttons)."""
+    async with BotApiSimulator() as sim:
+        async with bot_for(tmp_path, sim, groups=1, per_group=1, flood_limits=False, storage=storage) as members:
+            member = members["g0"][0]
+            # The intro goes through; the question arrives but its reply is lost; its retries fail until the press.
+            sim.faults = FaultPlan(methods=("sendMessage",), chats=[member.user_id], script=[None, "drop_after"])
+            sim.faults.script += ["502"] * 50
+            await open_all(sim, 1)
+            question = await MemberDriver(member).screen(timeout=15)
+            await member.press(
+                next(b.data for b in question.flat_buttons if b.data.endswith(":v4")), question.message_id
+            )
+            turned = await member.wait_for_message(
+                lambda m: m.message_id == question.message_id and m.content.startswith("✓ Energy? → 4/5"), timeout=15
+            )
+            sim.faults = FaultPlan()
+            await sim.wait_idle(timeout=15)
+            await asyncio.sleep(1.5)  # the time the sender's retries took to come back before
+            await sim.wait_idle(timeout=15)
+        assert first_questions(member) == [turned.content]
+        assert [m.message_id for m in member.messages] == [1, question.message_id]

@@ -388,7 +388,7 @@ class RoundService(RoundWriting, RoundClosing):
         # The screen the member pressed on becomes the next one: one request per answer, and nothing left behind
         # with live buttons. The edit goes to the member's current screen (a copy of it further up, from before a
         # reminder's "Continue", loses its buttons through its own pending edit).
-        prompt_ref = await self.outbox.replace(chat, screen, prompt_ref)
+        prompt_ref = await self.outbox.replace(chat, screen, prompt_ref, message_id)
         await self._save(round_row, member, after, prompt_ref)
 
     async def _echo(

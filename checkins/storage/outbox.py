@@ -191,11 +191,23 @@ class OutboxQueries(Queries):
         cases = " ".join("WHEN ? THEN CAST(? AS BIGINT)" for _ in sent)
         await self._run(
             f"UPDATE outbox SET state = 'sent', payload = NULL, in_flight = 0, message_id = CASE id {cases} END "
-            f"WHERE id IN ({_marks(ids)})",
+            # A row already sent was adopted by a press (`adopt_message`): it keeps the message the member pressed on.
+            f"WHERE id IN ({_marks(ids)}) AND state = 'pending'",
             (*(value for item in sent for value in (item.outbox_id, item.message_id)), *ids),
         )
         tidied = ids + [item.edit_of for item in sent if item.edit_of is not None]
         await self._run(f"DELETE FROM outbox WHERE id IN ({_marks(tidied)}) AND {_SPENT}", tidied)
+
+    async def adopt_message(self, outbox_id: int, message_id: int) -> bool:
+        """A member pressed a button on `message_id`, a copy of the screen the pending row `outbox_id` sends: take it
+        as that row's message, so the row is not sent (again: its reply may have been lost on the way back)."""
+        return bool(
+            await self._run(
+                "UPDATE outbox SET state = 'sent', payload = NULL, in_flight = 0, message_id = ? "
+                "WHERE id = ? AND state = 'pending' AND message_id IS NULL",
+                (message_id, outbox_id),
+            )
+        )
 
     async def delete_spent_outbox(self) -> int:
         """Delete every delivered or failed row nothing needs any more: kept, they would be a diary of each member
