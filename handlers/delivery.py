@@ -88,7 +88,7 @@ class BatchedWrites(Generic[T]):
     """Writes that many deliveries make at once, made together: `write` returns once its value is committed, by this
     caller or by one that took it along, and raises if that failed. A transaction per delivery made the bookkeeping,
     not Telegram, the limit on how fast a fan-out goes out. `apply` runs statements that each leave a consistent
-    state, so they need no transaction around them where commits are cheap (`Database.each_on_its_own`)."""
+    state, with no transaction around them (`Database.each_on_its_own`)."""
 
     def __init__(self, store: Store, apply: Callable[[Store, list[T]], Awaitable[None]]) -> None:
         self._store = store

@@ -53,9 +53,6 @@ class Engine(Protocol):
     """One database connection in the shared dialect; an engine raises `StorageUnavailable` for passing trouble."""
 
     name: str
-    # Whether a statement may commit on its own at little cost: SQLite's WAL with synchronous=NORMAL writes a commit
-    # without flushing it to disk; PostgreSQL flushes its WAL at every commit.
-    commits_cheaply: bool
 
     async def one(self, sql: str, params: tuple[Any, ...]) -> Row | None: ...
 
@@ -132,6 +129,12 @@ class Queries:
         batch = [_plain(row) for row in rows]
         if batch:
             self._changes += max(await self._engine.many(sql, batch), 0)
+
+    async def _returning(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        """A DELETE or UPDATE … RETURNING: the rows it changed."""
+        rows = await self._engine.all(sql, _plain(params))
+        self._changes += len(rows)
+        return rows
 
     async def _insert(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
         """An INSERT … RETURNING: the returned row, or None when `ON CONFLICT DO NOTHING` skipped it."""
@@ -218,14 +221,9 @@ class Database(Queries):
 
     @asynccontextmanager
     async def each_on_its_own(self) -> AsyncIterator[Self]:
-        """Statements that may commit one by one, for bookkeeping where each leaves a consistent state (the sender's
-        records of what Telegram has). Where commits are cheap (SQLite) each does, which saves the two trips to the
-        database that beginning and committing cost; elsewhere (PostgreSQL, which flushes at every commit) they
-        share one transaction. Other transactions wait as they would for one."""
-        if not self._engine.commits_cheaply:
-            async with self.transaction() as queries:
-                yield queries
-            return
+        """Statements that commit one by one, without a transaction around them: for bookkeeping where each leaves
+        a consistent state (the sender's records of what Telegram has), it saves beginning and committing — two
+        trips to the database, or round trips to the server. Other transactions wait as they would for one."""
         async with self._lock:
             yield self
 

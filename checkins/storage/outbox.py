@@ -25,13 +25,20 @@ PRIORITY_BULK = 0
 # message id), a pending edit of it, or its dedupe key while the round the key names is open (so a member resuming
 # mid-round does not get the intro twice). Keys of closed rounds are never used again. Delivered (or failed) and
 # unused, it is spent.
-_UNUSED = (
-    "NOT EXISTS (SELECT 1 FROM participants WHERE prompt_outbox_id = outbox.id) "
-    "AND NOT EXISTS (SELECT 1 FROM outbox AS edit WHERE edit.chat_id = outbox.chat_id AND edit.state = 'pending' "
-    "AND edit.kind = 'edit' AND json_extract(edit.payload, '$.edit_of') = outbox.id) "
-    "AND (dedupe_key IS NULL OR NOT EXISTS (SELECT 1 FROM rounds WHERE state = 'open' "
-    "AND instr(outbox.dedupe_key, ':' || rounds.id || ':') > 0))"
-)
+def _unused(delivering: str = "NULL") -> str:
+    """The condition; `delivering` holds the placeholders of rows being recorded as delivered in the same statement,
+    whose pending edits no longer hold their targets."""
+    return (
+        "NOT EXISTS (SELECT 1 FROM participants WHERE prompt_outbox_id = outbox.id) "
+        "AND NOT EXISTS (SELECT 1 FROM outbox AS edit WHERE edit.chat_id = outbox.chat_id AND edit.state = 'pending' "
+        "AND edit.kind = 'edit' AND json_extract(edit.payload, '$.edit_of') = outbox.id "
+        f"AND edit.id NOT IN ({delivering})) "
+        "AND (dedupe_key IS NULL OR NOT EXISTS (SELECT 1 FROM rounds WHERE state = 'open' "
+        "AND instr(outbox.dedupe_key, ':' || rounds.id || ':') > 0))"
+    )
+
+
+_UNUSED = _unused()
 _SPENT = f"state != 'pending' AND {_UNUSED}"
 
 
@@ -182,21 +189,34 @@ class OutboxQueries(Queries):
         return await self._run("UPDATE outbox SET in_flight = 0 WHERE in_flight = 1 AND state = 'pending'")
 
     async def mark_sent(self, sent: Sequence[Sent]) -> None:
-        """Telegram has these items. Two statements, each leaving a consistent queue, so the sender may run them
-        without a transaction (`Database.each_on_its_own`): the rows are marked sent, without the text Telegram now
-        has; then each goes unless something refers to it (most rows), and with an edit, the row whose message it
-        changed, if the edit was the last thing that row was kept for (a screen the member left). Were the process
-        to stop in between, the hourly purge deletes what the second would have."""
+        """Telegram has these items, so their text is no longer needed: a row goes at once unless something refers
+        to it (most rows: an edit, a screen already left), and so does the row whose message an edit changed, if
+        that edit was the last thing it was kept for. One statement in the usual case; a row kept is then marked
+        sent, without its payload. The sender runs this without a transaction (`Database.each_on_its_own`): were
+        the process to stop between the two, a kept row would still be in flight, and be sent again at the start
+        like any other item in flight."""
         ids = [item.outbox_id for item in sent]
-        cases = " ".join("WHEN ? THEN CAST(? AS BIGINT)" for _ in sent)
-        await self._run(
-            f"UPDATE outbox SET state = 'sent', payload = NULL, in_flight = 0, message_id = CASE id {cases} END "
-            # A row already sent was adopted by a press (`adopt_message`): it keeps the message the member pressed on.
-            f"WHERE id IN ({_marks(ids)}) AND state = 'pending'",
-            (*(value for item in sent for value in (item.outbox_id, item.message_id)), *ids),
-        )
-        tidied = ids + [item.edit_of for item in sent if item.edit_of is not None]
-        await self._run(f"DELETE FROM outbox WHERE id IN ({_marks(tidied)}) AND {_SPENT}", tidied)
+        edited = [item.edit_of for item in sent if item.edit_of is not None]
+        gone = {
+            row[0]
+            for row in await self._returning(
+                f"DELETE FROM outbox WHERE (id IN ({_marks(ids)}) OR (id IN ({_marks(edited)}) "
+                f"AND state != 'pending')) AND {_unused(_marks(ids))} RETURNING id",
+                (*ids, *edited, *ids),
+            )
+        }
+        kept = [item for item in sent if item.outbox_id not in gone]
+        if kept:
+            cases = " ".join("WHEN ? THEN CAST(? AS BIGINT)" for _ in kept)
+            await self._run(
+                f"UPDATE outbox SET state = 'sent', payload = NULL, in_flight = 0, message_id = CASE id {cases} END "
+                # A row already sent was adopted by a press (`adopt_message`): it keeps the message pressed on.
+                f"WHERE id IN ({_marks(kept)}) AND state = 'pending'",
+                (
+                    *(value for item in kept for value in (item.outbox_id, item.message_id)),
+                    *(item.outbox_id for item in kept),
+                ),
+            )
 
     async def adopt_message(self, outbox_id: int, message_id: int) -> bool:
         """A member pressed a button on `message_id`, a copy of the screen the pending row `outbox_id` sends: take it

@@ -65,7 +65,6 @@ def adapt(sql: str) -> str:
 
 class PostgresEngine:
     name = "postgresql"
-    commits_cheaply = False
 
     def __init__(self, url: str, connection: psycopg.AsyncConnection[Any]) -> None:
         self._url = url

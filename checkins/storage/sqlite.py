@@ -51,7 +51,6 @@ def _unusable(path: Path | str, error: sqlite3.DatabaseError) -> StorageUnavaila
 
 class SqliteEngine:
     name = "sqlite"
-    commits_cheaply = True
 
     def __init__(self, connection: aiosqlite.Connection, path: Path | str = ":memory:") -> None:
         self._db = connection
