@@ -109,3 +109,25 @@ async def test_a_role_that_could_not_erase_deleted_answers_is_refused(
         with psycopg.connect(postgres_database.url, autocommit=True) as admin:
             admin.execute(f'DROP OWNED BY "{role}"')
         postgres_server.execute(f'DROP ROLE "{role}"')
+
+
+@pytest.mark.postgresql
+async def test_reads_outside_a_transaction_and_transactions_share_the_connection_safely(
+    postgres_database: Database,
+) -> None:
+    """A transaction's BEGIN goes to the server in a pipeline with its first statement; a read outside any
+    transaction (a background task's) must not be in progress on the same connection then (psycopg refuses to enter
+    a pipeline while another command runs: this once failed a digest test in CI)."""
+    import asyncio
+
+    store = await Store.open(postgres_database.url)
+    try:
+
+        async def change(chat: int) -> None:
+            async with store.transaction() as queries:
+                await queries.enqueue(chat, "message", {"text": "x"}, None, 2)
+
+        await asyncio.gather(*(task for chat in range(40) for task in (change(chat), store.outbox_counts())))
+        assert await store.outbox_counts() == {"pending": 40}
+    finally:
+        await store.close()

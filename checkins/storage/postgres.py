@@ -15,6 +15,7 @@ archives and replicas keep is in PRIVACY.md).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import re
@@ -72,6 +73,9 @@ class PostgresEngine:
         self._in_transaction = False
         # BEGIN goes to the server together with the transaction's first statement (one round trip, not two).
         self._begin_pending = False
+        # One command on the connection at a time: psycopg cannot enter a pipeline while another coroutine's query
+        # (a read outside any transaction, say) is in progress on it.
+        self._serial = asyncio.Lock()
 
     @classmethod
     async def connect(cls, url: str) -> Self:
@@ -93,6 +97,10 @@ class PostgresEngine:
         return self._conn
 
     async def _execute(self, sql: str, params: tuple[Any, ...]) -> psycopg.AsyncCursor[Any]:
+        async with self._serial:
+            return await self._execute_alone(sql, params)
+
+    async def _execute_alone(self, sql: str, params: tuple[Any, ...]) -> psycopg.AsyncCursor[Any]:
         connection = await self._connection()
         try:
             if not self._begin_pending:
@@ -119,6 +127,10 @@ class PostgresEngine:
         return cursor.rowcount
 
     async def many(self, sql: str, rows: list[tuple[Any, ...]]) -> int:
+        async with self._serial:
+            return await self._many_alone(sql, rows)
+
+    async def _many_alone(self, sql: str, rows: list[tuple[Any, ...]]) -> int:
         connection = await self._connection()
         try:
             if self._begin_pending:  # executemany pipelines its own rows: BEGIN goes on its own
@@ -148,11 +160,12 @@ class PostgresEngine:
             await self.run(sql, params)
             await self.commit()
             return
-        connection = await self._connection()
         try:
-            async with connection.pipeline():
-                await connection.execute(adapt(sql), params)
-                await connection.execute("COMMIT")
+            async with self._serial:
+                connection = await self._connection()
+                async with connection.pipeline():
+                    await connection.execute(adapt(sql), params)
+                    await connection.execute("COMMIT")
         except errors.UniqueViolation as error:
             raise DuplicateRow from error
         except _PASSING as error:
@@ -162,7 +175,8 @@ class PostgresEngine:
     async def rollback(self) -> None:
         pending, self._begin_pending, self._in_transaction = self._begin_pending, False, False
         if not pending and not (self._conn.closed or self._conn.broken):
-            await self._conn.execute("ROLLBACK")
+            async with self._serial:
+                await self._conn.execute("ROLLBACK")
 
     async def migrate(self) -> None:
         await self.begin()
