@@ -88,6 +88,16 @@ def storage(request: pytest.FixtureRequest) -> StorageChoice:
     return SQLITE
 
 
+@pytest.fixture
+async def store(tmp_path: Path, storage: StorageChoice) -> AsyncIterator[Store]:
+    """The storage of the test's backend, opened (an SQLite file in the test's folder, or its PostgreSQL database)."""
+    opened = await Store.open(storage.target(tmp_path / "store.sqlite3"))
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
 class BotRunner:
     """Starts, stops and restarts the real bot against the simulator, keeping its database between runs."""
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -14,16 +13,6 @@ from checkins.config.app import HealthConfig
 from checkins.storage import Store
 from handlers.health import TELEGRAM_FAILING_LIMIT, HealthServer, LoopWatch, Probes
 from handlers.metrics import Metrics
-from tests.conftest import StorageChoice
-
-
-@pytest.fixture
-async def store(tmp_path: Path, storage: StorageChoice) -> AsyncIterator[Store]:
-    opened = await Store.open(storage.target(tmp_path / "health.sqlite3"))
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 def server(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -14,16 +12,6 @@ from checkins.outbox import Outbox
 from checkins.storage import OutboxDepth, OutboxItem, Store
 from checkins.storage.outbox import ScreenTarget, Sent
 from handlers.delivery import BatchedWrites
-from tests.conftest import StorageChoice
-
-
-@pytest.fixture
-async def store(tmp_path: Path, storage: StorageChoice) -> AsyncIterator[Store]:
-    opened = await Store.open(storage.target(tmp_path / "queue.sqlite3"))
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def due_chats(store: Store, limit: int = 10) -> list[int]:

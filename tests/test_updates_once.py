@@ -3,24 +3,10 @@ delivery left — against both storage engines, without a bot (the end-to-end ca
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from checkins.storage import AlreadyHandled, Store, handling_update
 from checkins.storage.outbox import PRIORITY_INTERACTIVE
-from tests.conftest import StorageChoice
-
-
-@pytest.fixture
-async def store(tmp_path: Path, storage: StorageChoice) -> AsyncIterator[Store]:
-    opened = await Store.open(storage.target(tmp_path / "once.sqlite3"))
-    try:
-        yield opened
-    finally:
-        await opened.close()
-        handling_update(None)
 
 
 async def queue_one(store: Store, chat_id: int) -> None:
