@@ -131,3 +131,24 @@ async def test_reads_outside_a_transaction_and_transactions_share_the_connection
         assert await store.outbox_counts() == {"pending": 40}
     finally:
         await store.close()
+
+
+@pytest.mark.postgresql
+async def test_a_broken_key_in_the_last_statement_is_a_duplicate_even_as_the_first(postgres_database: Database) -> None:
+    """`commit_after` finds a repeat by its broken key, also in a transaction that ran nothing before it (whose BEGIN
+    goes in the same pipeline); nothing of the repeat is committed."""
+    from checkins.storage.base import DuplicateRow
+    from checkins.storage.postgres import PostgresEngine
+
+    engine = await PostgresEngine.connect(postgres_database.url)
+    try:
+        await engine.run("CREATE TABLE k (id INTEGER PRIMARY KEY)", ())
+        await engine.begin()
+        await engine.commit_after("INSERT INTO k (id) VALUES (?)", (1,))
+        await engine.begin()
+        with pytest.raises(DuplicateRow):
+            await engine.commit_after("INSERT INTO k (id) VALUES (?)", (1,))
+        await engine.rollback()
+        assert await engine.all("SELECT id FROM k", ()) == [(1,)]
+    finally:
+        await engine.close()

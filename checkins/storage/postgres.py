@@ -156,14 +156,15 @@ class PostgresEngine:
     async def commit_after(self, sql: str, params: tuple[Any, ...]) -> None:
         """Run a last statement and commit, in one round trip; `DuplicateRow` (nothing committed) if the statement
         breaks a unique constraint — the rest of the pipeline is then skipped by the server."""
-        if self._begin_pending:
-            await self.run(sql, params)
-            await self.commit()
-            return
         try:
             async with self._serial:
                 connection = await self._connection()
+                # A transaction whose BEGIN is still pending sends it in the same pipeline (one code path, so a
+                # broken key is always `DuplicateRow`, and a rollback reaches the server afterwards).
+                begin, self._begin_pending = self._begin_pending, False
                 async with connection.pipeline():
+                    if begin:
+                        await connection.execute("BEGIN")
                     await connection.execute(adapt(sql), params)
                     await connection.execute("COMMIT")
         except errors.UniqueViolation as error:
