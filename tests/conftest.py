@@ -88,6 +88,32 @@ def storage(request: pytest.FixtureRequest) -> StorageChoice:
     return SQLITE
 
 
+FreshStorage = Callable[[], contextlib.AbstractContextManager[StorageChoice]]
+
+
+@pytest.fixture
+def fresh_storage(request: pytest.FixtureRequest, storage: StorageChoice) -> FreshStorage:
+    """A new, empty database of the test's backend at each use, for property tests that start every example from
+    scratch: a PostgreSQL database created for the example and dropped after it, or SQLite (whose file is the
+    example's own: the config's, in the example's folder)."""
+    server: pg.PostgresServer | None = (
+        request.getfixturevalue("postgres_server") if storage.backend == "postgresql" else None
+    )
+
+    @contextlib.contextmanager
+    def fresh() -> Iterator[StorageChoice]:
+        if server is None:
+            yield SQLITE
+            return
+        database = server.create_database()
+        try:
+            yield StorageChoice("postgresql", database.url)
+        finally:
+            server.drop_database(database.name)
+
+    return fresh
+
+
 @pytest.fixture
 async def store(tmp_path: Path, storage: StorageChoice) -> AsyncIterator[Store]:
     """The storage of the test's backend, opened (an SQLite file in the test's folder, or its PostgreSQL database)."""

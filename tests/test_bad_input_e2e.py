@@ -374,6 +374,8 @@ async def test_forged_callback_data_is_refused_and_changes_nothing(
         "::",
         "a:b:c:d:e",
         "x" * 64,
+        "\x00",  # PostgreSQL's text cannot hold a NUL: the lookup must still just find nothing
+        f"{rid}\x00:q0:v4",
         long_prefix + "4" * (64 - len(long_prefix)),  # 64 bytes with the right round and step
     ]
     other_step = [f"{rid}:q1:v4", f"{rid}:q0e:v4", f"{rid}:r:S", f"{rid}:s:R", f"{rid}::v4", f"{rid}:Q0:v4"]

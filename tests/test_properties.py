@@ -25,6 +25,7 @@ from checkins.rounds.answering import Status
 from checkins.rounds.service import RoundService
 from checkins.storage import Store
 from handlers.application import build_application, running
+from tests.conftest import FreshStorage, StorageChoice
 from tests.crowd import SHORT_FLOW, PatientDriver, seed_members, supervisor_id, write_crowd_config
 from tests.test_receiving_e2e import LogWatch
 from tests.test_round_e2e import is_html_report
@@ -42,6 +43,8 @@ VALUES = st.recursive(
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)),
     max_leaves=12,
 )
+# The storage fixture only names the backend: each example opens a fresh database of its own (`fresh_storage`).
+FRESH_EACH_EXAMPLE = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 PROPERTY_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 BASE_CONFIG: dict[str, Any] = {
@@ -141,9 +144,9 @@ INPUTS = st.lists(
 )
 
 
-async def play(folder: Path, inputs: list[tuple[Any, ...]]) -> None:
+async def play(folder: Path, inputs: list[tuple[Any, ...]], storage: StorageChoice) -> None:
     config = write_crowd_config(folder, 1, flood_limits=False)
-    store = await Store.open(":memory:")
+    store = await Store.open(storage.url or ":memory:")
     try:
         translator = Translator.load()
         outbox = Outbox(store)
@@ -179,11 +182,13 @@ async def play(folder: Path, inputs: list[tuple[Any, ...]]) -> None:
         await store.close()
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=FRESH_EACH_EXAMPLE)
 @given(inputs=INPUTS)
-def test_random_presses_and_texts_never_break_a_round(inputs: list[tuple[Any, ...]]) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        asyncio.run(play(Path(folder), inputs))
+def test_random_presses_and_texts_never_break_a_round(
+    fresh_storage: FreshStorage, inputs: list[tuple[Any, ...]]
+) -> None:
+    with tempfile.TemporaryDirectory() as folder, fresh_storage() as storage:
+        asyncio.run(play(Path(folder), inputs, storage))
 
 
 # --- random updates to the real bot ----------------------------------------------------------------------------
@@ -205,8 +210,8 @@ UPDATES = st.lists(
 )
 
 
-async def send_random_updates(folder: Path, updates: list[tuple[Any, ...]]) -> None:
-    config = write_crowd_config(folder, 1, flood_limits=False)
+async def send_random_updates(folder: Path, updates: list[tuple[Any, ...]], storage: StorageChoice) -> None:
+    config = storage.apply(write_crowd_config(folder, 1, flood_limits=False))
     watch = LogWatch()
     watch.setLevel(logging.ERROR)
     logging.getLogger().addHandler(watch)
@@ -255,8 +260,10 @@ async def send_random_updates(folder: Path, updates: list[tuple[Any, ...]]) -> N
     assert watch.lines == []
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=FRESH_EACH_EXAMPLE)
 @given(updates=UPDATES)
-def test_random_updates_to_the_bot_are_answered_without_errors(updates: list[tuple[Any, ...]]) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        asyncio.run(send_random_updates(Path(folder), updates))
+def test_random_updates_to_the_bot_are_answered_without_errors(
+    fresh_storage: FreshStorage, updates: list[tuple[Any, ...]]
+) -> None:
+    with tempfile.TemporaryDirectory() as folder, fresh_storage() as storage:
+        asyncio.run(send_random_updates(Path(folder), updates, storage))

@@ -23,6 +23,7 @@ from typing import Any, Self
 
 import psycopg
 from psycopg import errors
+from psycopg.types.string import StrDumperUnknown
 
 from checkins.storage.base import MIGRATIONS_DIR, DuplicateRow, Row, StorageRefused, StorageUnavailable
 
@@ -45,6 +46,14 @@ _PASSING = (psycopg.OperationalError, errors.SerializationFailure, errors.Deadlo
 
 _TOKEN = re.compile(r"'(?:[^']|'')*'|\?|%")
 _JSON_FIELD = re.compile(r"json_extract\(([\w.]+), '\$\.(\w+)'\)")
+
+
+class NulSafeStr(StrDumperUnknown):
+    """PostgreSQL's text cannot hold NUL (psycopg refuses the whole statement), SQLite's can: a NUL that reached a
+    value (only a forged update carries one) becomes U+FFFD, so it matches no id and a text keeps a visible mark."""
+
+    def dump(self, obj: str) -> bytes:
+        return super().dump(obj.replace("\x00", "\ufffd") if "\x00" in obj else obj)
 
 
 @functools.lru_cache(maxsize=2048)
@@ -84,9 +93,11 @@ class PostgresEngine:
     @staticmethod
     async def _open(url: str) -> psycopg.AsyncConnection[Any]:
         try:
-            return await psycopg.AsyncConnection.connect(url, autocommit=True, **CONNECTION_OPTIONS)
+            connection = await psycopg.AsyncConnection.connect(url, autocommit=True, **CONNECTION_OPTIONS)
         except psycopg.OperationalError as error:
             raise StorageUnavailable(_reason(error)) from error
+        connection.adapters.register_dumper(str, NulSafeStr)
+        return connection
 
     async def _connection(self) -> psycopg.AsyncConnection[Any]:
         if self._conn.closed or self._conn.broken:
