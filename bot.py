@@ -178,7 +178,7 @@ async def become_active(
     """Wait until this process holds the database's leadership (False: told to stop first), and arm the fence.
     Meanwhile, in webhook mode, updates sent here are stored for the active instance (handlers/inbound.py)."""
     leadership = Leadership(url)
-    waiting = asyncio.create_task(leadership.wait_until_active())
+    waiting = asyncio.create_task(leadership.wait_until_active(reach_at_once=True))
     stopped = asyncio.create_task(stop.wait())
     async with (
         standby_health(application.bot_data["config"]),
@@ -190,6 +190,7 @@ async def become_active(
         await leadership.release()
         return False
     stopped.cancel()
+    waiting.result()  # a database not reached at start-up: StorageUnavailable, one line from `run`
     application.bot_data[LEADERSHIP_KEY] = leadership
     asyncio.get_running_loop().create_task(fence(leadership), name="leadership-fence")
     return True

@@ -19,6 +19,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from checkins.storage import StorageUnavailable
 from checkins.storage.leadership import Leadership, connection_settings
 from tests.postgres_server import Database, PostgresServer
 
@@ -266,3 +267,23 @@ async def test_a_frozen_leader_is_not_active_on_waking_before_its_watchdog_has_c
 def test_the_server_must_wait_longer_than_the_leader_trusts_its_lock() -> None:
     with pytest.raises(ValueError, match="must exceed the lease"):
         Leadership("postgresql://localhost/kierros", check_interval=2, check_timeout=2, server_timeout=5)
+
+
+async def test_a_database_not_reached_at_start_is_an_error_and_an_outage_later_is_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No server on the URL's port (none needed here): at start-up the first failed try ends the wait, so `bot.py run`
+    says so in one line; a standby already running keeps trying, with one warning for the outage, not one a second."""
+    unreachable = "postgresql://kierros@127.0.0.1:1/kierros"
+    with pytest.raises(StorageUnavailable, match="OperationalError"):
+        await Leadership(unreachable).wait_until_active(poll=0.01, reach_at_once=True)
+    standby = Leadership(unreachable)
+    waiting = asyncio.create_task(standby.wait_until_active(poll=0.01))
+    await asyncio.sleep(0.3)
+    assert not waiting.done()
+    waiting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+    await standby.release()
+    warnings = [record for record in caplog.records if "cannot reach the database" in record.getMessage()]
+    assert len(warnings) == 1

@@ -95,3 +95,23 @@ async def test_a_file_that_is_not_a_database_is_one_line_and_the_process_ends(tm
         f"Not started: cannot use the database {demo.storage_target} (file is not a database): restore it from a "
         "backup, or move it away to start with an empty one"
     ]
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_a_postgresql_server_that_cannot_be_reached_is_one_line(tmp_path: Path, mode: str) -> None:
+    """No server listens on the URL's port (no PostgreSQL needed here): one line naming the kind of trouble, never the
+    URL's password, and a process that ends."""
+    config = write_demo_config(tmp_path, language="en").source
+    telegram = "telegram: {flood_limits: false}"
+    if mode == "webhook":
+        telegram = "telegram: {flood_limits: false, webhook: {url: 'https://kierros.example', port: 18443}}"
+    text = config.read_text(encoding="utf-8").replace("telegram: {flood_limits: false}", telegram)
+    config.write_text(
+        text.replace("storage: {path: kierros.sqlite3}", "storage: {url: 'postgresql://kierros@127.0.0.1:1/kierros'}")
+    )
+    async with BotApiSimulator(token=SECRET_TOKEN) as sim:
+        code, stderr = await run_bot(config, SECRET_TOKEN, sim.base_url)
+    assert code == 1
+    assert stderr.splitlines() == [
+        "Not started: cannot use the database now (PostgreSQL: OperationalError); is it running?"
+    ], stderr

@@ -40,6 +40,8 @@ from typing import Any, Self, TypeVar
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
+from checkins.storage.base import StorageUnavailable
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -134,10 +136,14 @@ class Leadership:
         """True while this instance holds the lock and its last check is recent (checked before every send)."""
         return self._holding and time.monotonic() - self._confirmed < self.lease
 
-    async def wait_until_active(self, poll: float | None = None) -> None:
-        """Return once this instance holds the lock, trying every `poll` seconds (reconnecting when needed)."""
+    async def wait_until_active(self, poll: float | None = None, *, reach_at_once: bool = False) -> None:
+        """Return once this instance holds the lock, trying every `poll` seconds (reconnecting when needed).
+
+        With `reach_at_once`, a database that does not answer the first try raises `StorageUnavailable`: at start-up
+        that is a wrong URL or a server not running, which the operator must hear about, not a passing outage."""
         interval = self.poll if poll is None else poll
-        waiting_logged = False
+        waiting_logged = unreachable = False
+        first = True
         while not self._holding:
             try:
                 if await self._try_acquire():
@@ -145,9 +151,17 @@ class Leadership:
                 if not waiting_logged:
                     log.info("leadership: standing by, another instance is active")
                     waiting_logged = True
+                if unreachable:
+                    log.info("leadership: the database answers again")
+                    unreachable = False
             except (psycopg.Error, OSError, TimeoutError) as error:
-                log.warning("leadership: cannot reach the database (%s); retrying", type(error).__name__)
                 await self._discard()
+                if first and reach_at_once:
+                    raise StorageUnavailable(f"PostgreSQL: {type(error).__name__}") from error
+                if not unreachable:  # once an outage, not every second of it
+                    log.warning("leadership: cannot reach the database (%s); retrying", type(error).__name__)
+                    unreachable = True
+            first = False
             await asyncio.sleep(interval)
         log.info("leadership: this instance is active (database backend %s)", self.backend_pid)
 
