@@ -60,6 +60,7 @@ from handlers.menus import publish_menus
 from handlers.metrics import Metrics
 from handlers.pacing import FloodPacer
 from handlers.receiving import Poller
+from handlers.telegram_http import bot_request
 
 log = logging.getLogger("kierros")
 
@@ -266,6 +267,7 @@ def build_application(
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
+        .request(bot_request())
     )
     if config.flood_limits:
         # Paces every send and edit under Telegram's limits; the outbox itself retries what still fails.

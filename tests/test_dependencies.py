@@ -1,5 +1,5 @@
 """The locked dependency files: every package pinned with hashes, the lock agreeing with the hand-kept .in files,
-the dev set agreeing with the runtime set, and the simulator's aiohttp kept out of what the running bot installs."""
+the dev set agreeing with the runtime set, and the tests' and tools' packages kept out of what the bot installs."""
 
 from __future__ import annotations
 
@@ -36,6 +36,10 @@ def test_the_locks_agree_with_the_direct_dependencies_and_each_other() -> None:
     assert {name: dev.get(name) for name in runtime} == runtime  # the dev set tests exactly what is deployed
 
 
-def test_the_simulator_is_not_installed_with_the_bot() -> None:
-    assert "aiohttp" not in pins(ROOT / "requirements.txt")
-    assert "aiohttp" in pins(ROOT / "requirements-dev.txt")
+def test_the_tests_and_tools_are_not_installed_with_the_bot() -> None:
+    runtime = pins(ROOT / "requirements.txt")
+    dev_only = set(pins(ROOT / "requirements-dev.in")) - set(pins(ROOT / "requirements.in"))
+    assert {"pytest", "hypothesis", "ruff"} <= dev_only
+    assert dev_only.isdisjoint(runtime)
+    # The bot's HTTP client (handlers/telegram_http.py) is aiohttp's, under httpx.
+    assert {"httpx-aiohttp", "aiohttp"} <= set(runtime)
