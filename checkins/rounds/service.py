@@ -64,7 +64,7 @@ from checkins.rounds.screens import (
 from checkins.rounds.timing import held_prompts
 from checkins.rounds.writing import RoundWriting
 from checkins.storage import MemberRow, ParticipantRow, RoundRow, Store
-from checkins.storage.rounds import Draft
+from checkins.storage.drafts import Draft
 
 
 class OpenOutcome(StrEnum):

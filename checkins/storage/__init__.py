@@ -1,8 +1,8 @@
 """Storage, the one place with SQL: SQLite by default, PostgreSQL for organisations. `Store` combines a database
 (`base.Database` over `sqlite.SqliteEngine` or `postgres.PostgresEngine`) with one query mixin per concern (members,
-rounds, outbox, written answers, replies, groups, schedule, settings, reminders, digests, digest files, updates in
-transit between instances); schema versions live in `migrations/sqlite/` and `migrations/postgresql/`, applied in
-order at start."""
+rounds, drafts, answers, outbox, written answers, replies, groups, schedule, settings, reminders, digests, digest
+files, updates in transit between instances); schema versions live in `migrations/sqlite/` and
+`migrations/postgresql/`, applied in order at start."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from checkins.storage.base import (
 )
 from checkins.storage.digest_files import DigestFileQueries, PendingDigestFiles
 from checkins.storage.digests import DigestQueries
+from checkins.storage.drafts import DraftQueries
 from checkins.storage.edits import WrittenAnswerQueries
 from checkins.storage.groups import GroupQueries
 from checkins.storage.inbound import InboundQueries
@@ -31,6 +32,7 @@ from checkins.storage.settings import MemberSettings, SettingsQueries
 class Store(
     MemberQueries,
     RoundQueries,
+    DraftQueries,
     OutboxQueries,
     WrittenAnswerQueries,
     ReplyQueries,

@@ -1,8 +1,8 @@
-"""Queries for rounds: the round itself, who was asked and where they are, drafts, and submitted answers.
+"""Queries for rounds: the round itself, who was asked and where they are, and who pressed a button.
 
-A submission stays in `drafts`, linked to its member, until the round closes; closing writes every submitted answer
-to `answers` in one shuffled batch, with no member id and an author tag (an HMAC under the round's secret) only where
-the author allowed a reply. A round without such answers loses its secret at close.
+A submission stays in `drafts` (`drafts.py`), linked to its member, until the round closes; closing writes every
+submitted answer to `answers` (`answers.py`) in one shuffled batch. A round without answers whose author allowed a
+reply loses its secret at close.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from __future__ import annotations
 import itertools
 import json
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from checkins.storage.base import Queries
+from checkins.storage.answers import AnswerQueries
+from checkins.storage.drafts import Draft, _draft
 from checkins.storage.members import _MEMBER_COLUMNS, MemberRow, _member
 from checkins.storage.outbox import ScreenTarget, screen_target, screen_target_columns
 
@@ -79,24 +80,6 @@ def _participant(row: Sequence[Any]) -> ParticipantRow:
     )
 
 
-class Draft(NamedTuple):
-    """A member's answers so far (None: seen and skipped), and the questions they marked "only for me" and
-    "my supervisor may reply"."""
-
-    answers: dict[str, Any | None]
-    private: frozenset[str]
-    reply_ok: frozenset[str]
-
-
-def _draft(rows: Iterable[Sequence[Any]]) -> Draft:
-    rows = list(rows)
-    return Draft(
-        {row[0]: None if row[1] is None else json.loads(row[1]) for row in rows},
-        frozenset(row[0] for row in rows if row[2]),
-        frozenset(row[0] for row in rows if row[3]),
-    )
-
-
 class Presser(NamedTuple):
     """Who pressed a button, the round it belongs to, their place in it and their draft (None: not found)."""
 
@@ -111,7 +94,9 @@ def _json_or_none(value: Any | None) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-class RoundQueries(Queries):
+class RoundQueries(AnswerQueries):
+    """Rounds and participants; closing a round ends what its answers may still be linked to (`AnswerQueries`)."""
+
     # --- rounds and participants -------------------------------------------------------------------------------
 
     async def create_round(self, group_id: str, flow_id: str, now: float) -> RoundRow:
@@ -271,202 +256,15 @@ class RoundQueries(Queries):
         await self.destroy_expired_links(now)
         return submitted
 
-    async def submitted_drafts(self, round_id: str) -> list[tuple[int, str, Any, bool, str | None]]:
-        """(member id, question id, value, reply allowed, words put back as JSON) of every shared answer a
-        submitted member gave."""
-        rows = await self._all(
-            "SELECT d.member_id, d.question_id, d.value, d.reply_ok, d.kept FROM drafts AS d JOIN participants AS p "
-            "ON p.round_id = d.round_id AND p.member_id = d.member_id WHERE d.round_id = ? AND p.status = 'submitted' "
-            "AND d.private = 0 AND d.value IS NOT NULL",
-            (round_id,),
-        )
-        return [(row[0], row[1], json.loads(row[2]), bool(row[3]), row[4]) for row in rows]
-
-    async def insert_answers(self, round_id: str, answers: list[tuple[str, bytes | None, Any, str | None]]) -> None:
-        """Write a closed round's answers in one batch, in the order given (the caller shuffles them): per answer
-        the question id, an author tag only where its author allowed a reply, the value, and the words its author
-        put back after redaction (honoured by the scrub at close, then cleared)."""
-        # Written in the order of their random ids: on either engine the rows' physical order is then just as random.
-        await self._many(
-            "INSERT INTO answers (id, round_id, question_id, author_tag, value, kept) VALUES (?, ?, ?, ?, ?, ?)",
-            sorted(
-                (secrets.token_hex(12), round_id, question, tag, json.dumps(value), kept)
-                for question, tag, value, kept in answers
-            ),
-        )
-
-    async def destroy_expired_links(self, now: float) -> int:
-        """Past a closed round's reply window, destroy its secret and author tags: nothing links answers to people."""
-        expired = "SELECT id FROM rounds WHERE state = 'closed' AND secret IS NOT NULL AND reply_until <= ?"
-        await self._run(f"UPDATE answers SET author_tag = NULL WHERE round_id IN ({expired})", (now,))
-        await self._run(
-            f"DELETE FROM reply_threads WHERE answer_id IN (SELECT id FROM answers WHERE round_id IN ({expired}))",
-            (now,),
-        )
-        return await self._run(
-            "UPDATE rounds SET secret = NULL WHERE state = 'closed' AND secret IS NOT NULL AND reply_until <= ?",
-            (now,),
-        )
-
-    async def purge_answers_before(self, cutoff: float) -> int:
-        """Retention: delete the answers of rounds closed before `cutoff`."""
-        return await self._run(
-            "DELETE FROM answers WHERE round_id IN (SELECT id FROM rounds WHERE state = 'closed' AND closed_at < ?)",
-            (cutoff,),
-        )
-
     async def rounds_of_group(self, group_id: str) -> list[RoundRow]:
         rows = await self._all(f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE group_id = ? ORDER BY number", (group_id,))
         return [_round(row) for row in rows]
-
-    # --- drafts and answers ------------------------------------------------------------------------------------
-
-    async def set_draft(
-        self, round_id: str, member_id: int, question_id: str, value: Any | None, *, private: bool | None = None
-    ) -> None:
-        """Store one answer of a member's draft; `None` records a skipped question. `private=None` keeps the flag."""
-        await self._run(
-            "INSERT INTO drafts (round_id, member_id, question_id, value, private) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (round_id, member_id, question_id) DO UPDATE SET value = excluded.value, "
-            "private = CASE WHEN CAST(? AS INTEGER) IS NULL THEN drafts.private ELSE excluded.private END",
-            (
-                round_id,
-                member_id,
-                question_id,
-                None if value is None else json.dumps(value),
-                int(bool(private)),
-                private,
-            ),
-        )
-
-    async def set_draft_private(self, round_id: str, member_id: int, question_id: str, private: bool) -> None:
-        await self._run(
-            "UPDATE drafts SET private = ? WHERE round_id = ? AND member_id = ? AND question_id = ?",
-            (int(private), round_id, member_id, question_id),
-        )
-
-    async def drafts(self, round_id: str, member_id: int) -> tuple[dict[str, Any | None], frozenset[str]]:
-        """A member's draft: the answers so far, and which of them are "only for me"."""
-        answers, private, _reply_ok = await self.drafts_with_choices(round_id, member_id)
-        return answers, private
-
-    async def drafts_with_choices(self, round_id: str, member_id: int) -> Draft:
-        """A member's draft with both of their choices per answer: "only for me", and "my supervisor may reply"."""
-        rows = await self._all(
-            "SELECT question_id, value, private, reply_ok FROM drafts WHERE round_id = ? AND member_id = ?",
-            (round_id, member_id),
-        )
-        return _draft(rows)
-
-    async def set_draft_kept(self, round_id: str, member_id: int, question_id: str, kept: Iterable[str]) -> None:
-        """The words of one draft answer that the member put back after redaction took them for names."""
-        words = sorted(set(kept))
-        await self._run(
-            "UPDATE drafts SET kept = ? WHERE round_id = ? AND member_id = ? AND question_id = ?",
-            (json.dumps(words) if words else None, round_id, member_id, question_id),
-        )
-
-    async def drafts_kept(self, round_id: str, member_id: int) -> dict[str, tuple[str, ...]]:
-        """Per question, the words the member put back (see `set_draft_kept`)."""
-        rows = await self._all(
-            "SELECT question_id, kept FROM drafts WHERE round_id = ? AND member_id = ? AND kept IS NOT NULL",
-            (round_id, member_id),
-        )
-        return {question_id: tuple(json.loads(kept)) for question_id, kept in rows}
-
-    async def delete_drafts(self, round_id: str, member_id: int) -> None:
-        await self._run("DELETE FROM drafts WHERE round_id = ? AND member_id = ?", (round_id, member_id))
-
-    async def submit_drafts(
-        self,
-        round_id: str,
-        member_id: int,
-        answers: dict[str, Any | None],
-        private: frozenset[str],
-        reply_ok: frozenset[str],
-    ) -> None:
-        """A member's submission: their drafts become exactly the submitted answers. They stay drafts, linked to
-        the member like any draft, until the round closes and writes every submission at once. The words the member
-        put back after redaction (`set_draft_kept`) stay with their answers."""
-        kept = await self.drafts_kept(round_id, member_id)
-        await self.delete_drafts(round_id, member_id)
-        await self._many(
-            "INSERT INTO drafts (round_id, member_id, question_id, value, private, reply_ok, kept) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    round_id,
-                    member_id,
-                    question_id,
-                    None if value is None else json.dumps(value),
-                    int(question_id in private),
-                    int(question_id in reply_ok),
-                    json.dumps(list(kept[question_id])) if kept.get(question_id) else None,
-                )
-                for question_id, value in answers.items()
-            ],
-        )
-
-    async def set_draft_reply_ok(self, round_id: str, member_id: int, question_id: str, allowed: bool) -> None:
-        await self._run(
-            "UPDATE drafts SET reply_ok = ? WHERE round_id = ? AND member_id = ? AND question_id = ?",
-            (int(allowed), round_id, member_id, question_id),
-        )
-
-    async def round_answers(self, round_id: str) -> dict[str, list[Any]]:
-        """Every shared answer of a round by question, in the random order of their random ids."""
-        rows = await self._all(
-            "SELECT question_id, value FROM answers WHERE round_id = ? AND private = 0 ORDER BY id", (round_id,)
-        )
-        grouped: dict[str, list[Any]] = {}
-        for question_id, value in rows:
-            grouped.setdefault(question_id, []).append(json.loads(value))
-        return grouped
 
     async def rounds_with_secret(self) -> list[RoundRow]:
         """Rounds whose answers can still be linked to authors: open ones and closed ones inside the reply window."""
         rows = await self._all(f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE secret IS NOT NULL ORDER BY opened_at")
         return [_round(row) for row in rows]
 
-    async def count_answers_by_tags(self, tags: list[bytes]) -> int:
-        placeholders = ", ".join("?" for _ in tags)
-        row = await self._one(f"SELECT COUNT(*) FROM answers WHERE author_tag IN ({placeholders})", tags)
-        return int(row[0]) if row else 0
-
-    async def unlink_answers_by_tags(self, tags: list[bytes]) -> int:
-        """Replace these author tags by random bytes: the answers stay in the closed round's digest and in the
-        reply list exactly as before (so neither changes when someone erases themselves), linked to nobody."""
-        unlinked = 0
-        for tag in tags:
-            unlinked += await self._run(
-                "UPDATE answers SET author_tag = ? WHERE author_tag = ?", (secrets.token_bytes(len(tag)), tag)
-            )
-        return unlinked
-
-    async def count_drafts_of_member(self, member_id: int) -> int:
-        """Answers (submitted or not) of a member's open rounds: linked to them until the round closes."""
-        row = await self._one("SELECT COUNT(*) FROM drafts WHERE member_id = ? AND value IS NOT NULL", (member_id,))
-        return int(row[0]) if row else 0
-
     async def remove_participant(self, round_id: str, member_id: int) -> None:
         await self._run("DELETE FROM drafts WHERE round_id = ? AND member_id = ?", (round_id, member_id))
         await self._run("DELETE FROM participants WHERE round_id = ? AND member_id = ?", (round_id, member_id))
-
-    async def answer_for_reply(self, answer_id: str) -> tuple[str, str, bytes | None, Any] | None:
-        """(round id, question id, author tag, value) of a shared answer, for an anonymous reply."""
-        row = await self._one(
-            "SELECT round_id, question_id, author_tag, value FROM answers WHERE id = ? AND private = 0", (answer_id,)
-        )
-        return (row[0], row[1], row[2], json.loads(row[3])) if row else None
-
-    async def shared_text_answers(
-        self, round_id: str, question_id: str, *, replyable: bool = False
-    ) -> list[tuple[str, str]]:
-        """(answer id, text) of one question's shared answers (`replyable`: only those whose author allowed a
-        reply), in the random order of their ids."""
-        only = " AND author_tag IS NOT NULL" if replyable else ""
-        rows = await self._all(
-            f"SELECT id, value FROM answers WHERE round_id = ? AND question_id = ? AND private = 0{only} ORDER BY id",
-            (round_id, question_id),
-        )
-        return [(answer_id, str(json.loads(value))) for answer_id, value in rows]
