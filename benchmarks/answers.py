@@ -31,7 +31,7 @@ from benchmarks.harness import MEMBER_IDS, Deployment, drain, new_simulator, run
 from benchmarks.report import Result, Target
 from botsim.server import BotApiSimulator
 from botsim.users import SimUser
-from checkins.rounds.service import OpenOutcome
+from checkins.rounds.opening import OpenOutcome
 from handlers.application import running
 
 MEMBERS_PER_GROUP = 10

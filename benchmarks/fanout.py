@@ -28,7 +28,8 @@ from botsim.limits import RateLimits
 from checkins.digest.service import DigestService
 from checkins.i18n import Translator
 from checkins.outbox import Outbox
-from checkins.rounds.service import OpenOutcome, RoundService
+from checkins.rounds.opening import OpenOutcome
+from checkins.rounds.service import RoundService
 from checkins.storage import Store
 
 # The flow's intro and its first question.

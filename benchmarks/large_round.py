@@ -29,7 +29,8 @@ from checkins.i18n import Translator
 from checkins.outbox import Outbox
 from checkins.rounds.answering import Status
 from checkins.rounds.closing import CloseOutcome
-from checkins.rounds.service import OpenOutcome, RoundService
+from checkins.rounds.opening import OpenOutcome
+from checkins.rounds.service import RoundService
 from checkins.storage import Store
 
 SCENARIO = "9 one large round"

@@ -40,7 +40,7 @@ from benchmarks.baseline_bot import QUESTION, question_markup
 from benchmarks.harness import MEMBER_IDS, Deployment, drain, new_simulator, run_bot
 from benchmarks.report import Result, Target
 from botsim.server import BotApiSimulator
-from checkins.rounds.service import OpenOutcome
+from checkins.rounds.opening import OpenOutcome
 
 ROOT = Path(__file__).resolve().parent.parent
 MEMBERS_PER_GROUP = 10

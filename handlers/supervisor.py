@@ -19,7 +19,7 @@ from checkins.config.app import GroupConfig
 from checkins.digest.service import DigestOutcome
 from checkins.i18n import Catalog
 from checkins.rounds.closing import CloseOutcome
-from checkins.rounds.service import OpenOutcome
+from checkins.rounds.opening import OpenOutcome
 from handlers.common import catalog_for_sender
 from handlers.context import KierrosContext
 

@@ -27,7 +27,8 @@ from checkins.messages import Screen
 from checkins.outbox import Outbox
 from checkins.privacy.author_tags import member_key
 from checkins.rounds.closing import CloseOutcome
-from checkins.rounds.service import OpenOutcome, RoundService
+from checkins.rounds.opening import OpenOutcome
+from checkins.rounds.service import RoundService
 from checkins.rounds.timing import member_clock, message_moment
 from checkins.schedule.planning import (
     Action,
