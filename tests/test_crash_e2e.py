@@ -12,24 +12,21 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import re
 import signal
 import sqlite3
 import sys
-from html import escape
 from pathlib import Path
 
 from botsim import BotApiSimulator, RateLimits
-from botsim.users import SimUser
-from tests.crowd import PatientDriver, seed_members, supervisor_id, write_crowd_config
-from tests.test_round_e2e import file_text, is_html_report
+from tests.crowd import seed_members, supervisor_id, write_crowd_config
+from tests.kills import AnsweringUnderKills, count
+from tests.test_round_e2e import is_html_report
 
 ROOT = Path(__file__).resolve().parent.parent
 MEMBERS = 60
 ANSWERING = 20
 KILLS_DURING_FANOUT = 10
 KILLS_DURING_ANSWERING = 12
-RESENT = re.compile(r"outbox: (\d+) item\(s\) were in flight")
 
 
 class BotProcess:
@@ -84,18 +81,6 @@ class BotProcess:
         self.process.send_signal(signal.SIGTERM)
         return await asyncio.wait_for(self.process.wait(), 30)
 
-    def resent(self) -> int:
-        return sum(int(count) for count in RESENT.findall(self.log.read_text()))
-
-
-def count(user: SimUser, text: str) -> int:
-    return len([m for m in user.messages if text in m.content])
-
-
-def shown(user: SimUser, text: str) -> bool:
-    """Whether the chat ever showed `text`: an answered question's message turns into the next screen."""
-    return any(text in message.content for _, message in user.chat.events)
-
 
 async def test_sigkill_during_fanout_and_answering_loses_and_repeats_nothing(tmp_path: Path) -> None:
     rng = random.Random(2024)
@@ -118,17 +103,8 @@ async def test_sigkill_during_fanout_and_answering_loses_and_repeats_nothing(tmp
             await user.wait_for_message(lambda m: "Question 1 ·" in m.content, timeout=60, after=0)
 
         # Answering: twenty members answer (one goes back) and submit while the bot keeps being killed.
-        drivers = [PatientDriver(user) for user in members[:ANSWERING]]
-        scores = {driver.user.user_id: 1 + index % 5 for index, driver in enumerate(drivers)}
-
-        def tag(driver: PatientDriver) -> str:
-            return f"crash answer m{drivers.index(driver):02d} <b>&amp; </b>"
-
-        async def answer(driver: PatientDriver) -> None:
-            await driver.answer(["v3", "b", f"v{scores[driver.user.user_id]}", f"text:{tag(driver)}", "v1"])
-            await driver.submit()
-
-        answering = asyncio.gather(*(answer(driver) for driver in drivers))
+        round_ = AnsweringUnderKills(members, ANSWERING, "crash answer")
+        answering = round_.start()
         killed_mid_answering = 0
         for _ in range(KILLS_DURING_ANSWERING):
             await asyncio.sleep(rng.uniform(0.2, 0.8))
@@ -147,29 +123,8 @@ async def test_sigkill_during_fanout_and_answering_loses_and_repeats_nothing(tmp
 
     assert bot.kills == KILLS_DURING_FANOUT + KILLS_DURING_ANSWERING >= 20
     assert killed_mid_fanout >= 3 and killed_mid_answering >= 6, (killed_mid_fanout, killed_mid_answering)
-    # Exactly one digest, with every submitted answer once, escaped on the way and intact on screen.
-    digests = [m.content for m in supervisor.messages if "answered" in m.content]
-    assert len(digests) == 1
-    assert f"{ANSWERING} of {MEMBERS} answered" in digests[0]
-    reports = [file_text(sim, m) for m in supervisor.messages if is_html_report(m)]
-    assert len(reports) == 1
-    for driver in drivers:
-        # The report is HTML: the answer's own markup arrives as text, escaped exactly once.
-        assert reports[0].count(f"<li>{escape(tag(driver))}</li>") == 1
-    assert f"Mean {sum(scores.values()) / len(scores):.1f}" in reports[0]
-    # Nothing skipped; repeats only where the log owns up to a message that was in flight at a kill.
-    repeats = 0
-    for user in members:
-        # Members who answered saw question 1 again after Back: count their intro only.
-        texts = ("Three quick questions",) if user in members[:ANSWERING] else ("Three quick questions", "Question 1 ·")
-        for text in texts:
-            assert count(user, text) >= 1, f"{user.user_id} never got {text!r}"
-            repeats += count(user, text) - 1
-    for driver in drivers:
-        for text in ("Question 2 ·", "Question 3 ·", "Your answers"):
-            assert shown(driver.user, text)
-    assert repeats <= bot.resent(), (repeats, bot.resent())
-    assert "Kierros stopped" in log and "Traceback" not in log
+    round_.check(sim, supervisor, log)
+    assert "Kierros stopped" in log
     assert "Kierros 0.1.0 started as @kierros_bot (polling): 1 group(s) (g0), open rounds: g0; next due:" in log
 
 

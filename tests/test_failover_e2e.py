@@ -18,17 +18,16 @@ import socket
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from html import escape
 from pathlib import Path
 
 import pytest
 
 from benchmarks.failover import Instance, fail_over, sends, wait_for_active
 from botsim import BotApiSimulator, RateLimits
-from tests.crowd import PatientDriver, seed_members, supervisor_id, write_crowd_config
+from tests.crowd import seed_members, supervisor_id, write_crowd_config
+from tests.kills import AnsweringUnderKills, count
 from tests.postgres_server import Database
-from tests.test_crash_e2e import RESENT, count, shown
-from tests.test_round_e2e import file_text, is_html_report
+from tests.test_round_e2e import is_html_report
 
 pytestmark = pytest.mark.postgresql
 MEMBERS = 200
@@ -88,17 +87,8 @@ async def test_sigkill_of_the_active_instance_hands_over_and_loses_nothing(
         for user in members:
             await user.wait_for_message(lambda m: "Question 1 ·" in m.content, timeout=60, after=0)
 
-        drivers = [PatientDriver(user) for user in members[:ANSWERING]]
-        scores = {driver.user.user_id: 1 + index % 5 for index, driver in enumerate(drivers)}
-
-        def tag(driver: PatientDriver) -> str:
-            return f"failover answer m{drivers.index(driver):02d}"
-
-        async def answer(driver: PatientDriver) -> None:
-            await driver.answer(["v3", "b", f"v{scores[driver.user.user_id]}", f"text:{tag(driver)}", "v1"])
-            await driver.submit()
-
-        answering = asyncio.gather(*(answer(driver) for driver in drivers))
+        round_ = AnsweringUnderKills(members, ANSWERING, "failover answer")
+        answering = round_.start()
         killed_mid_answering = 0
         for _ in range(KILLS_DURING_ANSWERING):
             await asyncio.sleep(rng.uniform(0.2, 0.8))
@@ -117,26 +107,7 @@ async def test_sigkill_of_the_active_instance_hands_over_and_loses_nothing(
     assert len(takeovers) == KILLS_DURING_FANOUT + KILLS_DURING_ANSWERING >= 10
     assert killed_mid_fanout >= 3 and killed_mid_answering >= 4, (killed_mid_fanout, killed_mid_answering)
     assert max(takeovers) < 10, takeovers
-    digests = [m.content for m in supervisor.messages if "answered" in m.content]
-    assert len(digests) == 1
-    assert f"{ANSWERING} of {MEMBERS} answered" in digests[0]
-    reports = [file_text(sim, m) for m in supervisor.messages if is_html_report(m)]
-    assert len(reports) == 1
-    for driver in drivers:
-        assert reports[0].count(f"<li>{escape(tag(driver))}</li>") == 1
-    assert f"Mean {sum(scores.values()) / len(scores):.1f}" in reports[0]
-    repeats = 0
-    for user in members:
-        texts = ("Three quick questions",) if user in members[:ANSWERING] else ("Three quick questions", "Question 1 ·")
-        for text in texts:
-            assert count(user, text) >= 1, f"{user.user_id} never got {text!r}"
-            repeats += count(user, text) - 1
-    for driver in drivers:
-        for text in ("Question 2 ·", "Question 3 ·", "Your answers"):
-            assert shown(driver.user, text)
-    resent = sum(int(number) for number in RESENT.findall(logs))
-    assert repeats <= resent, (repeats, resent)
-    assert "Traceback" not in logs
+    round_.check(sim, supervisor, logs)
     print(f"takeover after kill: {sorted(round(t, 2) for t in takeovers)} s")
 
 

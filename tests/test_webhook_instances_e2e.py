@@ -20,8 +20,8 @@ from aiohttp import web
 from botsim import BotApiSimulator
 from checkins.storage import Store
 from tests.crowd import PatientDriver, seed_members, supervisor_id, write_crowd_config
+from tests.kills import count
 from tests.postgres_server import Database
-from tests.test_crash_e2e import count
 from tests.test_failover_e2e import Instance, free_port, wait_for_active
 from tests.test_round_e2e import file_text, is_html_report
 
