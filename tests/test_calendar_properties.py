@@ -40,7 +40,7 @@ from checkins.schedule.planning import (
     next_wake,
     plans_between,
 )
-from tests.test_schedule import scheduled_config
+from tests.calendars import scheduled_config
 
 ZONES = [
     "Europe/Helsinki",

@@ -21,8 +21,8 @@ from checkins.rounds.settings import SettingsService
 from checkins.schedule.planning import ScheduleState, due_actions
 from checkins.schedule.scheduler import ScheduleService, SkipOutcome
 from checkins.storage import Store
+from tests.calendars import helsinki, scheduled_config
 from tests.conftest import StorageChoice
-from tests.test_schedule import helsinki, scheduled_config
 
 SESSION = helsinki(2026, 3, 24, 14)  # a Tuesday
 TIMELINE = """\
