@@ -17,6 +17,12 @@ from handlers.common import catalog_for_sender
 from handlers.context import KierrosContext, Services
 
 
+def _written(text: str) -> str:
+    """What a person wrote, without NUL characters: invisible, never meant, and PostgreSQL's text cannot hold them
+    (only a forged update carries one); so an answer reads and is stored the same on either database."""
+    return text.replace("\x00", "")
+
+
 async def _how_to_join(update: Update, services: Services) -> str | None:
     """For someone the bot does not know yet: how to join (the same words as /start without an invite)."""
     user = update.effective_user
@@ -46,11 +52,10 @@ async def text_answer(update: Update, context: KierrosContext) -> None:
     if message is None or user is None or message.text is None:
         return
     services = context.services
-    if await services.replies.take_text(user.id, message.text):
+    text = _written(message.text)
+    if await services.replies.take_text(user.id, text):
         return
-    reply = await services.rounds.write(user.id, message.text, message.message_id) or await _how_to_join(
-        update, services
-    )
+    reply = await services.rounds.write(user.id, text, message.message_id) or await _how_to_join(update, services)
     if reply:
         await message.reply_text(escape(reply), parse_mode=ParseMode.HTML)
 
@@ -61,7 +66,7 @@ async def edited_answer(update: Update, context: KierrosContext) -> None:
     user = update.effective_user
     if message is None or user is None or message.text is None:
         return
-    reply = await context.services.rounds.edit_written(user.id, message.message_id, message.text)
+    reply = await context.services.rounds.edit_written(user.id, message.message_id, _written(message.text))
     if reply:
         await message.reply_text(escape(reply), parse_mode=ParseMode.HTML)
 

@@ -178,3 +178,16 @@ async def test_text_over_the_limit_is_refused_and_a_shorter_retry_works(
     digest = await close_and_read_digest(sim, supervisor)
     assert_digest(digest, energies=[4, 2], minds=[just_fits, "beta on mind"])
     assert "too long too long" not in digest
+
+
+async def test_a_nul_in_a_text_answer_is_dropped_on_either_database(
+    sim: BotApiSimulator, small_group_bot: BotRunner
+) -> None:
+    """Only a forged update carries a NUL: invisible, and PostgreSQL's text cannot hold it. The answer is kept without
+    it, the same on both databases, and the digest the supervisor gets never carries one."""
+    supervisor, (a, b) = await group_in_round(sim)
+    await complete(a, energy=4, mind="alpha\x00 on mind\x00")
+    await complete(b, energy=2, mind="beta on mind")
+    digest = await close_and_read_digest(sim, supervisor)
+    assert_digest(digest, energies=[4, 2], minds=["alpha on mind", "beta on mind"])
+    assert "\x00" not in digest and "\ufffd" not in digest
