@@ -50,7 +50,8 @@ _JSON_FIELD = re.compile(r"json_extract\(([\w.]+), '\$\.(\w+)'\)")
 
 class NulSafeStr(StrDumperUnknown):
     """PostgreSQL's text cannot hold NUL (psycopg refuses the whole statement), SQLite's can: a NUL that reached a
-    value (only a forged update carries one) becomes U+FFFD, so it matches no id and a text keeps a visible mark."""
+    value (callback data, a command's argument; only a forged update carries one) becomes U+FFFD, so it matches no
+    id. Written answers lose theirs at the edge already (handlers/answering.py)."""
 
     def dump(self, obj: str) -> bytes:
         return super().dump(obj.replace("\x00", "\ufffd") if "\x00" in obj else obj)
